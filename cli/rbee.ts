@@ -45,7 +45,9 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`rbee ${name}: ${error.message}\nRun 'rbee ${name} --help' for usage.\n`);
+      process.stderr.write(
+        `rbee ${name}: ${error.message}\nRun 'rbee ${name} --help' for usage.\n`,
+      );
       return 2;
     }
     throw error;
@@ -57,7 +59,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`rbee: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `rbee: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exitCode = 1;
   },
 );

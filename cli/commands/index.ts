@@ -1,5 +1,6 @@
 import type { Command } from '../command.ts';
 import { edgeCommand } from './edge.ts';
+import { startCommand } from './start.ts';
 
 /** Every subcommand, in the order `rbee --help` lists them. */
-export const commands: Command[] = [edgeCommand];
+export const commands: Command[] = [startCommand, edgeCommand];

@@ -11,11 +11,16 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]*$/;
  */
 export function checkName(name: string): NameRefusal {
   if (name.length === 0) return { status: 400, rule: 'name must not be empty' };
-  if (name.length > MAX_NAME) return { status: 400, rule: `name must be at most ${MAX_NAME} characters` };
+  if (name.length > MAX_NAME)
+    return { status: 400, rule: `name must be at most ${MAX_NAME} characters` };
   if (name.includes('\0')) return { status: 400, rule: 'name must not contain NUL' };
-  if (name.includes('/') || name.includes('\\')) return { status: 400, rule: 'name must not contain "/" or "\\"' };
-  if (name === '.' || name === '..' || name.startsWith('.')) return { status: 400, rule: 'name must not start with "."' };
-  if (name.includes('%')) return { status: 400, rule: 'name must not contain "%" (no double encoding)' };
-  if (!SAFE_NAME.test(name)) return { status: 400, rule: 'name must match [A-Za-z0-9][A-Za-z0-9._+@-]*' };
+  if (name.includes('/') || name.includes('\\'))
+    return { status: 400, rule: 'name must not contain "/" or "\\"' };
+  if (name === '.' || name === '..' || name.startsWith('.'))
+    return { status: 400, rule: 'name must not start with "."' };
+  if (name.includes('%'))
+    return { status: 400, rule: 'name must not contain "%" (no double encoding)' };
+  if (!SAFE_NAME.test(name))
+    return { status: 400, rule: 'name must match [A-Za-z0-9][A-Za-z0-9._+@-]*' };
   return null;
 }

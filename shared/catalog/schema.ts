@@ -34,7 +34,9 @@ export const catalogEntrySchema = z
     id: workerIdSchema,
     implementation: z.string().min(1),
     worker_type: workerTypeSchema,
-    version: z.string().regex(/^[^:/\s-]+$/, 'version must be a pkgver: no ":", "/", "-" or spaces'),
+    version: z
+      .string()
+      .regex(/^[^:/\s-]+$/, 'version must be a pkgver: no ":", "/", "-" or spaces'),
     platforms: z.array(platformSchema).min(1),
     architectures: z.array(architectureSchema).min(1),
     name: z.string().min(1),

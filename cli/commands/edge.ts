@@ -1,0 +1,27 @@
+import { EdgeConfigError, edgeUsage, parseEdgeArgs } from '../../edge/config.ts';
+import { startEdge } from '../../edge/node/start-edge.ts';
+import { type Command, UsageError } from '../command.ts';
+
+export const edgeCommand: Command = {
+  name: 'edge',
+  summary: 'run the edge: catalog, admin API, agent hub and dashboard',
+  usage: edgeUsage,
+  async run(argv) {
+    let config: ReturnType<typeof parseEdgeArgs>;
+    try {
+      config = parseEdgeArgs(argv);
+    } catch (error) {
+      if (error instanceof EdgeConfigError) throw new UsageError(error.message);
+      throw error;
+    }
+    const edge = await startEdge(config);
+    process.stdout.write(`rbee edge listening on ${edge.url}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await edge.close();
+    return 0;
+  },
+};

@@ -1,0 +1,67 @@
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { checkName } from '../../shared/catalog/names.ts';
+import type { Catalog, CatalogFile, CatalogWorker } from '../catalog/catalog.ts';
+import { apiError } from '../http/errors.ts';
+
+/** PKGBUILDs and sources change only with a deploy; a minute of caching plus ETag revalidation. */
+const CACHE_CONTROL = 'public, max-age=60';
+
+function serveFile(c: Context, file: CatalogFile, contentType: string) {
+  c.header('ETag', file.etag);
+  c.header('Cache-Control', CACHE_CONTROL);
+  const match = c.req.header('If-None-Match');
+  if (match?.split(',').some((tag) => tag.trim() === file.etag || tag.trim() === '*')) {
+    return c.body(null, 304);
+  }
+  c.header('Content-Type', contentType);
+  return c.body(file.bytes as Uint8Array<ArrayBuffer>);
+}
+
+/** The catalog API on the original's paths: `/workers`, `/workers/:id`, its PKGBUILD and files. */
+export function workersRoutes(catalog: Catalog) {
+  const app = new Hono();
+
+  const lookup = (c: Context): CatalogWorker | Response => {
+    const id = c.req.param('id') ?? '';
+    const refusal = checkName(id);
+    if (refusal) return apiError(c, refusal.status, 'BAD_NAME', `Bad worker id: ${refusal.rule}`);
+    const worker = catalog.get(id);
+    if (!worker)
+      return apiError(c, 404, 'UNKNOWN_WORKER', `No worker with id "${id}" in the catalog`);
+    return worker;
+  };
+
+  app.get('/workers', (c) => c.json({ workers: catalog.entries() }));
+
+  app.get('/workers/:id', (c) => {
+    const worker = lookup(c);
+    return worker instanceof Response ? worker : c.json(worker.entry);
+  });
+
+  app.get('/workers/:id/PKGBUILD', (c) => {
+    const worker = lookup(c);
+    if (worker instanceof Response) return worker;
+    return serveFile(c, worker.pkgbuild, 'text/plain; charset=utf-8');
+  });
+
+  app.get('/workers/:id/files/:name', (c) => {
+    const worker = lookup(c);
+    if (worker instanceof Response) return worker;
+    const name = c.req.param('name');
+    const refusal = checkName(name);
+    if (refusal) return apiError(c, refusal.status, 'BAD_NAME', `Bad file name: ${refusal.rule}`);
+    const file = worker.files.get(name);
+    if (!file) {
+      return apiError(
+        c,
+        404,
+        'UNKNOWN_FILE',
+        `Worker "${worker.entry.id}" has no local source file named "${name}"`,
+      );
+    }
+    return serveFile(c, file, 'application/octet-stream');
+  });
+
+  return app;
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env node
+// The entry of `npm start`, `npm test` and `npm run rbee`: it makes a fresh clone work by
+// itself. It installs the npm dependencies when they are missing or stale, checks the Debian
+// packages the tests need (installing them when it can, as root with apt-get, or saying exactly
+// what to run), then hands over to the real command. Plain JavaScript: it runs before tsx exists.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const say = (line) => process.stderr.write(`[rbee] ${line}\n`);
+
+/** Commands the tests run, and the Debian package that brings each. */
+const testTools = [
+  ['makepkg', 'makepkg'],
+  ['pacman', 'pacman-package-manager'],
+  ['bsdtar', 'libarchive-tools'],
+  ['fakeroot', 'fakeroot'],
+  ['strip', 'binutils'],
+  ['git', 'git'],
+  ['curl', 'curl'],
+  ['zstd', 'zstd'],
+  ['xz', 'xz-utils'],
+  ['bzip2', 'bzip2'],
+  ['gcc', 'gcc'],
+  ['setpriv', 'util-linux'],
+  ['chromium', 'chromium'],
+];
+
+function run(cmd, args, options = {}) {
+  const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function ensureNpmDependencies() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  say('installing npm dependencies (npm ci)…');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) {
+    say("'npm ci' failed: fix the error above, then run 'npm ci' yourself.");
+    process.exit(1);
+  }
+}
+
+function ensureDebianPackages() {
+  const missing = [...new Set(testTools.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
+  if (missing.length === 0) return;
+  const install = `apt-get install -y ${missing.join(' ')}`;
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !has('apt-get')) {
+    say(`the tests need these Debian packages: ${missing.join(' ')}`);
+    say(`install them first: sudo apt-get update && sudo ${install}`);
+    process.exit(1);
+  }
+  say(`installing Debian packages the tests need: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (
+    run('apt-get', ['update', '-qq'], { env }) !== 0 ||
+    run('sh', ['-c', `${install} -qq`], { env }) !== 0
+  ) {
+    say(`could not install them: run 'apt-get update && ${install}' and try again.`);
+    process.exit(1);
+  }
+}
+
+/** The steps of `npm test`, in order; the first failure stops the run. */
+const testSteps = [
+  ['type-check (all code, Node types)', 'tsc', ['--noEmit', '-p', 'tsconfig.json']],
+  [
+    'type-check (shared/ and edge core: ES + DOM only)',
+    'tsc',
+    ['--noEmit', '-p', 'tsconfig.shared.json'],
+  ],
+  ['lint and format (biome)', 'biome', ['check', '.']],
+  ['deno check of the Deno entry', 'deno', ['check', 'edge/deno/main.ts']],
+  ['tests (vitest: unit, end-to-end, Deno, Chromium)', 'vitest', ['run']],
+];
+
+function runTests(extra) {
+  ensureDebianPackages();
+  if (extra.length > 0) return run(bin('vitest'), ['run', ...extra]);
+  for (const [title, tool, args] of testSteps) {
+    say(`── ${title}: ${tool} ${args.join(' ')}`);
+    const status = run(bin(tool), args);
+    if (status !== 0) {
+      say(`✗ ${title} failed (exit ${status})`);
+      return status;
+    }
+  }
+  say('✓ all checks passed');
+  return 0;
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+ensureNpmDependencies();
+const tsx = (args) =>
+  run(bin('tsx'), [join(root, 'cli', 'rbee.ts'), ...args], { cwd: process.cwd() });
+switch (mode) {
+  case 'start':
+    process.exitCode = tsx(['start', ...rest]);
+    break;
+  case 'test':
+    process.exitCode = runTests(rest);
+    break;
+  case 'rbee':
+    process.exitCode = tsx(rest);
+    break;
+  default:
+    say(`unknown mode "${mode}": use start, test or rbee`);
+    process.exitCode = 2;
+}
