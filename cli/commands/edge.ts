@@ -2,18 +2,22 @@ import { EdgeConfigError, edgeUsage, parseEdgeArgs } from '../../edge/config.ts'
 import { startEdge } from '../../edge/node/start-edge.ts';
 import { type Command, UsageError } from '../command.ts';
 
+/** The edge's flags, with a bad one reported as a usage error of the calling command. */
+export function parseEdgeFlags(argv: string[]) {
+  try {
+    return parseEdgeArgs(argv);
+  } catch (error) {
+    if (error instanceof EdgeConfigError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 export const edgeCommand: Command = {
   name: 'edge',
   summary: 'run the edge: catalog, admin API, agent hub and dashboard',
   usage: edgeUsage,
   async run(argv) {
-    let config: ReturnType<typeof parseEdgeArgs>;
-    try {
-      config = parseEdgeArgs(argv);
-    } catch (error) {
-      if (error instanceof EdgeConfigError) throw new UsageError(error.message);
-      throw error;
-    }
+    const config = parseEdgeFlags(argv);
     const edge = await startEdge(config);
     process.stdout.write(`rbee edge listening on ${edge.url}\n`);
     await new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
-import { edgeDefaults, parseEdgeArgs } from '../../edge/config.ts';
+import { edgeDefaults } from '../../edge/config.ts';
 import { startEdge } from '../../edge/node/start-edge.ts';
 import type { Command } from '../command.ts';
+import { parseEdgeFlags } from './edge.ts';
 
 /** `npm start`: the main job on one machine. */
 export const startCommand: Command = {
@@ -11,7 +12,7 @@ export const startCommand: Command = {
 Starts the edge (catalog, admin API, dashboard) with its embedded store on one machine.
 Takes the same options as 'rbee edge'.`,
   async run(argv) {
-    const config = parseEdgeArgs(argv);
+    const config = parseEdgeFlags(argv);
     const edge = await startEdge(config);
     process.stdout.write(`rbee edge listening on ${edge.url}\n  catalog: ${edge.url}/workers\n`);
     await new Promise<void>((resolve) => {
