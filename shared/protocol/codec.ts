@@ -1,0 +1,84 @@
+import type { z } from 'zod';
+import { ProtocolError, protocolError } from './errors.ts';
+import {
+  type AgentMessage,
+  agentMessageSchemas,
+  type EdgeMessage,
+  edgeMessageSchemas,
+} from './messages.ts';
+import { PROTOCOL_VERSION } from './version.ts';
+
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+const utf8 = new TextEncoder();
+
+function decodeWith<M>(
+  schemas: Record<string, z.ZodType>,
+  data: string | ArrayBuffer | Uint8Array,
+  maxFrameBytes: number,
+): M {
+  if (typeof data !== 'string') {
+    throw protocolError('BAD_JSON', 'binary frames are not part of the protocol: send JSON text');
+  }
+  // length is UTF-16 units; bytes can be up to 3 per unit, so only measure when it matters.
+  if (
+    data.length > maxFrameBytes ||
+    (data.length * 3 > maxFrameBytes && utf8.encode(data).length > maxFrameBytes)
+  ) {
+    throw protocolError('FRAME_TOO_LARGE', `frame is larger than ${maxFrameBytes} bytes`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(data);
+  } catch (error) {
+    throw protocolError('BAD_JSON', `frame is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw protocolError('BAD_MESSAGE', 'a message must be a JSON object {v, type, ...}');
+  }
+  const { v, type } = raw as { v?: unknown; type?: unknown };
+  if (v !== PROTOCOL_VERSION) {
+    throw protocolError(
+      'BAD_VERSION',
+      `protocol version ${JSON.stringify(v)} is not ${PROTOCOL_VERSION}`,
+    );
+  }
+  const schema =
+    typeof type === 'string' && Object.hasOwn(schemas, type) ? schemas[type] : undefined;
+  if (!schema) {
+    throw protocolError(
+      'UNKNOWN_TYPE',
+      `message type ${JSON.stringify(type)} is not allowed here (allowed: ${Object.keys(schemas).join(', ')})`,
+    );
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.join('.') || '(message)';
+    throw protocolError('BAD_MESSAGE', `${type as string}: ${path}: ${issue.message}`);
+  }
+  return parsed.data as M;
+}
+
+/**
+ * Parses a frame an agent sent. Throws a ProtocolError naming the rule it broke.
+ * @example decodeAgentMessage('{"v":1,"type":"ping","ts":1}') // { v: 1, type: 'ping', ts: 1 }
+ */
+export const decodeAgentMessage = (
+  data: string | ArrayBuffer | Uint8Array,
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+) => decodeWith<AgentMessage>(agentMessageSchemas, data, maxFrameBytes);
+
+/** Parses a frame the edge sent. Throws a ProtocolError naming the rule it broke. */
+export const decodeEdgeMessage = (
+  data: string | ArrayBuffer | Uint8Array,
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+) => decodeWith<EdgeMessage>(edgeMessageSchemas, data, maxFrameBytes);
+
+type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
+
+/** Serialises a message, adding the version. */
+export const encodeMessage = (message: Body<AgentMessage> | Body<EdgeMessage>): string =>
+  JSON.stringify({ v: PROTOCOL_VERSION, ...message });
+
+export { ProtocolError };

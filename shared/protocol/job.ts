@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { workerIdSchema } from '../catalog/schema.ts';
+
+/** Job ids are edge-made (`job_` + 24 base32 characters), but parse anything sane. */
+export const jobIdSchema = z
+  .string()
+  .regex(/^job_[A-Za-z0-9]{8,40}$/, 'job id must look like job_<8 to 40 letters or digits>');
+
+export const jobKindSchema = z.enum(['install', 'uninstall']);
+
+export const jobStateSchema = z.enum([
+  'queued',
+  'dispatched',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'delivery_timed_out',
+]);
+export type JobState = z.infer<typeof jobStateSchema>;
+
+export const terminalStates: ReadonlySet<JobState> = new Set([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'delivery_timed_out',
+]);
+
+/** The outcome an agent reports for a job it ran. */
+export const jobOutcomeSchema = z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']);
+export type JobOutcome = z.infer<typeof jobOutcomeSchema>;
+
+/** Why a job failed: which step, which command, the exit code and the last lines. */
+export const jobErrorSchema = z.object({
+  message: z.string().max(4096),
+  step: z.string().max(64).optional(),
+  function: z.string().max(128).optional(),
+  exit_code: z.number().int().nullable().optional(),
+  signal: z.string().max(32).nullable().optional(),
+  last_lines: z.array(z.string().max(65536)).max(50).optional(),
+});
+export type JobError = z.infer<typeof jobErrorSchema>;
+
+/** What the edge sends down to run: enough for the agent to fetch everything else itself. */
+export const jobSpecSchema = z.object({
+  id: jobIdSchema,
+  kind: jobKindSchema,
+  worker: workerIdSchema,
+  /** Milliseconds the build may run before it is stopped as timed_out. */
+  timeout_ms: z.number().int().positive().optional(),
+});
+export type JobSpec = z.infer<typeof jobSpecSchema>;
