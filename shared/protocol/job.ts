@@ -7,6 +7,7 @@ export const jobIdSchema = z
   .regex(/^job_[A-Za-z0-9]{8,40}$/, 'job id must look like job_<8 to 40 letters or digits>');
 
 export const jobKindSchema = z.enum(['install', 'uninstall']);
+export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const jobStateSchema = z.enum([
   'queued',

@@ -1,0 +1,283 @@
+import { terminalStates } from '../../shared/protocol/job.ts';
+import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
+import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
+import { LogGapError, type LogHead, type Store } from './store.ts';
+
+/** Deno KV caps a value at 64 KiB and an atomic write at ~800 KB; stay under both. */
+const CHUNK_BYTES = 60 * 1024;
+const CHUNKS_PER_COMMIT = 10;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Values are JSON bytes: Node's and Deno's KV builds cannot read each other's V8 encoding. */
+const pack = (value: unknown): Uint8Array => enc.encode(JSON.stringify(value));
+const unpack = <T>(entry: KvEntryMaybe<Uint8Array>): T | null =>
+  entry.value === null ? null : (JSON.parse(dec.decode(entry.value)) as T);
+
+const K = {
+  meta: (key: string): KvKey => ['meta', key],
+  hive: (id: string): KvKey => ['hive', id],
+  hiveName: (name: string): KvKey => ['hive_name', name],
+  hiveToken: (hash: string): KvKey => ['hive_token', hash],
+  job: (id: string): KvKey => ['job', id],
+  jobByHive: (hive: string, id: string): KvKey => ['job_by_hive', hive, id],
+  open: (hive: string, id: string): KvKey => ['open', hive, id],
+  logHead: (job: string): KvKey => ['log_head', job],
+  logChunk: (job: string, first: number): KvKey => ['log', job, first],
+};
+
+/**
+ * The Store on the Deno KV API. Logs are kept in chunks of ≤ 60 KiB keyed by their first seq,
+ * and the head (next seq) moves in the same atomic commit as the chunks it covers.
+ * @example const store = new KvStore(await openKv('.rbee/edge.kv'));
+ */
+export class KvStore implements Store {
+  constructor(private readonly kv: KvLike) {}
+
+  async getMeta(key: string) {
+    return unpack<string>(await this.kv.get<Uint8Array>(K.meta(key)));
+  }
+
+  async setMeta(key: string, value: string) {
+    await this.kv.set(K.meta(key), pack(value));
+  }
+
+  async createHive(hive: HiveRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.hive(hive.id), versionstamp: null })
+      .check({ key: K.hiveName(hive.name), versionstamp: null })
+      .set(K.hive(hive.id), pack(hive))
+      .set(K.hiveName(hive.name), pack(hive.id))
+      .set(K.hiveToken(hive.token_hash), pack(hive.id))
+      .commit();
+    return res.ok;
+  }
+
+  async getHive(id: string) {
+    return unpack<HiveRecord>(await this.kv.get<Uint8Array>(K.hive(id)));
+  }
+
+  async getHiveByName(name: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.hiveName(name)));
+    return id === null ? null : this.getHive(id);
+  }
+
+  async getHiveByTokenHash(hash: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.hiveToken(hash)));
+    return id === null ? null : this.getHive(id);
+  }
+
+  async listHives() {
+    const hives: HiveRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['hive'] })) {
+      hives.push(JSON.parse(dec.decode(e.value)) as HiveRecord);
+    }
+    return hives;
+  }
+
+  async updateHive(id: string, fn: (hive: HiveRecord) => HiveRecord | null) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.hive(id));
+      const current = unpack<HiveRecord>(entry);
+      if (!current) return null;
+      const next = fn(current);
+      if (!next) return null;
+      const res = await this.kv.atomic().check(entry).set(K.hive(id), pack(next)).commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async deleteHive(id: string): Promise<boolean> {
+    const entry = await this.kv.get<Uint8Array>(K.hive(id));
+    const hive = unpack<HiveRecord>(entry);
+    if (!hive) return false;
+    const res = await this.kv
+      .atomic()
+      .check(entry)
+      .delete(K.hive(id))
+      .delete(K.hiveName(hive.name))
+      .delete(K.hiveToken(hive.token_hash))
+      .commit();
+    return res.ok || this.deleteHive(id);
+  }
+
+  async createJob(job: JobRecord) {
+    const op = this.kv
+      .atomic()
+      .check({ key: K.job(job.id), versionstamp: null })
+      .set(K.job(job.id), pack(job))
+      .set(K.jobByHive(job.hive, job.id), pack(1));
+    if (!terminalStates.has(job.state)) op.set(K.open(job.hive, job.id), pack(1));
+    return (await op.commit()).ok;
+  }
+
+  async getJob(id: string) {
+    return unpack<JobRecord>(await this.kv.get<Uint8Array>(K.job(id)));
+  }
+
+  async listJobs(filter: JobFilter) {
+    const limit = filter.limit ?? 100;
+    const jobs: JobRecord[] = [];
+    // Job ids start with their creation time, so key order is creation order.
+    if (filter.hive !== undefined) {
+      for await (const e of this.kv.list(
+        { prefix: ['job_by_hive', filter.hive] },
+        { reverse: true },
+      )) {
+        const job = await this.getJob(e.key[2] as string);
+        if (job && (!filter.state || job.state === filter.state)) jobs.push(job);
+        if (jobs.length >= limit) break;
+      }
+      return jobs;
+    }
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['job'] }, { reverse: true })) {
+      const job = JSON.parse(dec.decode(e.value)) as JobRecord;
+      if (!filter.state || job.state === filter.state) jobs.push(job);
+      if (jobs.length >= limit) break;
+    }
+    return jobs;
+  }
+
+  async listOpenJobs(hive?: string) {
+    const jobs: JobRecord[] = [];
+    const prefix = hive === undefined ? ['open'] : ['open', hive];
+    for await (const e of this.kv.list({ prefix })) {
+      const job = await this.getJob(e.key[2] as string);
+      if (job) jobs.push(job);
+    }
+    return jobs.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async updateJob(id: string, fn: (job: JobRecord) => JobRecord | null) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.job(id));
+      const current = unpack<JobRecord>(entry);
+      if (!current) return null;
+      const next = fn(current);
+      if (!next) return null;
+      const op = this.kv.atomic().check(entry).set(K.job(id), pack(next));
+      if (terminalStates.has(next.state)) op.delete(K.open(next.hive, id));
+      if ((await op.commit()).ok) return next;
+    }
+  }
+
+  async logHead(job: string): Promise<LogHead> {
+    return unpack<LogHead>(await this.kv.get<Uint8Array>(K.logHead(job))) ?? { next: 0, bytes: 0 };
+  }
+
+  async appendLog(job: string, entries: LogEntry[]): Promise<LogHead> {
+    for (;;) {
+      const headEntry = await this.kv.get<Uint8Array>(K.logHead(job));
+      const head = unpack<LogHead>(headEntry) ?? { next: 0, bytes: 0 };
+      const first = entries[0]?.s ?? head.next;
+      if (first > head.next) throw new LogGapError(head.next, first);
+      const fresh = entries.slice(head.next - first);
+      if (fresh.length === 0) return head;
+      const chunks = chunkEntries(fresh);
+      let check = headEntry;
+      let next = head;
+      let conflict = false;
+      for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
+        const group = chunks.slice(i, i + CHUNKS_PER_COMMIT);
+        let bytes = next.bytes;
+        const op = this.kv.atomic().check(check);
+        for (const chunk of group) {
+          // A single entry can be larger than a KV value: its bytes continue under
+          // [..., first, 1], [..., first, 2], keys that sort right after the chunk's own.
+          for (let part = 0; part * CHUNK_BYTES < chunk.bytes.length; part++) {
+            const key =
+              part === 0 ? K.logChunk(job, chunk.first) : [...K.logChunk(job, chunk.first), part];
+            op.set(key, chunk.bytes.subarray(part * CHUNK_BYTES, (part + 1) * CHUNK_BYTES));
+          }
+          bytes += chunk.bytes.length;
+        }
+        const last = group[group.length - 1]!;
+        const head2: LogHead = { next: last.first + last.count, bytes };
+        op.set(K.logHead(job), pack(head2));
+        if (!(await op.commit()).ok) {
+          conflict = true;
+          break;
+        }
+        next = head2;
+        check = await this.kv.get<Uint8Array>(K.logHead(job));
+      }
+      if (!conflict) return next;
+      // Another writer moved the head: start over from what is stored now.
+      entries = entries.slice(Math.max(0, next.next - first));
+      if (entries.length === 0) return this.logHead(job);
+    }
+  }
+
+  async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
+    // The chunk holding `from` starts at or before it: find the last such chunk first.
+    let start = from;
+    for await (const e of this.kv.list(
+      { prefix: ['log', job], end: K.logChunk(job, from + 1) },
+      { reverse: true, limit: 1 },
+    )) {
+      start = e.key[2] as number;
+    }
+    let pending: Uint8Array[] = [];
+    const decode = (): LogEntry[] => {
+      const bytes = pending.length === 1 ? pending[0]! : concat(pending);
+      pending = [];
+      const batch = JSON.parse(dec.decode(bytes)) as LogEntry[];
+      const first = batch[0]?.s ?? 0;
+      return first >= from ? batch : batch.slice(from - first);
+    };
+    for await (const e of this.kv.list<Uint8Array>({
+      prefix: ['log', job],
+      start: K.logChunk(job, start),
+    })) {
+      if (e.key.length === 3 && pending.length > 0) yield decode();
+      pending.push(e.value);
+    }
+    if (pending.length > 0) yield decode();
+  }
+
+  async close() {
+    this.kv.close();
+  }
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+type Chunk = { first: number; count: number; bytes: Uint8Array };
+
+/** Cuts consecutive entries into JSON arrays of at most CHUNK_BYTES each (one huge entry may exceed it). */
+function chunkEntries(entries: LogEntry[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let parts: string[] = [];
+  let size = 2;
+  let first = entries[0]!.s;
+  const flush = () => {
+    if (parts.length === 0) return;
+    chunks.push({ first, count: parts.length, bytes: enc.encode(`[${parts.join(',')}]`) });
+    first += parts.length;
+    parts = [];
+    size = 2;
+  };
+  for (const entry of entries) {
+    const json = JSON.stringify(entry);
+    // JSON of ASCII text is as long in bytes as in characters; measure only the others.
+    const bytes = NON_ASCII.test(json) ? enc.encode(json).length : json.length;
+    if (parts.length > 0 && size + bytes + 1 > CHUNK_BYTES) flush();
+    parts.push(json);
+    size += bytes + 1;
+  }
+  flush();
+  return chunks;
+}

@@ -1,0 +1,61 @@
+import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
+
+/** Where a job's log stands: the next seq it needs and the bytes stored so far. */
+export type LogHead = { next: number; bytes: number };
+
+/**
+ * The edge's one persistence port. Engines: Deno KV (file on Node and Deno, managed on
+ * Deno Deploy); a Redis engine will implement the same contract (test/edge/store-contract.ts).
+ */
+export interface Store {
+  getMeta(key: string): Promise<string | null>;
+  setMeta(key: string, value: string): Promise<void>;
+
+  /** Creates a hive; false when the id or name is taken. */
+  createHive(hive: HiveRecord): Promise<boolean>;
+  getHive(id: string): Promise<HiveRecord | null>;
+  getHiveByName(name: string): Promise<HiveRecord | null>;
+  getHiveByTokenHash(hash: string): Promise<HiveRecord | null>;
+  listHives(): Promise<HiveRecord[]>;
+  /** Read-modify-write with compare-and-set; `fn` returning null leaves the hive unchanged. */
+  updateHive(id: string, fn: (hive: HiveRecord) => HiveRecord | null): Promise<HiveRecord | null>;
+  /** Removes the hive and its token; false when there was none. */
+  deleteHive(id: string): Promise<boolean>;
+
+  /** Creates a job; false when the id exists. */
+  createJob(job: JobRecord): Promise<boolean>;
+  getJob(id: string): Promise<JobRecord | null>;
+  /** Newest first. */
+  listJobs(filter: JobFilter): Promise<JobRecord[]>;
+  /** Jobs of a hive (or of every hive) not yet in a terminal state, oldest first. */
+  listOpenJobs(hive?: string): Promise<JobRecord[]>;
+  /**
+   * Compare-and-set on one job: `fn` sees the current record and returns the next one, or null
+   * to refuse. Retried on a concurrent write, so `fn` must be pure. Returns the stored result,
+   * or null when refused or missing.
+   */
+  updateJob(id: string, fn: (job: JobRecord) => JobRecord | null): Promise<JobRecord | null>;
+
+  logHead(job: string): Promise<LogHead>;
+  /**
+   * Stores consecutive entries starting at or before the log's next seq; entries already
+   * stored are dropped, so a resend is harmless. Returns the new head.
+   */
+  appendLog(job: string, entries: LogEntry[]): Promise<LogHead>;
+  /** The stored log from seq `from`, in the batches it was stored in. */
+  readLog(job: string, from: number): AsyncIterable<LogEntry[]>;
+
+  close(): Promise<void>;
+}
+
+/** Thrown by appendLog when the first entry is past the next seq: storing it would leave a hole. */
+export class LogGapError extends Error {
+  override name = 'LogGapError';
+  constructor(
+    readonly next: number,
+    readonly first: number,
+  ) {
+    super(`log entries start at seq ${first} but the log needs seq ${next} first`);
+  }
+}

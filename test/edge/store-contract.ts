@@ -1,0 +1,234 @@
+/**
+ * The contract every Store engine must pass. Runtime-neutral (node:assert exists on Deno too):
+ * vitest runs it on Node, test/deno/store-contract.deno.ts runs it under Deno.
+ */
+import assert from 'node:assert/strict';
+import type { HiveRecord, JobRecord } from '../../edge/store/records.ts';
+import { LogGapError, type Store } from '../../edge/store/store.ts';
+import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+
+export const hive = (id: string, over: Partial<HiveRecord> = {}): HiveRecord => ({
+  id,
+  name: `name-${id}`,
+  labels: {},
+  token_hash: `hash-${id}`,
+  created_at: 1,
+  last_seen: null,
+  platform: null,
+  installed: [],
+  agent_version: null,
+  ...over,
+});
+
+export const job = (id: string, over: Partial<JobRecord> = {}): JobRecord => ({
+  id,
+  hive: 'h1',
+  kind: 'install',
+  worker: 'rbee-hello-worker',
+  state: 'queued',
+  step: null,
+  created_at: 1,
+  updated_at: 1,
+  deliver_by: 10,
+  dispatched_at: null,
+  accepted_at: null,
+  ended_at: null,
+  cancel_requested: false,
+  error: null,
+  pending_done: null,
+  timeout_ms: null,
+  rollout: null,
+  ...over,
+});
+
+const line = (s: number, x = `line ${s}`): LogEntry => ({ s, t: 1000 + s, k: 'o', x });
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => line(from + i));
+
+async function collect(iter: AsyncIterable<LogEntry[]>): Promise<LogEntry[]> {
+  const all: LogEntry[] = [];
+  for await (const batch of iter) all.push(...batch);
+  return all;
+}
+
+export type ContractCase = [name: string, run: (store: Store) => Promise<void>];
+
+export const storeContract: ContractCase[] = [
+  [
+    'meta values round-trip and overwrite',
+    async (store) => {
+      assert.equal(await store.getMeta('admin'), null);
+      await store.setMeta('admin', 'a');
+      await store.setMeta('admin', 'b');
+      assert.equal(await store.getMeta('admin'), 'b');
+    },
+  ],
+  [
+    'a hive is found by id, name and token hash; ids and names are unique',
+    async (store) => {
+      assert.equal(await store.createHive(hive('h1', { labels: { gpu: 'yes' } })), true);
+      assert.equal(await store.createHive(hive('h1', { name: 'other' })), false);
+      assert.equal(await store.createHive(hive('h2', { name: 'name-h1' })), false);
+      assert.deepEqual((await store.getHive('h1'))?.labels, { gpu: 'yes' });
+      assert.equal((await store.getHiveByName('name-h1'))?.id, 'h1');
+      assert.equal((await store.getHiveByTokenHash('hash-h1'))?.id, 'h1');
+      assert.equal(await store.getHiveByTokenHash('nope'), null);
+      assert.deepEqual(
+        (await store.listHives()).map((h) => h.id),
+        ['h1'],
+      );
+    },
+  ],
+  [
+    'updateHive applies fn, and null from fn changes nothing',
+    async (store) => {
+      await store.createHive(hive('h1'));
+      const updated = await store.updateHive('h1', (h) => ({ ...h, last_seen: 42 }));
+      assert.equal(updated?.last_seen, 42);
+      assert.equal(await store.updateHive('h1', () => null), null);
+      assert.equal((await store.getHive('h1'))?.last_seen, 42);
+      assert.equal(await store.updateHive('missing', (h) => h), null);
+    },
+  ],
+  [
+    'deleteHive removes the hive, its name and its token',
+    async (store) => {
+      await store.createHive(hive('h1'));
+      assert.equal(await store.deleteHive('h1'), true);
+      assert.equal(await store.getHive('h1'), null);
+      assert.equal(await store.getHiveByTokenHash('hash-h1'), null);
+      assert.equal(await store.getHiveByName('name-h1'), null);
+      assert.equal(await store.deleteHive('h1'), false);
+      assert.equal(await store.createHive(hive('h3', { name: 'name-h1' })), true);
+    },
+  ],
+  [
+    'a job id is created once',
+    async (store) => {
+      assert.equal(await store.createJob(job('job_00000001')), true);
+      assert.equal(await store.createJob(job('job_00000001', { worker: 'x' })), false);
+      assert.equal((await store.getJob('job_00000001'))?.worker, 'rbee-hello-worker');
+    },
+  ],
+  [
+    'listJobs is newest first and filters by hive and state; listOpenJobs drops terminal jobs',
+    async (store) => {
+      await store.createJob(job('job_00000001', { hive: 'h1' }));
+      await store.createJob(job('job_00000002', { hive: 'h2' }));
+      await store.createJob(job('job_00000003', { hive: 'h1', state: 'failed' }));
+      assert.deepEqual(
+        (await store.listJobs({})).map((j) => j.id),
+        ['job_00000003', 'job_00000002', 'job_00000001'],
+      );
+      assert.deepEqual(
+        (await store.listJobs({ hive: 'h1' })).map((j) => j.id),
+        ['job_00000003', 'job_00000001'],
+      );
+      assert.deepEqual(
+        (await store.listJobs({ state: 'queued' })).map((j) => j.id),
+        ['job_00000002', 'job_00000001'],
+      );
+      assert.deepEqual(
+        (await store.listJobs({ limit: 1 })).map((j) => j.id),
+        ['job_00000003'],
+      );
+      assert.deepEqual(
+        (await store.listOpenJobs('h1')).map((j) => j.id),
+        ['job_00000001'],
+      );
+      assert.deepEqual(
+        (await store.listOpenJobs()).map((j) => j.id),
+        ['job_00000001', 'job_00000002'],
+      );
+      await store.updateJob('job_00000001', (j) => ({ ...j, state: 'succeeded' }));
+      assert.deepEqual(
+        (await store.listOpenJobs('h1')).map((j) => j.id),
+        [],
+      );
+    },
+  ],
+  [
+    'updateJob is compare-and-set: concurrent transitions from the same state apply once',
+    async (store) => {
+      await store.createJob(job('job_00000001'));
+      const from = (state: JobRecord['state'], to: JobRecord['state']) => (j: JobRecord) =>
+        j.state === state ? { ...j, state: to } : null;
+      const results = await Promise.all([
+        store.updateJob('job_00000001', from('queued', 'dispatched')),
+        store.updateJob('job_00000001', from('queued', 'cancelled')),
+        store.updateJob('job_00000001', from('queued', 'delivery_timed_out')),
+      ]);
+      assert.equal(results.filter((r) => r !== null).length, 1);
+      const winner = results.find((r) => r !== null)!;
+      assert.equal((await store.getJob('job_00000001'))?.state, winner.state);
+    },
+  ],
+  [
+    'appendLog stores each seq once: resends and overlaps are dropped',
+    async (store) => {
+      assert.deepEqual(await store.logHead('j'), { next: 0, bytes: 0 });
+      assert.equal((await store.appendLog('j', range(0, 5))).next, 5);
+      assert.equal((await store.appendLog('j', range(0, 5))).next, 5);
+      assert.equal((await store.appendLog('j', range(3, 8))).next, 8);
+      const all = await collect(store.readLog('j', 0));
+      assert.deepEqual(
+        all.map((e) => e.s),
+        [0, 1, 2, 3, 4, 5, 6, 7],
+      );
+      assert.deepEqual(all, range(0, 8));
+    },
+  ],
+  [
+    'appendLog refuses a gap and stores nothing from it',
+    async (store) => {
+      await store.appendLog('j', range(0, 3));
+      await assert.rejects(store.appendLog('j', range(4, 6)), (e: unknown) => {
+        assert.ok(e instanceof LogGapError);
+        assert.equal(e.next, 3);
+        assert.equal(e.first, 4);
+        return true;
+      });
+      assert.equal((await store.logHead('j')).next, 3);
+      assert.equal((await collect(store.readLog('j', 0))).length, 3);
+    },
+  ],
+  [
+    'readLog replays from any seq, across chunks, in order',
+    async (store) => {
+      // 20,000 lines of ~100 bytes: many 60 KiB chunks and several commits.
+      const big = Array.from({ length: 20_000 }, (_, s) => line(s, `${'x'.repeat(90)} ${s}`));
+      for (let i = 0; i < big.length; i += 4096) await store.appendLog('j', big.slice(i, i + 4096));
+      const head = await store.logHead('j');
+      assert.equal(head.next, 20_000);
+      assert.ok(head.bytes > 20_000 * 100);
+      for (const from of [0, 1, 577, 9_999, 19_999, 20_000]) {
+        const got = await collect(store.readLog('j', from));
+        assert.equal(got.length, 20_000 - from, `from ${from}`);
+        if (got.length > 0) {
+          assert.equal(got[0]!.s, from);
+          assert.equal(got[got.length - 1]!.s, 19_999);
+        }
+      }
+    },
+  ],
+  [
+    'an entry larger than one KV value is stored and read back whole',
+    async (store) => {
+      const huge = line(1, 'é'.repeat(100_000));
+      await store.appendLog('j', [line(0), huge, line(2)]);
+      const got = await collect(store.readLog('j', 0));
+      assert.deepEqual(got, [line(0), huge, line(2)]);
+      assert.deepEqual(await collect(store.readLog('j', 1)), [huge, line(2)]);
+      assert.deepEqual(await collect(store.readLog('j', 2)), [line(2)]);
+    },
+  ],
+  [
+    'logs of different jobs do not mix',
+    async (store) => {
+      await store.appendLog('a', range(0, 3));
+      await store.appendLog('ab', range(0, 2));
+      assert.equal((await collect(store.readLog('a', 0))).length, 3);
+      assert.equal((await collect(store.readLog('ab', 0))).length, 2);
+    },
+  ],
+];
