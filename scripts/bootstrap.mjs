@@ -80,7 +80,7 @@ const testSteps = [
     ['--noEmit', '-p', 'tsconfig.shared.json'],
   ],
   ['lint and format (biome)', 'biome', ['check', '.']],
-  ['deno check of the Deno entry', 'deno', ['check', 'edge/deno/main.ts']],
+  ['deno check of the Deno entry and Deno test scripts', 'deno', ['check', 'edge/deno/main.ts', 'test/deno/']],
   ['tests (vitest: unit, end-to-end, Deno, Chromium)', 'vitest', ['run']],
 ];
 
