@@ -1,41 +1,93 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import type { UpgradeWebSocket } from 'hono/ws';
 import type { Catalog } from './catalog/catalog.ts';
 import { apiError } from './http/errors.ts';
+import { requireAdmin } from './http/require-admin.ts';
+import { Hub } from './hub/hub.ts';
+import { JobService } from './jobs/job-service.ts';
+import { LogBus } from './logs/log-bus.ts';
+import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { agentSocketRoutes } from './routes/agent-socket.ts';
+import { hivesRoutes } from './routes/api-hives.ts';
+import { jobsRoutes } from './routes/api-jobs.ts';
+import { jobLogsRoutes } from './routes/job-logs.ts';
 import { workersRoutes } from './routes/workers.ts';
+import type { Store } from './store/store.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
   catalog: Catalog;
+  store: Store;
+  /** The runtime's WebSocket upgrade (`@hono/node-server` on Node, `hono/deno` on Deno). */
+  upgradeWebSocket: UpgradeWebSocket;
+  options?: Partial<EdgeOptions>;
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
 };
 
-/**
- * Builds the edge's Hono app from its dependencies. Speaks only Request and Response.
- * @example const app = createApp({ catalog }); const res = await app.request('/workers');
- */
-export function createApp(deps: EdgeDeps) {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const app = new Hono();
+export type Edge = {
+  app: Hono;
+  hub: Hub;
+  jobs: JobService;
+  options: EdgeOptions;
+  /** Stops timers and closes every agent socket (the store is the caller's to close). */
+  close(): void;
+};
 
-  app.use('*', cors());
+/**
+ * Builds the edge from its dependencies. Speaks only Request, Response and the socket contract.
+ * @example const edge = createEdge({ catalog, store, upgradeWebSocket }); serve(edge.app.fetch);
+ */
+export function createEdge(deps: EdgeDeps): Edge {
+  const now = deps.now ?? Date.now;
+  const options = { ...defaultEdgeOptions, ...deps.options };
+  const started = now();
+  const bus = new LogBus();
+  const jobs = new JobService(deps.store, bus, options, now);
+  const hub = new Hub({ store: deps.store, jobs, bus, options, now });
+  jobs.attach(hub);
+
+  const app = new Hono();
+  app.use('/workers/*', cors());
+  app.use('/workers', cors());
+  app.use('/health', cors());
   app.get('/health', (c) =>
     c.json({
       status: 'ok',
       version: deps.version ?? '0.1.0',
       uptime_ms: now() - started,
       workers: deps.catalog.entries().length,
+      hives_online: hub.onlineCount(),
     }),
   );
   app.route('/', workersRoutes(deps.catalog));
+  app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
+  app.use('/api/*', requireAdmin(deps.store));
+  app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', jobsRoutes(deps.store, jobs, deps.catalog));
+  app.route('/', jobLogsRoutes(deps.store, bus));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     console.error(error);
     return apiError(c, 500, 'INTERNAL', `Internal error: ${error.message}`);
   });
-  return app;
+
+  const sweeper = setInterval(() => {
+    jobs.sweepDeadlines().catch((error) => console.error('deadline sweep failed:', error));
+  }, options.sweepIntervalMs);
+  (sweeper as { unref?: () => void }).unref?.();
+
+  return {
+    app,
+    hub,
+    jobs,
+    options,
+    close() {
+      clearInterval(sweeper);
+      hub.close();
+    },
+  };
 }

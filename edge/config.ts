@@ -1,12 +1,31 @@
+import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+
 /** The edge's start-up options, the same under Node (`rbee edge`) and Deno (`deno task edge`). */
 export type EdgeConfig = {
   port: number;
   host: string;
   /** Folder of the embedded store. */
   dataDir: string;
+  /** Limits and timings given on the command line; the rest keep their defaults. */
+  options: Partial<EdgeOptions>;
 };
 
-export const edgeDefaults: EdgeConfig = { port: 8787, host: '0.0.0.0', dataDir: './.rbee' };
+export const edgeDefaults: EdgeConfig = {
+  port: 8787,
+  host: '0.0.0.0',
+  dataDir: './.rbee',
+  options: {},
+};
+
+/** Numeric options settable as flags: `--heartbeat-ms 15000` sets heartbeatMs. */
+const optionFlags: Record<string, keyof EdgeOptions> = {
+  '--heartbeat-ms': 'heartbeatMs',
+  '--max-frame-bytes': 'maxFrameBytes',
+  '--delivery-timeout-ms': 'deliveryTimeoutMs',
+  '--max-log-bytes': 'maxLogBytesPerJob',
+  '--max-messages-per-second': 'maxMessagesPerSecond',
+  '--hello-timeout-ms': 'helloTimeoutMs',
+};
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]
 
@@ -16,7 +35,14 @@ options:
   --port N     TCP port to listen on (0 picks a free one; default 8787)
   --host ADDR  address to bind (default 0.0.0.0)
   --data DIR   folder of the embedded store (default ./.rbee)
-  -h, --help   show this help`;
+  -h, --help   show this help
+
+limits (each an integer; defaults in brackets):
+${Object.entries(optionFlags)
+  .map(([flag, key]) => `  ${flag.padEnd(26)} [${defaultEdgeOptions[key]}]`)
+  .join('\n')}
+
+The admin token comes from RBEE_ADMIN_TOKEN, or is generated on the first start and printed once.`;
 
 /** A bad flag; the message says what was wrong and how to call it right. */
 export class EdgeConfigError extends Error {
@@ -29,7 +55,7 @@ export class EdgeConfigError extends Error {
  * @example parseEdgeArgs(['--port', '0']) // { port: 0, host: '0.0.0.0', dataDir: './.rbee' }
  */
 export function parseEdgeArgs(argv: readonly string[]): EdgeConfig {
-  const config = { ...edgeDefaults };
+  const config: EdgeConfig = { ...edgeDefaults, options: {} };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -58,8 +84,15 @@ export function parseEdgeArgs(argv: readonly string[]): EdgeConfig {
       case '--data':
         config.dataDir = take();
         break;
-      default:
-        throw new EdgeConfigError(`unknown option "${arg}"`);
+      default: {
+        const key = optionFlags[flag];
+        if (!key) throw new EdgeConfigError(`unknown option "${arg}"`);
+        const raw = take();
+        if (!/^\d{1,13}$/.test(raw) || Number(raw) < 1) {
+          throw new EdgeConfigError(`${flag} must be a positive integer, got "${raw}"`);
+        }
+        config.options[key] = Number(raw);
+      }
     }
   }
   return config;

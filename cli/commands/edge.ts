@@ -19,6 +19,11 @@ export const edgeCommand: Command = {
   async run(argv) {
     const config = parseEdgeFlags(argv);
     const edge = await startEdge(config);
+    if (edge.adminToken) {
+      process.stdout.write(
+        `admin token (shown once; set RBEE_ADMIN_TOKEN to replace it): ${edge.adminToken}\n`,
+      );
+    }
     process.stdout.write(`rbee edge listening on ${edge.url}\n`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

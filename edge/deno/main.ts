@@ -1,12 +1,15 @@
 /**
- * The edge on Deno: `deno task edge [--port 8787] [--host 0.0.0.0] [--data DIR]`.
- * The same app as on Node; only serving and file reading differ.
+ * The edge on Deno: `deno task edge [--port 8787] [--host 0.0.0.0] [--data DIR] [limits]`.
+ * The same app as on Node; only serving, the socket upgrade, files and the KV differ.
  */
-import { createApp } from '../app.ts';
+import { upgradeWebSocket } from 'hono/deno';
+import { createEdge } from '../app.ts';
+import { ensureAdminToken } from '../auth/admin-token.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { seedEntries } from '../catalog/entries.ts';
 import { EdgeConfigError, edgeUsage, parseEdgeArgs } from '../config.ts';
 import { denoCatalogReader } from './catalog-reader.ts';
+import { openDenoStore } from './open-store.ts';
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -21,12 +24,16 @@ async function main(argv: string[]): Promise<number> {
     console.error(`deno task edge: ${error.message}\nRun 'deno task edge --help' for usage.`);
     return 2;
   }
-  await Deno.mkdir(config.dataDir, { recursive: true });
+  const store = await openDenoStore(config.dataDir);
+  const adminToken = await ensureAdminToken(store, Deno.env.get('RBEE_ADMIN_TOKEN'));
   const catalog = await loadCatalog(
     seedEntries,
     denoCatalogReader(new URL('../catalog/workers/', import.meta.url)),
   );
-  const app = createApp({ catalog });
+  const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
+  if (adminToken) {
+    console.log(`admin token (shown once; set RBEE_ADMIN_TOKEN to replace it): ${adminToken}`);
+  }
   const server = Deno.serve(
     {
       port: config.port,
@@ -36,12 +43,16 @@ async function main(argv: string[]): Promise<number> {
         console.log(`rbee edge (deno) listening on http://${host}:${port}`);
       },
     },
-    app.fetch,
+    edge.app.fetch,
   );
-  const stop = () => server.shutdown();
+  const stop = () => {
+    edge.close();
+    server.shutdown();
+  };
   Deno.addSignalListener('SIGINT', stop);
   Deno.addSignalListener('SIGTERM', stop);
   await server.finished;
+  await store.close();
   return 0;
 }
 

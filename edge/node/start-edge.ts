@@ -1,31 +1,65 @@
-import { mkdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
-import { createApp } from '../app.ts';
+import { serve, upgradeWebSocket } from '@hono/node-server';
+import { WebSocketServer } from 'ws';
+import { createEdge, type Edge } from '../app.ts';
+import { ensureAdminToken } from '../auth/admin-token.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { seedEntries } from '../catalog/entries.ts';
 import type { EdgeConfig } from '../config.ts';
+import { defaultEdgeOptions } from '../options.ts';
+import type { Store } from '../store/store.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
+import { openNodeStore } from './open-store.ts';
 
-export type RunningEdge = { url: string; port: number; close(): Promise<void> };
+export type RunningEdge = {
+  url: string;
+  port: number;
+  edge: Edge;
+  store: Store;
+  /** The admin token when this start generated it (first start without RBEE_ADMIN_TOKEN). */
+  adminToken: string | null;
+  close(): Promise<void>;
+};
 
 /**
  * Starts the edge on Node and resolves once it listens.
- * @example const edge = await startEdge({ port: 0, host: '127.0.0.1', dataDir: tmp }); await edge.close();
+ * @example const edge = await startEdge({ port: 0, host: '127.0.0.1', dataDir: tmp, options: {} });
  */
-export async function startEdge(config: EdgeConfig): Promise<RunningEdge> {
-  await mkdir(config.dataDir, { recursive: true });
+export async function startEdge(config: EdgeConfig, env = process.env): Promise<RunningEdge> {
+  const store = await openNodeStore(config.dataDir);
+  const adminToken = await ensureAdminToken(store, env.RBEE_ADMIN_TOKEN);
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot));
-  const app = createApp({ catalog });
+  const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
+  // ws enforces the frame cap itself (close 1009) before a byte reaches the app.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes,
+    perMessageDeflate: false,
+  });
   return await new Promise((resolve, reject) => {
     const server = serve(
-      { fetch: app.fetch, port: config.port, hostname: config.host },
+      {
+        fetch: edge.app.fetch,
+        port: config.port,
+        hostname: config.host,
+        websocket: { server: wss },
+      },
       (info: AddressInfo) => {
         const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
         resolve({
           url: `http://${host}:${info.port}`,
           port: info.port,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          edge,
+          store,
+          adminToken,
+          async close() {
+            edge.close();
+            const closed = new Promise<void>((done) => server.close(() => done()));
+            // Open SSE streams would hold close() forever.
+            (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+            await closed;
+            await store.close();
+          },
         });
       },
     );

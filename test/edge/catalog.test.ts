@@ -1,19 +1,30 @@
+import { upgradeWebSocket } from '@hono/node-server';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { createApp } from '../../edge/app.ts';
+import { createEdge, type Edge } from '../../edge/app.ts';
 import { loadCatalog } from '../../edge/catalog/catalog.ts';
 import { seedEntries } from '../../edge/catalog/entries.ts';
 import { catalogRoot, fsCatalogReader } from '../../edge/node/catalog-reader.ts';
-import { type EdgeProcess, startDenoEdge, startNodeEdge } from '../support/edge-process.ts';
+import { openNodeStore } from '../../edge/node/open-store.ts';
+import {
+  type EdgeProcess,
+  startDenoEdge,
+  startNodeEdge,
+  tempDir,
+} from '../support/edge-process.ts';
 import { catalogContract, type Fetcher, rawFetcher } from './catalog-contract.ts';
 
 describe('catalog, in process (app.request)', () => {
   let fetcher: Fetcher;
+  let edge: Edge;
   beforeAll(async () => {
-    const app = createApp({
+    edge = createEdge({
       catalog: await loadCatalog(seedEntries, fsCatalogReader(catalogRoot)),
+      store: await openNodeStore(tempDir('catalog')),
+      upgradeWebSocket,
     });
-    fetcher = async (path, init) => app.request(path, init);
+    fetcher = async (path, init) => edge.app.request(path, init);
   });
+  afterAll(() => edge.close());
   catalogContract(() => fetcher);
 });
 

@@ -1,0 +1,16 @@
+import type { HiveRecord } from '../store/records.ts';
+
+/** A hive as the API shows it: never the token hash; online from the live socket map. */
+export function hiveView(hive: HiveRecord, online: boolean) {
+  return {
+    id: hive.id,
+    name: hive.name,
+    labels: hive.labels,
+    online,
+    last_seen: hive.last_seen,
+    created_at: hive.created_at,
+    platform: hive.platform,
+    installed: hive.installed,
+    agent_version: hive.agent_version,
+  };
+}

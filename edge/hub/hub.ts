@@ -1,0 +1,106 @@
+import { protocolError } from '../../shared/protocol/errors.ts';
+import type { EdgeMessage } from '../../shared/protocol/messages.ts';
+import type { HiveLink } from '../jobs/job-service.ts';
+import type { HiveRecord } from '../store/records.ts';
+import { AgentSession, type SessionDeps } from './agent-session.ts';
+import type { AgentSocket } from './socket.ts';
+
+type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
+
+/**
+ * Holds every agent connection: one live session per hive (a newer one replaces the older),
+ * heartbeats for all of them from one timer, and the link the job service sends through.
+ */
+export class Hub implements HiveLink {
+  readonly #live = new Map<string, AgentSession>();
+  readonly #pending = new Set<AgentSession>();
+  #timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed'>) {}
+
+  /** A socket whose upgrade was authenticated as `hive`; returns the session to feed frames to. */
+  open(hive: HiveRecord, socket: AgentSocket): AgentSession {
+    const session = new AgentSession(hive, socket, {
+      ...this.deps,
+      onReady: (s) => {
+        this.#pending.delete(s);
+        const old = this.#live.get(s.hive);
+        this.#live.set(s.hive, s);
+        if (old && old !== s) {
+          old.refuse(
+            protocolError('REPLACED', 'another connection with this hive token took over'),
+          );
+        }
+      },
+      onClosed: (s) => {
+        this.#pending.delete(s);
+        if (this.#live.get(s.hive) === s) {
+          this.#live.delete(s.hive);
+          const now = this.deps.now();
+          void this.deps.store
+            .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
+            .catch(() => {});
+        }
+      },
+    });
+    this.#pending.add(session);
+    this.#startTimer();
+    return session;
+  }
+
+  isOnline(hive: string): boolean {
+    return this.#live.has(hive);
+  }
+
+  onlineCount(): number {
+    return this.#live.size;
+  }
+
+  send(hive: string, message: Body<EdgeMessage>): boolean {
+    return this.#live.get(hive)?.send(message) ?? false;
+  }
+
+  /** Closes a deleted hive's socket with REVOKED. */
+  revoke(hive: string) {
+    this.#live
+      .get(hive)
+      ?.refuse(protocolError('REVOKED', 'this hive was deleted and its token revoked'));
+  }
+
+  /** One timer for all sessions: ping, drop the silent, and time out missing hellos. */
+  tick() {
+    const now = this.deps.now();
+    const { heartbeatMs, helloTimeoutMs } = this.deps.options;
+    for (const s of this.#pending) {
+      if (now - s.lastReceived > helloTimeoutMs) {
+        s.refuse(protocolError('HELLO_REQUIRED', `no hello within ${helloTimeoutMs} ms`));
+      }
+    }
+    for (const s of this.#live.values()) {
+      if (now - s.lastReceived > 2 * heartbeatMs) {
+        s.refuse(
+          protocolError('HEARTBEAT_TIMEOUT', `nothing received for ${now - s.lastReceived} ms`),
+        );
+      } else {
+        s.send({ type: 'ping', ts: now });
+      }
+    }
+  }
+
+  #startTimer() {
+    if (this.#timer) return;
+    // Ticks at half the heartbeat so silence is noticed within two intervals.
+    const every = Math.max(
+      50,
+      Math.floor(Math.min(this.deps.options.heartbeatMs, this.deps.options.helloTimeoutMs) / 2),
+    );
+    this.#timer = setInterval(() => this.tick(), every);
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  close() {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    for (const s of [...this.#live.values(), ...this.#pending]) s.close(1001, 'GOING_AWAY');
+  }
+}

@@ -1,0 +1,241 @@
+import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
+import { terminalStates } from '../../shared/protocol/job.ts';
+import type { EdgeMessage } from '../../shared/protocol/messages.ts';
+import type { LogBus } from '../logs/log-bus.ts';
+import type { EdgeOptions } from '../options.ts';
+import type { JobRecord } from '../store/records.ts';
+import type { LogHead, Store } from '../store/store.ts';
+import { newJobId } from './job-id.ts';
+import { canTransition } from './transitions.ts';
+
+type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
+/** How the job service reaches a hive's open socket, if it has one. */
+export type HiveLink = {
+  isOnline(hive: string): boolean;
+  send(hive: string, message: Body<EdgeMessage>): boolean;
+};
+
+export class JobConflictError extends Error {
+  override name = 'JobConflictError';
+}
+
+/**
+ * The job state machine on top of the store. Every change is a compare-and-set through
+ * `transition`, so concurrent paths (cancel vs. agent report vs. deadline sweep) settle once.
+ */
+export class JobService {
+  constructor(
+    private readonly store: Store,
+    private readonly bus: LogBus,
+    private readonly options: EdgeOptions,
+    private readonly now: () => number,
+    private link: HiveLink | null = null,
+  ) {}
+
+  attach(link: HiveLink) {
+    this.link = link;
+  }
+
+  /** Applies `to` (and a patch) only when the state machine allows it from the stored state. */
+  async transition(
+    id: string,
+    to: JobState,
+    patch: Partial<JobRecord> = {},
+    guard: (job: JobRecord) => boolean = () => true,
+  ): Promise<JobRecord | null> {
+    const now = this.now();
+    const next = await this.store.updateJob(id, (job) => {
+      if (job.state !== to && !canTransition(job.state, to)) return null;
+      if (!guard(job)) return null;
+      return {
+        ...job,
+        ...patch,
+        state: to,
+        updated_at: now,
+        ended_at: terminalStates.has(to) ? now : job.ended_at,
+      };
+    });
+    if (next) this.bus.publish(id);
+    return next;
+  }
+
+  /** Creates a job and delivers it at once when its hive is online. */
+  async create(input: {
+    hive: string;
+    worker: string;
+    kind: JobKind;
+    timeout_ms?: number;
+    rollout?: string;
+  }) {
+    const now = this.now();
+    const job: JobRecord = {
+      id: newJobId(now),
+      hive: input.hive,
+      kind: input.kind,
+      worker: input.worker,
+      state: 'queued',
+      step: null,
+      created_at: now,
+      updated_at: now,
+      deliver_by: now + this.options.deliveryTimeoutMs,
+      dispatched_at: null,
+      accepted_at: null,
+      ended_at: null,
+      cancel_requested: false,
+      error: null,
+      pending_done: null,
+      timeout_ms: input.timeout_ms ?? null,
+      rollout: input.rollout ?? null,
+    };
+    if (!(await this.store.createJob(job))) throw new Error(`job id ${job.id} already exists`);
+    if (this.link?.isOnline(job.hive)) await this.deliver(job);
+    return (await this.store.getJob(job.id)) ?? job;
+  }
+
+  /** Sends one job down its hive's socket and marks it dispatched (at least once: resent on reconnect). */
+  async deliver(job: JobRecord): Promise<boolean> {
+    if (job.state === 'queued' && job.deliver_by < this.now()) {
+      await this.transition(job.id, 'delivery_timed_out', {
+        error: { message: 'the hive did not come online before the delivery deadline' },
+      });
+      return false;
+    }
+    const sent = this.link?.send(job.hive, {
+      type: 'job',
+      job: {
+        id: job.id,
+        kind: job.kind,
+        worker: job.worker,
+        ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
+      },
+    });
+    if (!sent) return false;
+    if (job.state === 'queued')
+      await this.transition(
+        job.id,
+        'dispatched',
+        { dispatched_at: this.now() },
+        (j) => j.state === 'queued',
+      );
+    return true;
+  }
+
+  /**
+   * After a hive's hello: what the edge needs for each job the agent listed, and delivery of
+   * the rest. A dispatched job the agent does not list never reached its ledger: send it again.
+   * A running one it does not list is lost (the agent's state was wiped): fail it, saying so.
+   */
+  async onHello(hive: string, listed: { id: string; next_seq: number }[]) {
+    const welcome: { id: string; next_seq: number; cancel: boolean }[] = [];
+    for (const { id } of listed) {
+      const job = await this.store.getJob(id);
+      if (!job || job.hive !== hive) continue;
+      const head = await this.store.logHead(id);
+      welcome.push({ id, next_seq: head.next, cancel: job.cancel_requested });
+    }
+    const listedIds = new Set(listed.map((j) => j.id));
+    const toDeliver: JobRecord[] = [];
+    for (const job of await this.store.listOpenJobs(hive)) {
+      if (listedIds.has(job.id)) continue;
+      if (job.state === 'running') {
+        await this.transition(job.id, 'failed', {
+          error: {
+            message:
+              'the agent reconnected without this job: its state dir was lost while the job ran',
+          },
+        });
+      } else if (job.state === 'dispatched' && job.cancel_requested) {
+        await this.transition(job.id, 'cancelled');
+      } else {
+        toDeliver.push(job);
+      }
+    }
+    return { welcome, toDeliver };
+  }
+
+  async onAccept(hive: string, id: string) {
+    await this.store.updateJob(id, (job) =>
+      job.hive === hive && job.accepted_at === null ? { ...job, accepted_at: this.now() } : null,
+    );
+  }
+
+  async onRunning(id: string, step: string) {
+    await this.transition(
+      id,
+      'running',
+      { step },
+      (job) => job.state === 'dispatched' || job.state === 'running',
+    );
+  }
+
+  /** The agent's final word; applied once the log holds every entry it announced. */
+  async onDone(
+    id: string,
+    done: { outcome: JobOutcome; total: number; error?: JobError },
+    head: LogHead,
+  ) {
+    const pending = {
+      outcome: done.outcome,
+      total: done.total,
+      ...(done.error ? { error: done.error } : {}),
+    };
+    const job = await this.store.updateJob(id, (j) =>
+      terminalStates.has(j.state) ? null : { ...j, pending_done: pending },
+    );
+    if (!job) return (await this.store.getJob(id)) !== null; // already final: just acknowledge
+    return this.settle(id, head);
+  }
+
+  /** Finishes a job whose announced log is now complete. Returns true when the job is final. */
+  async settle(id: string, head: LogHead): Promise<boolean> {
+    const job = await this.store.getJob(id);
+    if (!job) return false;
+    if (terminalStates.has(job.state)) return true;
+    const done = job.pending_done;
+    if (!done || head.next < done.total) return false;
+    const final = await this.transition(id, done.outcome, {
+      error: done.error ?? null,
+      step: null,
+      pending_done: null,
+    });
+    return final !== null || terminalStates.has((await this.store.getJob(id))?.state ?? 'queued');
+  }
+
+  /** Cancels: a queued job at once; a delivered one by telling its agent, which reports back. */
+  async cancel(id: string): Promise<JobRecord | null> {
+    const job = await this.store.getJob(id);
+    if (!job) return null;
+    if (terminalStates.has(job.state))
+      throw new JobConflictError(`job ${id} is already ${job.state}`);
+    if (job.state === 'queued') {
+      const done = await this.transition(id, 'cancelled', {}, (j) => j.state === 'queued');
+      if (done) return done;
+      return this.cancel(id);
+    }
+    const marked = await this.store.updateJob(id, (j) =>
+      terminalStates.has(j.state) ? null : { ...j, cancel_requested: true, updated_at: this.now() },
+    );
+    this.link?.send(job.hive, { type: 'cancel', job: id });
+    this.bus.publish(id);
+    return marked ?? (await this.store.getJob(id));
+  }
+
+  /** Turns queued jobs past their delivery deadline into delivery_timed_out. */
+  async sweepDeadlines() {
+    const now = this.now();
+    for (const job of await this.store.listOpenJobs()) {
+      if (job.state === 'queued' && job.deliver_by < now) {
+        await this.transition(
+          job.id,
+          'delivery_timed_out',
+          {
+            error: {
+              message: `the hive did not come online within ${this.options.deliveryTimeoutMs} ms`,
+            },
+          },
+          (j) => j.state === 'queued',
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/** Every limit of the edge is an option with a default (README lists them). */
+export type EdgeOptions = {
+  /** Heartbeat interval sent to agents in `welcome`; a peer silent for two intervals is dropped. */
+  heartbeatMs: number;
+  /** Largest WebSocket frame accepted from an agent, in bytes. */
+  maxFrameBytes: number;
+  /** How long a job waits for its hive before it becomes delivery_timed_out. */
+  deliveryTimeoutMs: number;
+  /** Largest stored log per job, in bytes; past it the frame is refused (LOG_TOO_LARGE). */
+  maxLogBytesPerJob: number;
+  /** Messages per second per agent connection (token bucket, burst twice this). */
+  maxMessagesPerSecond: number;
+  /** Time an agent has to send `hello` after the upgrade. */
+  helloTimeoutMs: number;
+  /** How often delivery deadlines are checked. */
+  sweepIntervalMs: number;
+};
+
+export const defaultEdgeOptions: EdgeOptions = {
+  heartbeatMs: 15_000,
+  maxFrameBytes: 1024 * 1024,
+  deliveryTimeoutMs: 24 * 60 * 60 * 1000,
+  maxLogBytesPerJob: 256 * 1024 * 1024,
+  maxMessagesPerSecond: 1000,
+  helloTimeoutMs: 10_000,
+  sweepIntervalMs: 1000,
+};
