@@ -1,6 +1,7 @@
 import type { Command } from '../command.ts';
+import { agentCommand } from './agent.ts';
 import { edgeCommand } from './edge.ts';
 import { startCommand } from './start.ts';
 
 /** Every subcommand, in the order `rbee --help` lists them. */
-export const commands: Command[] = [startCommand, edgeCommand];
+export const commands: Command[] = [startCommand, edgeCommand, agentCommand];

@@ -1,0 +1,159 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  type InstalledWorker,
+  installedWorkerSchema,
+  type PlatformInfo,
+  PROTOCOL_VERSION,
+} from '../shared/protocol/index.ts';
+import { runBuild } from './build/index.ts';
+import { startConnection } from './connection/connection.ts';
+import { createEdgeHttp } from './connection/edge-http.ts';
+import { edgeUrls } from './connection/edge-url.ts';
+import { JobManager } from './jobs/job-manager.ts';
+import type { JobPipeline } from './jobs/job-pipeline.ts';
+import { createRunner } from './jobs/runner.ts';
+import { detectPlatform } from './platform/detect-platform.ts';
+
+export type AgentOptions = {
+  /** The edge's base URL: `http(s)://` or `ws(s)://`; the socket is `<edge>/agent`. */
+  edge: string;
+  /** The hive token, `rbh_…`. */
+  token: string;
+  /** Ledger, log spool, workspaces and capabilities.json (default `./.rbee/agent`). */
+  stateDir?: string;
+  /** Where workers are installed (default `<state>/root`). */
+  installRoot?: string;
+  /** Largest frame accepted from the edge (default 1 MiB). */
+  maxFrameBytes?: number;
+  /** Reconnect backoff: first ceiling (default 500 ms) and cap (default 30 s). */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Time for the upgrade, and then for welcome (default 20 s each). */
+  handshakeTimeoutMs?: number;
+  /** Log frames: entries (4096) and bytes (256 KiB) per frame, batch delay (15 ms). */
+  frameMaxEntries?: number;
+  frameMaxBytes?: number;
+  flushDelayMs?: number;
+  /** Unacknowledged log bytes per job before the build's output waits (default 4 MiB). */
+  windowBytes?: number;
+  /** Builds at the same time (default 1). */
+  maxConcurrentJobs?: number;
+  /** The most output one build may print (the executor's default when unset). */
+  maxOutputBytes?: number;
+  /** Replaces the job pipeline (the install pipeline plugs in here). */
+  pipeline?: JobPipeline;
+  /** Replaces platform detection (tests, or a hive that wants to say less). */
+  platform?: PlatformInfo;
+  /** Status lines (default: stdout). */
+  log?: (line: string) => void;
+};
+
+export type Agent = {
+  /** Disconnects, stops running builds (reported as failed at the next start) and closes files. */
+  stop(): Promise<void>;
+};
+
+/** Read from package.json so `hello` says which agent is talking. */
+async function agentVersion(): Promise<string> {
+  try {
+    const text = await readFile(new URL('../package.json', import.meta.url), 'utf8');
+    return String((JSON.parse(text) as { version?: unknown }).version ?? '0.0.0').slice(0, 64);
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** The workers the install pipeline recorded in `<state>/capabilities.json`, if it did. */
+async function readInstalled(
+  stateDir: string,
+  log: (line: string) => void,
+): Promise<InstalledWorker[]> {
+  let text: string;
+  try {
+    text = await readFile(join(stateDir, 'capabilities.json'), 'utf8');
+  } catch {
+    return [];
+  }
+  try {
+    const raw = JSON.parse(text) as { installed?: unknown };
+    return installedWorkerSchema
+      .array()
+      .max(1000)
+      .parse(raw.installed ?? []);
+  } catch (error) {
+    log(`rbee agent: ignoring ${join(stateDir, 'capabilities.json')}: ${(error as Error).message}`);
+    return [];
+  }
+}
+
+/**
+ * Starts a hive agent: recovers unfinished jobs from the state folder, dials the edge and keeps
+ * dialling, runs the jobs the edge sends and streams their logs. Resolves once the state is
+ * loaded; the connection comes and goes on its own from then on.
+ * @example
+ * const agent = await startAgent({ edge: 'http://edge:8787', token: 'rbh_…', stateDir: '/var/lib/rbee' });
+ * process.once('SIGTERM', () => agent.stop());
+ */
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const urls = edgeUrls(options.edge);
+  const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
+  const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
+  const [version, platform] = await Promise.all([
+    agentVersion(),
+    options.platform ?? detectPlatform(),
+  ]);
+  const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
+  const jobs = await JobManager.open({
+    stateDir,
+    installRoot,
+    edgeHttp,
+    pipeline:
+      options.pipeline ??
+      createRunner(
+        runBuild,
+        options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+      ),
+    ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
+    logs: {
+      ...(options.frameMaxEntries ? { maxFrameEntries: options.frameMaxEntries } : {}),
+      ...(options.frameMaxBytes ? { maxFrameBytes: options.frameMaxBytes } : {}),
+      ...(options.flushDelayMs !== undefined ? { flushDelayMs: options.flushDelayMs } : {}),
+      ...(options.windowBytes ? { windowBytes: options.windowBytes } : {}),
+    },
+    log,
+  });
+  log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
+  const connection = startConnection({
+    url: urls.agent,
+    token: options.token,
+    maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    backoff: {
+      ...(options.backoffBaseMs ? { baseMs: options.backoffBaseMs } : {}),
+      ...(options.backoffCapMs ? { capMs: options.backoffCapMs } : {}),
+    },
+    ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    log,
+    handler: {
+      hello: async () => ({
+        type: 'hello',
+        agent_version: version,
+        protocol: PROTOCOL_VERSION,
+        platform,
+        installed: await readInstalled(stateDir, log),
+        jobs: jobs.helloJobs(),
+      }),
+      onWelcome: (welcome, send) => jobs.onWelcome(welcome, send),
+      onMessage: (message) => jobs.onMessage(message),
+      onDisconnect: () => jobs.onDisconnect(),
+    },
+  });
+  return {
+    async stop() {
+      await jobs.stop();
+      await connection.stop();
+    },
+  };
+}
