@@ -1,0 +1,328 @@
+import type { AndOr, Assign, Command, FunctionDef, List, Script, SimpleCommand } from './ast.ts';
+import { plainText } from './bash-parser.ts';
+import { evalCond, evalTest } from './condition.ts';
+import { expandFields, expandPatternSegs, expandString, type Scope, type Value } from './expand.ts';
+import { fail } from './parse-error.ts';
+import { compilePattern, matchWhole } from './pattern.ts';
+
+/** Lowercase names makepkg 6.0.2 defines before it sources a PKGBUILD (from `compgen -v`). */
+export const MAKEPKG_NAMES = new Set([
+  '_',
+  'build_options',
+  'buildenv_functions',
+  'confdir',
+  'executable_functions',
+  'extra_environment',
+  'func',
+  'known_hash_algos',
+  'lib',
+  'lint_config_functions',
+  'lint_package_functions',
+  'lint_pkgbuild_functions',
+  'makepkg_version',
+  'packaging_options',
+  'pkgbuild_schema_arch_arrays',
+  'pkgbuild_schema_arrays',
+  'pkgbuild_schema_package_overrides',
+  'pkgbuild_schema_strings',
+  'shellopts',
+  'signal',
+  'startdir',
+  'tidy_modify',
+  'tidy_remove',
+  'using_ccache',
+  // Set after sourcing, visible to package-function overrides.
+  'srcdir',
+  'pkgdir',
+  'pkgdirbase',
+  'basever',
+  // Common lowercase environment variables.
+  'http_proxy',
+  'https_proxy',
+  'ftp_proxy',
+  'no_proxy',
+  'all_proxy',
+]);
+
+const BASH_READONLY = new Set([
+  'BASHOPTS',
+  'BASH_VERSINFO',
+  'EUID',
+  'PPID',
+  'SHELLOPTS',
+  'UID',
+  'IFS',
+]);
+
+/** True for names whose value comes from makepkg, makepkg.conf or the environment. */
+export function isEnvironmentName(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return (c >= 65 && c <= 90) || MAKEPKG_NAMES.has(name);
+}
+
+/** What sourcing the PKGBUILD leaves behind. */
+export type EvalState = {
+  vars: Map<string, Value>;
+  /** Offset of the last assignment of each variable, for diagnostics. */
+  assignedAt: Map<string, number>;
+  functions: Map<string, FunctionDef>;
+  /** Reads the variables above; refuses names makepkg or the environment would supply. */
+  scope: Scope;
+};
+
+/** Bounds on what a for loop may do, so a hostile PKGBUILD cannot stall the edge. */
+export const MAX_LOOP_ITERATIONS = 10_000;
+
+/**
+ * Runs the top level of a PKGBUILD without bash: assignments, function definitions and the
+ * control flow that can be decided from the PKGBUILD's own variables. Anything else is refused.
+ * @example evaluate(parseBash('x=1\n[[ $x == 1 ]] && y=2\n'), {}).vars.get('y') // { kind: 'string', value: '2' }
+ */
+export function evaluate(script: Script, options: { carch?: string }): EvalState {
+  const vars = new Map<string, Value>();
+  const scope: Scope = {
+    get(name, at) {
+      const v = vars.get(name);
+      if (v !== undefined) return v;
+      if (name === 'CARCH' && options.carch !== undefined) {
+        return { kind: 'string', value: options.carch };
+      }
+      if (isEnvironmentName(name)) {
+        fail(
+          'ENVIRONMENT_VARIABLE',
+          name === 'CARCH'
+            ? '$CARCH comes from makepkg.conf; pass the carch option to decide it'
+            : `$${name} comes from makepkg or its environment, not from the PKGBUILD`,
+          at,
+        );
+      }
+      return undefined;
+    },
+    assign(name, value, at) {
+      if (MAKEPKG_NAMES.has(name) || BASH_READONLY.has(name)) {
+        fail('UNSUPPORTED_ASSIGNMENT', `'${name}' belongs to bash or makepkg`, at);
+      }
+      const old = vars.get(name);
+      if (old?.kind === 'array')
+        vars.set(name, { kind: 'array', values: [value, ...old.values.slice(1)] });
+      else vars.set(name, { kind: 'string', value });
+      state.assignedAt.set(name, at);
+    },
+  };
+  const state: EvalState = { vars, assignedAt: new Map(), functions: new Map(), scope };
+  const runner = new Runner(state, scope);
+  const status = runner.list(script.list);
+  if (status !== 0 && runner.lastAt !== undefined) {
+    fail(
+      'SOURCE_FAILED',
+      'the last command returns non-zero, so makepkg fails to source the PKGBUILD',
+      runner.lastAt,
+    );
+  }
+  return state;
+}
+
+class Runner {
+  lastAt: number | undefined;
+  private iterations = 0;
+
+  constructor(
+    readonly state: EvalState,
+    readonly scope: Scope,
+  ) {}
+
+  list(list: List): number {
+    let status = 0;
+    for (const item of list) status = this.andOr(item);
+    return status;
+  }
+
+  private andOr(item: AndOr): number {
+    if (item.background) fail('PIPELINE', 'a background job (&) runs in a subshell', item.start);
+    let status = this.pipeline(item.first.commands, item.first.negated, item.first.start);
+    for (const { op, pipeline } of item.rest) {
+      if ((op === '&&' && status === 0) || (op === '||' && status !== 0)) {
+        status = this.pipeline(pipeline.commands, pipeline.negated, pipeline.start);
+      }
+    }
+    return status;
+  }
+
+  private pipeline(commands: Command[], negated: boolean, at: number): number {
+    if (commands.length > 1) {
+      fail('PIPELINE', 'a pipeline runs its commands in subshells', commands[1]!.start);
+    }
+    this.lastAt = at;
+    const status = this.command(commands[0]!);
+    return negated ? (status === 0 ? 1 : 0) : status;
+  }
+
+  private command(cmd: Command): number {
+    if (cmd.t !== 'simple' && cmd.t !== 'func' && cmd.redirs.length > 0) {
+      fail('REDIRECTION', 'a redirection touches files', cmd.redirs[0]!.start);
+    }
+    switch (cmd.t) {
+      case 'simple':
+        return this.simple(cmd);
+      case 'func':
+        this.state.functions.set(cmd.name, cmd);
+        return 0;
+      case 'if':
+        for (const clause of cmd.clauses) {
+          if (this.list(clause.cond) === 0) return this.list(clause.body);
+        }
+        return cmd.otherwise ? this.list(cmd.otherwise) : 0;
+      case 'case': {
+        const word = expandString(cmd.word, this.scope);
+        let status = 0;
+        let fallthrough = false;
+        for (const item of cmd.items) {
+          const hit =
+            fallthrough ||
+            item.patterns.some((p) =>
+              matchWhole(compilePattern(expandPatternSegs(p, this.scope), p.start), word, p.start),
+            );
+          if (!hit) continue;
+          status = this.list(item.body);
+          if (item.term === ';&') fallthrough = true;
+          else if (item.term === ';;&') fallthrough = false;
+          else return status;
+        }
+        return status;
+      }
+      case 'for': {
+        if (!cmd.words)
+          fail('LOOP', "'for' without 'in' loops over $@, which makepkg sets", cmd.start);
+        const items = cmd.words.flatMap((w) => expandFields(w, this.scope));
+        let status = 0;
+        for (const item of items) {
+          if (++this.iterations > MAX_LOOP_ITERATIONS) {
+            fail('LOOP', `loops run more than ${MAX_LOOP_ITERATIONS} times`, cmd.start);
+          }
+          this.setVar(cmd.name, { kind: 'string', value: item }, cmd.start);
+          status = this.list(cmd.body);
+        }
+        return status;
+      }
+      case 'while':
+      case 'until':
+      case 'select':
+      case 'arithfor':
+        return fail(
+          'LOOP',
+          `a '${cmd.t === 'arithfor' ? 'for ((…))' : cmd.t}' loop cannot be decided statically`,
+          cmd.start,
+        );
+      case 'group':
+        return this.list(cmd.body);
+      case 'subshell':
+        return fail('SUBSHELL', 'a subshell ( … ) at the top level', cmd.start);
+      case 'cond':
+        return evalCond(cmd.expr, this.scope) ? 0 : 1;
+      case 'arithcmd':
+        return fail(
+          'ARITHMETIC',
+          'arithmetic command ((…)) is not evaluated statically',
+          cmd.start,
+        );
+    }
+  }
+
+  private simple(cmd: SimpleCommand): number {
+    if (cmd.redirs.length > 0)
+      fail('REDIRECTION', 'a redirection touches files', cmd.redirs[0]!.start);
+    if (cmd.words.length === 0) {
+      for (const a of cmd.assigns) this.assign(a);
+      return 0;
+    }
+    const first = cmd.words[0]!;
+    const name = plainText(first);
+    if (name === 'eval') fail('EVAL', "'eval' runs code built at run time", first.start);
+    if (name === 'source' || name === '.') {
+      fail('SOURCE', `'${name}' reads another file`, first.start);
+    }
+    if (cmd.assigns.length > 0) {
+      fail(
+        'UNSUPPORTED_ASSIGNMENT',
+        'an assignment before a command only sets its environment',
+        cmd.start,
+      );
+    }
+    const fields = cmd.words.flatMap((w) => expandFields(w, this.scope));
+    if (fields.length === 0) return 0;
+    const command = fields[0]!;
+    switch (command) {
+      case 'true':
+      case ':':
+        return 0;
+      case 'false':
+        return 1;
+      case 'test':
+        return evalTest(fields.slice(1), this.scope, first.start) ? 0 : 1;
+      case '[':
+        if (fields[fields.length - 1] !== ']') {
+          fail('UNDECIDABLE_CONDITION', "'[' without a closing ']'", first.start);
+        }
+        return evalTest(fields.slice(1, -1), this.scope, first.start) ? 0 : 1;
+      case 'eval':
+        return fail('EVAL', "'eval' runs code built at run time", first.start);
+      case 'source':
+      case '.':
+        return fail('SOURCE', `'${command}' reads another file`, first.start);
+      default:
+        return fail(
+          'UNSUPPORTED_COMMAND',
+          `command '${command}' would run at the top level`,
+          first.start,
+        );
+    }
+  }
+
+  private assign(a: Assign): void {
+    if (a.subscript !== undefined) {
+      fail('UNSUPPORTED_ASSIGNMENT', `indexed assignment ${a.name}[${a.subscript}]=`, a.start);
+    }
+    if (BASH_READONLY.has(a.name) || MAKEPKG_NAMES.has(a.name)) {
+      fail('UNSUPPORTED_ASSIGNMENT', `'${a.name}' belongs to bash or makepkg`, a.start);
+    }
+    // Appending to a name the PKGBUILD never set would append to makepkg's value of it.
+    const current =
+      this.state.vars.get(a.name) ?? (a.append ? this.scope.get(a.name, a.start) : undefined);
+    this.setVar(a.name, assignedValue(a, this.scope, current), a.start);
+  }
+
+  private setVar(name: string, v: Value, at: number): void {
+    this.state.vars.set(name, v);
+    this.state.assignedAt.set(name, at);
+  }
+}
+
+/**
+ * The value a variable holds after one assignment, with bash's rules for mixing strings and
+ * arrays (`x=v` on an array sets element 0; `x+=(…)` on a string makes an array).
+ */
+export function assignedValue(a: Assign, scope: Scope, current: Value | undefined): Value {
+  if (a.array) {
+    const items: string[] = [];
+    for (const w of a.array) {
+      const first = w.parts[0];
+      if (first?.t === 'lit' && !first.q && first.v.startsWith('[') && /\]\+?=/.test(first.v)) {
+        fail('UNSUPPORTED_ASSIGNMENT', `indexed array element ${first.v}`, w.start);
+      }
+      for (const f of expandFields(w, scope)) items.push(f);
+    }
+    const old = current;
+    if (!a.append || old === undefined) return { kind: 'array', values: items };
+    if (old.kind === 'string') return { kind: 'array', values: [old.value, ...items] };
+    return { kind: 'array', values: [...old.values, ...items] };
+  }
+  const s = a.value ? expandString(a.value, scope, true) : '';
+  const old = current;
+  if (old?.kind === 'array') {
+    const values = [...old.values];
+    values[0] = a.append ? (values[0] ?? '') + s : s;
+    return { kind: 'array', values };
+  }
+  if (a.append && old?.kind === 'string') return { kind: 'string', value: old.value + s };
+  return { kind: 'string', value: s };
+}

@@ -1,0 +1,211 @@
+import { parseBash } from './bash-parser.ts';
+import { evaluate } from './evaluate.ts';
+import { lintPkgbuild } from './lint.ts';
+import { fail, locate, ParseError, PendingError } from './parse-error.ts';
+import { elements, PkgbuildContext } from './pkgbuild-context.ts';
+import {
+  ARCH_MULTI,
+  PACKAGE_MULTI,
+  PACKAGE_SINGLE,
+  SCHEMA_ARCH_ARRAYS,
+  SCHEMA_ARRAYS,
+  SCHEMA_STRINGS,
+} from './schema.ts';
+import { parseSource, type SourceSpec } from './source.ts';
+
+/** A field's value: schema strings are strings, schema arrays are arrays. */
+export type FieldValue = string | string[];
+
+export type ParseOptions = {
+  /** makepkg.conf's CARCH. When absent, a PKGBUILD that reads $CARCH at the top level is refused. */
+  carch?: string;
+  /** Name used in diagnostics; `PKGBUILD` by default. */
+  filename?: string;
+  /** Enables lint_install/lint_changelog: whether a path relative to the PKGBUILD is a regular file. */
+  fileExists?: (path: string) => boolean;
+};
+
+/** A function the PKGBUILD defines, with its body as written. */
+export type PkgbuildFunction = { name: string; body: string; line: number; column: number };
+
+/** One `pkgname = …` section: what makepkg reads from the package's function. */
+export type PackageSection = {
+  name: string;
+  /** `package_<name>`, or `package` when makepkg falls back to it; undefined when neither exists. */
+  functionName?: string;
+  /** The package's architectures: global `arch` with its override applied. */
+  arch: string[];
+  /**
+   * Fields the package function overrides, with their effective values (global value plus `+=`),
+   * exactly those makepkg prints in the section. An empty override is `''` or `[]`.
+   */
+  overrides: Record<string, FieldValue>;
+};
+
+/**
+ * A PKGBUILD as makepkg reads it. `fields` holds every schema variable the PKGBUILD sets,
+ * including per-architecture arrays (`depends_x86_64`), with the kind it was given.
+ */
+export type Pkgbuild = {
+  pkgbase: string;
+  pkgnames: string[];
+  pkgver: string;
+  pkgrel: string;
+  epoch: string;
+  fields: Record<string, FieldValue>;
+  /** Per-architecture arrays by architecture: `archFields.x86_64.depends`. */
+  archFields: Record<string, Record<string, string[]>>;
+  packages: PackageSection[];
+  functions: Record<string, PkgbuildFunction>;
+  /** `source` parsed with makepkg's source grammar. */
+  sources: SourceSpec[];
+  /** `source_<arch>` parsed, by architecture. */
+  archSources: Record<string, SourceSpec[]>;
+  /** Every variable the PKGBUILD leaves set at the top level (schema or not). */
+  variables: Record<string, FieldValue>;
+};
+
+const SCHEMA_NAMES = new Set([...SCHEMA_ARRAYS, ...SCHEMA_STRINGS]);
+/** Characters glibc's C.UTF-8 iswspace() counts as space beyond ASCII: srcinfo would fold them. */
+const UNICODE_SPACE = /[\u0085\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]/;
+
+/**
+ * Parses a PKGBUILD without bash into what makepkg would read, applying the lint rules of
+ * `makepkg --printsrcinfo`. Throws ParseError for anything makepkg refuses or that cannot be
+ * decided statically.
+ * @example
+ * const p = parsePkgbuild('pkgname=hello\npkgver=1.0\npkgrel=1\narch=(any)\npackage() { :; }\n')
+ * p.pkgbase // 'hello'
+ * p.fields.arch // ['any']
+ */
+export function parsePkgbuild(text: string, options: ParseOptions = {}): Pkgbuild {
+  try {
+    return parseUnlocated(text, options);
+  } catch (error) {
+    if (error instanceof PendingError) {
+      const { line, column } = locate(text, error.offset);
+      throw new ParseError(error.code, error.reason, line, column, options.filename);
+    }
+    if (error instanceof ParseError) throw error;
+    // Deep nesting can overflow the stack: still a refusal, never a crash.
+    if (error instanceof RangeError) {
+      throw new ParseError('UNEXPECTED_TOKEN', 'nesting too deep to parse', 1, 1, options.filename);
+    }
+    throw error;
+  }
+}
+
+function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
+  const cr = text.indexOf('\r');
+  if (cr !== -1) fail('CRLF', 'PKGBUILD contains CRLF characters and cannot be sourced.', cr);
+  const script = parseBash(text);
+  const evalOptions: { carch?: string } = {};
+  if (options.carch !== undefined) evalOptions.carch = options.carch;
+  const state = evaluate(script, evalOptions);
+  const ctx = new PkgbuildContext(text, script, state, state.scope);
+
+  // makepkg: pkgbase=${pkgbase:-${pkgname[0]}}
+  const pkgbase = ctx.string('pkgbase') || (ctx.pkgnames[0] ?? '');
+  const old = state.vars.get('pkgbase');
+  if (old?.kind === 'array') {
+    const values = [...old.values];
+    values[0] = pkgbase;
+    state.vars.set('pkgbase', { kind: 'array', values });
+  } else state.vars.set('pkgbase', { kind: 'string', value: pkgbase });
+
+  const lintOptions = options.fileExists ? { fileExists: options.fileExists } : {};
+  lintPkgbuild(ctx, lintOptions);
+
+  const packages = ctx.pkgnames.map((name) => packageSection(ctx, name));
+  const fields: Record<string, FieldValue> = {};
+  const archFields: Record<string, Record<string, string[]>> = {};
+  const variables: Record<string, FieldValue> = {};
+  const archSet = new Set(ctx.arch);
+  for (const [name, v] of state.vars) {
+    const value = v.kind === 'string' ? v.value : [...v.values];
+    variables[name] = value;
+    if (SCHEMA_NAMES.has(name)) {
+      fields[name] = value;
+      continue;
+    }
+    const u = name.indexOf('_');
+    const base = name.slice(0, u);
+    const a = name.slice(u + 1);
+    if (u > 0 && SCHEMA_ARCH_ARRAYS.includes(base)) {
+      fields[name] = value;
+      if (archSet.has(a)) {
+        archFields[a] ??= {};
+        archFields[a][base] = elements(v);
+      }
+    }
+  }
+  guardPrintedSpaces(fields, packages, scopeAt(ctx));
+  const functions: Record<string, PkgbuildFunction> = {};
+  for (const [name, fn] of state.functions) {
+    const { line, column } = locate(text, fn.start);
+    functions[name] = { name, body: fn.bodyText, line, column };
+  }
+  const archSources: Record<string, SourceSpec[]> = {};
+  for (const a of ctx.arch) {
+    const list = ctx.values(`source_${a}`);
+    if (list.length) archSources[a] = list.map(parseSource);
+  }
+  return {
+    pkgbase,
+    pkgnames: ctx.pkgnames,
+    pkgver: ctx.string('pkgver'),
+    pkgrel: ctx.string('pkgrel'),
+    epoch: ctx.string('epoch'),
+    fields,
+    archFields,
+    packages,
+    functions,
+    sources: ctx.values('source').map(parseSource),
+    archSources,
+    variables,
+  };
+}
+
+/** srcinfo_write_section_details for one package: the overrides makepkg prints. */
+function packageSection(ctx: PkgbuildContext, name: string): PackageSection {
+  const fn = ctx.packageFunction(name);
+  const overrides: Record<string, FieldValue> = {};
+  const take = (attr: string, isArray: boolean) => {
+    const r = ctx.attribute(name, attr, isArray);
+    if (r.matched) overrides[attr] = isArray ? elements(r.value) : (elements(r.value)[0] ?? '');
+  };
+  for (const attr of PACKAGE_SINGLE) take(attr, false);
+  for (const attr of PACKAGE_MULTI) take(attr, true);
+  const arch = elements(ctx.attribute(name, 'arch', true).value);
+  for (const a of arch) {
+    if (a === 'any') continue;
+    for (const attr of ARCH_MULTI) take(`${attr}_${a}`, true);
+  }
+  const section: PackageSection = { name, arch, overrides };
+  if (fn) section.functionName = fn.name;
+  return section;
+}
+
+function scopeAt(ctx: PkgbuildContext) {
+  return (name: string) => ctx.at(name);
+}
+
+function guardPrintedSpaces(
+  fields: Record<string, FieldValue>,
+  packages: PackageSection[],
+  at: (name: string) => number,
+): void {
+  const check = (name: string, v: FieldValue) => {
+    for (const s of typeof v === 'string' ? [v] : v) {
+      if (UNICODE_SPACE.test(s)) {
+        fail(
+          'LOCALE_DEPENDENT',
+          `${name} contains a Unicode space that makepkg folds by locale`,
+          at(name),
+        );
+      }
+    }
+  };
+  for (const [k, v] of Object.entries(fields)) check(k, v);
+  for (const p of packages) for (const [k, v] of Object.entries(p.overrides)) check(k, v);
+}

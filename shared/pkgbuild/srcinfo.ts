@@ -1,0 +1,74 @@
+import type { FieldValue, Pkgbuild } from './parse-pkgbuild.ts';
+import {
+  ARCH_MULTI,
+  GLOBAL_MULTI,
+  GLOBAL_SINGLE,
+  PACKAGE_MULTI,
+  PACKAGE_SINGLE,
+} from './schema.ts';
+
+/** srcinfo_write_attr's folding: runs of whitespace become one space, one leading and one trailing space go. */
+function fold(value: string): string {
+  let v = value.replace(/[ \t\n\v\f\r]+/g, ' ');
+  if (v.startsWith(' ')) v = v.slice(1);
+  if (v.endsWith(' ')) v = v.slice(0, -1);
+  return v;
+}
+
+function attr(out: string[], key: string, values: string[]): void {
+  // printf with no values still prints the format once: an empty override is `key = `.
+  if (values.length === 0) out.push(`\t${key} = \n`);
+  for (const v of values) out.push(`\t${key} = ${fold(v)}\n`);
+}
+
+function asList(v: FieldValue): string[] {
+  return typeof v === 'string' ? [v] : v;
+}
+
+/** `$name` of a global: a string, or element 0 of an array. */
+function scalar(v: FieldValue | undefined): string {
+  if (v === undefined) return '';
+  return typeof v === 'string' ? v : (v[0] ?? '');
+}
+
+/**
+ * Prints the `.SRCINFO` that `makepkg --printsrcinfo` prints for the same PKGBUILD, byte for
+ * byte: makepkg's field order, tab indentation, whitespace folding, one line per array item,
+ * per-architecture fields after the plain ones, then one section per package.
+ * @example printSrcinfo(parsePkgbuild(text)).split('\n')[0] // 'pkgbase = hello'
+ */
+export function printSrcinfo(pkgbuild: Pkgbuild): string {
+  const out: string[] = [`pkgbase = ${pkgbuild.pkgbase}\n`];
+  const f = pkgbuild.fields;
+  for (const key of GLOBAL_SINGLE) {
+    const v = scalar(f[key]);
+    if (v) attr(out, key, [v]);
+  }
+  for (const key of GLOBAL_MULTI) {
+    const v = f[key];
+    if (v !== undefined && asList(v).length > 0) attr(out, key, asList(v));
+  }
+  for (const a of f.arch === undefined ? [] : asList(f.arch)) {
+    if (a === 'any') continue;
+    for (const key of ARCH_MULTI) {
+      const v = f[`${key}_${a}`];
+      if (v !== undefined && asList(v).length > 0) attr(out, `${key}_${a}`, asList(v));
+    }
+  }
+  for (const pkg of pkgbuild.packages) {
+    out.push('\n', `pkgname = ${pkg.name}\n`);
+    const o = pkg.overrides;
+    for (const key of [...PACKAGE_SINGLE, ...PACKAGE_MULTI]) {
+      const v = o[key];
+      if (v !== undefined) attr(out, key, asList(v));
+    }
+    for (const a of pkg.arch) {
+      if (a === 'any') continue;
+      for (const key of ARCH_MULTI) {
+        const v = o[`${key}_${a}`];
+        if (v !== undefined) attr(out, `${key}_${a}`, asList(v));
+      }
+    }
+  }
+  return out.join('');
+}
