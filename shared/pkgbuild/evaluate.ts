@@ -158,6 +158,10 @@ class Runner {
   }
 
   private command(cmd: Command): number {
+    if (cmd.t === 'while' || cmd.t === 'until' || cmd.t === 'select' || cmd.t === 'arithfor') {
+      const what = cmd.t === 'arithfor' ? 'for ((…))' : cmd.t;
+      fail('LOOP', `a '${what}' loop cannot be decided statically`, cmd.start);
+    }
     if (cmd.t !== 'simple' && cmd.t !== 'func' && cmd.redirs.length > 0) {
       fail('REDIRECTION', 'a redirection touches files', cmd.redirs[0]!.start);
     }
@@ -204,15 +208,6 @@ class Runner {
         }
         return status;
       }
-      case 'while':
-      case 'until':
-      case 'select':
-      case 'arithfor':
-        return fail(
-          'LOOP',
-          `a '${cmd.t === 'arithfor' ? 'for ((…))' : cmd.t}' loop cannot be decided statically`,
-          cmd.start,
-        );
       case 'group':
         return this.list(cmd.body);
       case 'subshell':

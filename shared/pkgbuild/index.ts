@@ -5,7 +5,7 @@
  * printSrcinfo(parsePkgbuild(text, { carch: 'x86_64' }));
  */
 export { packageFields } from './package-fields.ts';
-export { ParseError, type ParseErrorCode } from './parse-error.ts';
+export { PARSE_ERROR_CODES, ParseError, type ParseErrorCode } from './parse-error.ts';
 export {
   type FieldValue,
   type PackageSection,

@@ -26,12 +26,17 @@ const NON_ASCII = /[^\x00-\x7f]/;
  * @example lintPkgbuild(ctx) // throws ParseError LINT_PKGREL for pkgrel=1-1
  */
 export function lintPkgbuild(ctx: PkgbuildContext, options: LintOptions = {}): void {
+  // The order makepkg fills lint_pkgbuild_functions in: files source their helpers (pkgname.sh,
+  // pkgrel.sh, …) before registering themselves, so this is not alphabetical.
   lintArch(ctx);
   lintArchSpecific(ctx);
   lintBackup(ctx);
   lintFiles(ctx, 'changelog', options);
-  for (const attr of ['checkdepends', 'conflicts', 'depends']) lintDependencies(ctx, attr);
   lintEpoch(ctx);
+  checkPkgrel(ctx.string('pkgrel'), '', ctx.at('pkgrel'));
+  checkPkgver(ctx.string('pkgver'), '', ctx.at('pkgver'));
+  lintPkgname(ctx);
+  for (const attr of ['checkdepends', 'conflicts', 'depends']) lintDependencies(ctx, attr);
   lintFiles(ctx, 'install', options);
   for (const attr of ['makedepends', 'optdepends']) lintDependencies(ctx, attr);
   lintOptions(ctx);
@@ -39,9 +44,6 @@ export function lintPkgbuild(ctx: PkgbuildContext, options: LintOptions = {}): v
   lintPackageFunctionVariable(ctx);
   const pkgbase = ctx.string('pkgbase');
   if (pkgbase) lintOneName(ctx, 'pkgbase', pkgbase, ctx.at('pkgbase'));
-  lintPkgname(ctx);
-  checkPkgrel(ctx.string('pkgrel'), '', ctx.at('pkgrel'));
-  checkPkgver(ctx.string('pkgver'), '', ctx.at('pkgver'));
   lintDependencies(ctx, 'provides');
   lintVariable(ctx);
 }

@@ -2,50 +2,53 @@
  * Every way a PKGBUILD can be refused, as a stable code. The edge and the agent match on these,
  * so a code is never renamed; the README lists each one with its meaning.
  */
-export type ParseErrorCode =
+export const PARSE_ERROR_CODES = [
   // Bash syntax that makepkg's `source` would reject too.
-  | 'CRLF'
-  | 'UNTERMINATED_QUOTE'
-  | 'UNTERMINATED_EXPANSION'
-  | 'UNEXPECTED_TOKEN'
-  | 'UNEXPECTED_EOF'
-  | 'BAD_SUBSTITUTION'
+  'CRLF',
+  'UNTERMINATED_QUOTE',
+  'UNTERMINATED_EXPANSION',
+  'UNEXPECTED_TOKEN',
+  'UNEXPECTED_EOF',
+  'BAD_SUBSTITUTION',
   // Constructs whose result cannot be known without running bash.
-  | 'COMMAND_SUBSTITUTION'
-  | 'EVAL'
-  | 'SOURCE'
-  | 'LOOP'
-  | 'SUBSHELL'
-  | 'PIPELINE'
-  | 'REDIRECTION'
-  | 'ARITHMETIC'
-  | 'GLOB'
-  | 'TILDE'
-  | 'UNSUPPORTED_COMMAND'
-  | 'UNSUPPORTED_EXPANSION'
-  | 'UNSUPPORTED_ASSIGNMENT'
-  | 'ENVIRONMENT_VARIABLE'
-  | 'UNDECIDABLE_CONDITION'
-  | 'LOCALE_DEPENDENT'
-  | 'OVERRIDE_UNSUPPORTED'
-  | 'SOURCE_FAILED'
+  'COMMAND_SUBSTITUTION',
+  'EVAL',
+  'SOURCE',
+  'LOOP',
+  'SUBSHELL',
+  'PIPELINE',
+  'REDIRECTION',
+  'ARITHMETIC',
+  'GLOB',
+  'TILDE',
+  'UNSUPPORTED_COMMAND',
+  'UNSUPPORTED_EXPANSION',
+  'UNSUPPORTED_ASSIGNMENT',
+  'ENVIRONMENT_VARIABLE',
+  'UNDECIDABLE_CONDITION',
+  'LOCALE_DEPENDENT',
+  'OVERRIDE_UNSUPPORTED',
+  'SOURCE_FAILED',
   // makepkg's lint_pkgbuild rules, which make `makepkg --printsrcinfo` exit 12.
-  | 'LINT_ARCH'
-  | 'LINT_ARCH_SPECIFIC'
-  | 'LINT_BACKUP'
-  | 'LINT_CHANGELOG'
-  | 'LINT_DEPENDENCY'
-  | 'LINT_EPOCH'
-  | 'LINT_INSTALL'
-  | 'LINT_OPTIONS'
-  | 'LINT_PACKAGE_FUNCTION'
-  | 'LINT_PACKAGE_FUNCTION_VARIABLE'
-  | 'LINT_PKGBASE'
-  | 'LINT_PKGNAME'
-  | 'LINT_PKGREL'
-  | 'LINT_PKGVER'
-  | 'LINT_PROVIDES'
-  | 'LINT_VARIABLE_TYPE';
+  'LINT_ARCH',
+  'LINT_ARCH_SPECIFIC',
+  'LINT_BACKUP',
+  'LINT_CHANGELOG',
+  'LINT_DEPENDENCY',
+  'LINT_EPOCH',
+  'LINT_INSTALL',
+  'LINT_OPTIONS',
+  'LINT_PACKAGE_FUNCTION',
+  'LINT_PACKAGE_FUNCTION_VARIABLE',
+  'LINT_PKGBASE',
+  'LINT_PKGNAME',
+  'LINT_PKGREL',
+  'LINT_PKGVER',
+  'LINT_PROVIDES',
+  'LINT_VARIABLE_TYPE',
+] as const;
+
+export type ParseErrorCode = (typeof PARSE_ERROR_CODES)[number];
 
 /**
  * A PKGBUILD that cannot be read statically, or that makepkg itself would refuse.
