@@ -1,0 +1,70 @@
+/** `rbee srcinfo` end to end: a real process, compared with the real makepkg. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { makepkgPrintsrcinfo } from './makepkg-oracle.ts';
+
+type Run = { exitCode: number; stdout: string; stderr: string };
+
+function rbee(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      'node_modules/.bin/tsx',
+      ['cli/rbee.ts', ...args],
+      { encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        resolve({ exitCode: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe.concurrent('rbee srcinfo', () => {
+  for (const dir of [
+    'edge/catalog/workers/rbee-hello-worker',
+    'test/fixtures/pkgbuild/ok/split-per-arch',
+    'test/fixtures/pkgbuild/ok/all-fields',
+  ]) {
+    test(`prints exactly what makepkg --printsrcinfo prints for ${dir}`, async () => {
+      const [ours, theirs] = await Promise.all([
+        rbee('srcinfo', join(dir, 'PKGBUILD')),
+        makepkgPrintsrcinfo(dir),
+      ]);
+      expect(ours.stderr).toBe('');
+      expect(ours.exitCode).toBe(0);
+      expect(ours.stdout).toBe(theirs.stdout);
+    });
+  }
+
+  test('prints a diagnostic with code, line and column on stderr and exits non-zero', async () => {
+    const path = 'test/fixtures/pkgbuild/refuse/command-substitution/PKGBUILD';
+    const run = await rbee('srcinfo', path);
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      `Cannot parse ${path} line 5 col 19: command substitution $(date +%F) runs a program   [COMMAND_SUBSTITUTION]\n`,
+    );
+  });
+
+  test('checks install files next to the PKGBUILD, as makepkg does', async () => {
+    const run = await rbee('srcinfo', 'test/fixtures/pkgbuild/lint/install-missing/PKGBUILD');
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain('install file (nothere.install) does not exist');
+  });
+
+  test('--carch decides $CARCH', async () => {
+    const path = 'test/fixtures/pkgbuild/ok/conditional-carch/PKGBUILD';
+    const run = await rbee('srcinfo', '--carch', 'aarch64', path);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain('\tdepends = arm-only\n');
+  });
+
+  test('a missing file or a missing argument is reported, not thrown', async () => {
+    const missing = await rbee('srcinfo', 'no/such/PKGBUILD');
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/^Cannot read no\/such\/PKGBUILD: /);
+    const none = await rbee('srcinfo');
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('expects exactly one PKGBUILD path');
+  });
+});
