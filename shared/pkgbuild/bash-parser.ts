@@ -793,10 +793,6 @@ class BashParser {
     let lit = '';
     let litStart = this.pos;
     const litQuoted = mode ? mode.inDq && !mode.pattern : false;
-    const flush = () => {
-      if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
-      lit = '';
-    };
     while (this.pos < src.length) {
       const c = src[this.pos]!;
       if (mode ? mode.stops.includes(c) : isMeta(c)) break;
@@ -806,7 +802,8 @@ class BashParser {
           this.pos += 2;
           continue;
         }
-        flush();
+        if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+        lit = '';
         if (n === undefined) {
           lit = '\\';
           litStart = this.pos;
@@ -819,7 +816,8 @@ class BashParser {
         continue;
       }
       if (c === "'" && !(mode?.inDq && !mode.pattern)) {
-        flush();
+        if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+        lit = '';
         const end = src.indexOf("'", this.pos + 1);
         if (end === -1) fail('UNTERMINATED_QUOTE', 'unterminated single quote', this.pos);
         const v = src.slice(this.pos + 1, end);
@@ -830,7 +828,8 @@ class BashParser {
         continue;
       }
       if (c === '"') {
-        flush();
+        if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+        lit = '';
         parts.push(this.readDouble());
         litStart = this.pos;
         continue;
@@ -840,7 +839,8 @@ class BashParser {
         const part =
           c === '$' ? this.readDollar(mode ? mode.inDq : false) : this.readBacktick(false);
         if (part) {
-          flush();
+          if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+          lit = '';
           parts.push(part);
           litStart = this.pos;
           continue;
@@ -854,7 +854,8 @@ class BashParser {
       lit += c;
       this.pos++;
     }
-    flush();
+    if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+    lit = '';
     return parts;
   }
 
@@ -865,10 +866,6 @@ class BashParser {
     const parts: Part[] = [];
     let lit = '';
     let litStart = this.pos;
-    const flush = () => {
-      if (lit) parts.push({ t: 'lit', v: lit, q: true, start: litStart });
-      lit = '';
-    };
     for (;;) {
       if (this.pos >= src.length) fail('UNTERMINATED_QUOTE', 'unterminated double quote', start);
       const c = src[this.pos]!;
@@ -897,7 +894,8 @@ class BashParser {
         const save = this.pos;
         const part = c === '$' ? this.readDollar(true) : this.readBacktick(true);
         if (part) {
-          flush();
+          if (lit) parts.push({ t: 'lit', v: lit, q: true, start: litStart });
+          lit = '';
           parts.push(part);
           litStart = this.pos;
           continue;
@@ -911,7 +909,8 @@ class BashParser {
       lit += c;
       this.pos++;
     }
-    flush();
+    if (lit) parts.push({ t: 'lit', v: lit, q: true, start: litStart });
+    lit = '';
     const text = src.slice(start, this.pos);
     if (text.includes('\n')) this.raw.push({ text, start });
     return { t: 'dq', parts, start };

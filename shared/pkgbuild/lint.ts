@@ -1,4 +1,5 @@
 import type { Value } from './expand.ts';
+import { isFieldName } from './package-overrides.ts';
 import { fail, type ParseErrorCode } from './parse-error.ts';
 import { elements, type PkgbuildContext } from './pkgbuild-context.ts';
 import {
@@ -77,7 +78,18 @@ function archWords(ctx: PkgbuildContext): string[] {
   return ctx.arch.flatMap((a) => a.split(/[ \t\n]+/).filter(Boolean));
 }
 
+/** Whether any variable or override line could be `<field>_<arch>`: most PKGBUILDs have few. */
+function hasSuffixedNames(ctx: PkgbuildContext): boolean {
+  for (const name of ctx.state.vars.keys())
+    if (name.includes('_') && isFieldName(name)) return true;
+  for (const pkg of ctx.pkgnames) {
+    for (const line of ctx.lines(pkg)) if (line.name.includes('_')) return true;
+  }
+  return false;
+}
+
 function lintArchSpecific(ctx: PkgbuildContext): void {
+  if (!hasSuffixedNames(ctx)) return;
   const others = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !ARCH_ARRAY_SET.has(i));
   const anyMsg = (v: string) =>
     `Can not provide architecture specific variables for the 'any' architecture: ${v}`;
@@ -344,6 +356,7 @@ function lintPackageFunction(ctx: PkgbuildContext): void {
 }
 
 function lintPackageFunctionVariable(ctx: PkgbuildContext): void {
+  if (!ctx.pkgnames.some((pkg) => ctx.lines(pkg).length > 0)) return;
   const forbidden = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !OVERRIDE_SET.has(i));
   const refuse = (name: string, at: number): never =>
     fail('LINT_PACKAGE_FUNCTION_VARIABLE', `${name} can not be set inside a package function`, at);

@@ -14,6 +14,10 @@ import {
  */
 export class PkgbuildContext {
   private lineCache = new Map<string, OverrideLine[]>();
+  private pkgCache = new Map<
+    string,
+    { all: OverrideLine[]; byName: Map<string, OverrideLine[]> }
+  >();
 
   constructor(
     readonly text: string,
@@ -68,24 +72,41 @@ export class PkgbuildContext {
 
   /** The override lines makepkg would find in the package function of `pkg`. */
   lines(pkg: string): OverrideLine[] {
+    return this.linesOf(pkg).all;
+  }
+
+  /** Lines by name, cached per package: lint asks about every schema name for every package. */
+  private linesOf(pkg: string): { all: OverrideLine[]; byName: Map<string, OverrideLine[]> } {
+    let entry = this.pkgCache.get(pkg);
+    if (entry) return entry;
     const fn = this.packageFunction(pkg);
-    if (!fn) return [];
-    let lines = this.lineCache.get(fn.name);
-    if (!lines) {
-      lines = scanOverrides(fn, this.text, this.script.rawLines);
-      this.lineCache.set(fn.name, lines);
+    let all: OverrideLine[] = [];
+    if (fn) {
+      const cached = this.lineCache.get(fn.name);
+      all = cached ?? scanOverrides(fn, this.text, this.script.rawLines);
+      if (!cached) this.lineCache.set(fn.name, all);
     }
-    return lines;
+    const byName = new Map<string, OverrideLine[]>();
+    for (const line of all) {
+      const list = byName.get(line.name);
+      if (list) list.push(line);
+      else byName.set(line.name, [line]);
+    }
+    entry = { all, byName };
+    this.pkgCache.set(pkg, entry);
+    return entry;
   }
 
   /** exists_function_variable: does any line match either regex for `attr`. */
   overrideExists(pkg: string, attr: string): OverrideLine | undefined {
-    return this.lines(pkg).find((l) => l.name === attr && (l.arrayForm || l.stringForm));
+    return this.linesOf(pkg).byName.get(attr)?.[0];
   }
 
   /** The first line matching the string regex (isArray 0) or the array regex (isArray 1). */
   overrideLine(pkg: string, attr: string, isArray: boolean): OverrideLine | undefined {
-    return this.lines(pkg).find((l) => l.name === attr && (isArray ? l.arrayForm : l.stringForm));
+    return this.linesOf(pkg)
+      .byName.get(attr)
+      ?.find((l) => (isArray ? l.arrayForm : l.stringForm));
   }
 
   /** extract_global_variable: the global value when it is non-empty. */
@@ -106,8 +127,8 @@ export class PkgbuildContext {
     initial: Value,
     pkgname: Value,
   ): { matched: boolean; value: Value } {
-    const lines = this.lines(pkg);
-    if (!lines.some((l) => l.name === attr)) return { matched: false, value: initial };
+    const lines = this.linesOf(pkg).byName.get(attr);
+    if (!lines) return { matched: false, value: initial };
     return evaluateOverride(lines, attr, isArray, initial, overrideScope(this.scope, pkgname));
   }
 
