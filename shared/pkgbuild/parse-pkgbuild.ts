@@ -67,7 +67,7 @@ export type Pkgbuild = {
 
 const SCHEMA_NAMES = new Set([...SCHEMA_ARRAYS, ...SCHEMA_STRINGS]);
 /** Characters glibc's C.UTF-8 iswspace() counts as space beyond ASCII: srcinfo would fold them. */
-const UNICODE_SPACE = /[\u0085\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]/;
+const UNICODE_SPACE = /[\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]/;
 
 /**
  * Parses a PKGBUILD without bash into what makepkg would read, applying the lint rules of

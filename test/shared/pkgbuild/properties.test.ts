@@ -1,0 +1,247 @@
+/**
+ * Property tests: whatever the input, the parser answers or throws ParseError (never a crash or
+ * a hang); quoting written any way bash allows reads back the same string; generated PKGBUILDs
+ * print what makepkg prints.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { expect, test } from 'vitest';
+import { ParseError, parsePkgbuild, printSrcinfo } from '../../../shared/pkgbuild/index.ts';
+import { makepkgPrintsrcinfo } from './makepkg-oracle.ts';
+
+const CORPUS = 'test/fixtures/pkgbuild';
+const texts = ['ok', 'lint', 'refuse', 'syntax'].flatMap((sub) =>
+  readdirSync(join(CORPUS, sub)).map((name) =>
+    readFileSync(join(CORPUS, sub, name, 'PKGBUILD'), 'utf8'),
+  ),
+);
+
+/** Parses and prints; returns the error when it is a ParseError, rethrows anything else. */
+function attempt(text: string): ParseError | string {
+  try {
+    return printSrcinfo(parsePkgbuild(text, { carch: 'x86_64' }));
+  } catch (error) {
+    if (error instanceof ParseError) {
+      expect(error.line).toBeGreaterThanOrEqual(1);
+      expect(error.column).toBeGreaterThanOrEqual(1);
+      expect(error.message).toMatch(/^Cannot parse PKGBUILD line \d+ col \d+: \S/);
+      return error;
+    }
+    throw error;
+  }
+}
+
+const shellChars = fc.constantFrom(
+  ...'\'"`$\\{}()[]<>|&;#=+-*?!~:,. \t\n@%^/abcxyz019'.split(''),
+  '$(',
+  '${',
+  '$((',
+  "$'",
+  '<<EOF\n',
+  '\nEOF\n',
+  'if ',
+  ' then ',
+  ' fi',
+  'case ',
+  ' esac',
+  ';;',
+  'package() {',
+  '}',
+  '[[ ',
+  ' ]]',
+  'done',
+  '\r',
+);
+
+test('random shell-like text never throws anything but ParseError', () => {
+  fc.assert(
+    fc.property(fc.array(shellChars, { maxLength: 80 }), (chars) => {
+      attempt(chars.join(''));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('arbitrary unicode text never throws anything but ParseError', () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
+      attempt(text);
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('mutated corpus PKGBUILDs never throw anything but ParseError', () => {
+  const mutation = fc.record({
+    at: fc.nat(),
+    remove: fc.nat({ max: 4 }),
+    insert: fc.array(shellChars, { maxLength: 4 }),
+  });
+  fc.assert(
+    fc.property(
+      fc.constantFrom(...texts),
+      fc.array(mutation, { minLength: 1, maxLength: 4 }),
+      (text, mutations) => {
+        let t = text;
+        for (const m of mutations) {
+          const at = m.at % (t.length + 1);
+          t = t.slice(0, at) + m.insert.join('') + t.slice(at + m.remove);
+        }
+        attempt(t);
+      },
+    ),
+    { numRuns: 3000 },
+  );
+});
+
+test('deeply nested input is a ParseError, not a stack overflow', () => {
+  const deep = `pkgname=p\nx=${'$('.repeat(20000)}`;
+  expect(attempt(deep)).toBeInstanceOf(ParseError);
+  const braces = `pkgname=p\nx=${'${x:-'.repeat(20000)}`;
+  expect(attempt(braces)).toBeInstanceOf(ParseError);
+});
+
+// ---- quoting round-trips ----------------------------------------------------
+
+const singleQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+const doubleQuote = (s: string) => `"${s.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+const ansiC = (s: string) =>
+  `$'${[...s]
+    .map((c) => {
+      const code = c.codePointAt(0)!;
+      if (c === "'" || c === '\\') return `\\${c}`;
+      if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
+      return c;
+    })
+    .join('')}'`;
+const backslashed = (s: string) =>
+  [...s].map((c) => (c === '\n' ? "'\n'" : /[A-Za-z0-9]/.test(c) ? c : `\\${c}`)).join('');
+/** Splits the string into pieces quoted in different styles, concatenated into one word. */
+const mixed = (s: string) => {
+  const styles = [singleQuote, doubleQuote, ansiC, backslashed];
+  let out = '';
+  for (let i = 0; i < s.length; i += 3) out += styles[(i / 3) % 4]!(s.slice(i, i + 3));
+  return out || "''";
+};
+
+// Any text but CR (makepkg refuses CRLF files) and NUL (bash strings cannot hold it).
+const text = fc
+  .string({
+    unit: fc.oneof(
+      fc.constantFrom(...' \t\n\'"\\$`{}*?[]~#;&|()<>!'.split('')),
+      fc.integer({ min: 0x01, max: 0x7f }).map((c) => String.fromCharCode(c)),
+      fc
+        .integer({ min: 0x80, max: 0x10ffff })
+        .filter((c) => c < 0xd800 || c > 0xdfff)
+        .map((c) => String.fromCodePoint(c)),
+    ),
+    maxLength: 40,
+  })
+  .map((s) => s.replace(/[\r\0]/g, ''));
+
+test("quoting round-trips: single, double, $'…', backslashes and mixes read back the same", () => {
+  fc.assert(
+    fc.property(text, (s) => {
+      for (const quote of [singleQuote, doubleQuote, ansiC, backslashed, mixed]) {
+        const q = s === '' && quote === backslashed ? "''" : quote(s);
+        const source = `pkgname=p\npkgver=1\npkgrel=1\narch=(any)\n_s=${q}\n_a=(${q} ${q})\n`;
+        const p = parsePkgbuild(source);
+        expect(p.variables._s).toBe(s);
+        expect(p.variables._a).toEqual([s, s]);
+      }
+    }),
+    { numRuns: 1000 },
+  );
+});
+
+test('printSrcinfo folds whitespace the way srcinfo_write_attr does', () => {
+  // glibc's C.UTF-8 iswspace() also matches these, so bash would fold them: refused instead.
+  const unicodeSpace = /[\u1680\u2000-\u2006\u2008-\u200a\u2028\u2029\u205f\u3000]/;
+  fc.assert(
+    fc.property(text, (s) => {
+      const source = `pkgname=p\npkgver=1\npkgrel=1\narch=(any)\ngroups=(${singleQuote(s)})\n`;
+      const result = attempt(source);
+      if (unicodeSpace.test(s)) {
+        expect(result).toBeInstanceOf(ParseError);
+        expect((result as ParseError).code).toBe('LOCALE_DEPENDENT');
+        return;
+      }
+      const line = (result as string).split('\n').find((l) => l.startsWith('\tgroups = '));
+      const folded = s
+        .replace(/[ \t\n\v\f\r]+/g, ' ')
+        .replace(/^ /, '')
+        .replace(/ $/, '');
+      expect(line).toBe(`\tgroups = ${folded}`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+// ---- generated PKGBUILDs against makepkg ---------------------------------------
+
+const name = fc.stringMatching(/^[a-z0-9][a-z0-9+_.@-]{0,12}$/);
+const value = fc.stringMatching(/^[a-zA-Z0-9 ._:=<>-]{0,16}$/);
+const pkgbuild = fc.record({
+  base: name,
+  names: fc.uniqueArray(name, { minLength: 1, maxLength: 3 }),
+  desc: value,
+  groups: fc.array(value, { maxLength: 3 }),
+  depends: fc.array(name, { maxLength: 3 }),
+  arches: fc.subarray(['x86_64', 'aarch64', 'armv7h'], { minLength: 1 }),
+  perArch: fc.array(name, { maxLength: 2 }),
+  overrides: fc.array(
+    fc.record({
+      desc: fc.option(value),
+      depends: fc.option(fc.array(name, { maxLength: 2 })),
+      append: fc.boolean(),
+    }),
+    { minLength: 3, maxLength: 3 },
+  ),
+});
+
+test('generated split PKGBUILDs print exactly what makepkg prints', async () => {
+  const samples = fc.sample(pkgbuild, { numRuns: 6, seed: 20261127 });
+  for (const g of samples) {
+    const lines = [
+      `pkgbase=${singleQuote(g.base)}`,
+      `pkgname=(${g.names.map(singleQuote).join(' ')})`,
+      'pkgver=1.0',
+      'pkgrel=1',
+      `pkgdesc=${doubleQuote(g.desc)}`,
+      `arch=(${g.arches.join(' ')})`,
+      `groups=(${g.groups.map(singleQuote).join(' ')})`,
+      `depends=(${g.depends.join(' ')})`,
+      `depends_${g.arches[0]}=(${g.perArch.map(doubleQuote).join(' ')})`,
+    ];
+    g.names.forEach((n, i) => {
+      const o = g.overrides[i]!;
+      lines.push(`package_${n}() {`);
+      if (o.desc !== null) lines.push(`  pkgdesc=${singleQuote(o.desc)}`);
+      if (o.depends !== null) {
+        lines.push(`  depends${o.append ? '+' : ''}=(${o.depends.map(doubleQuote).join(' ')})`);
+      }
+      lines.push('  true', '}');
+    });
+    const text = `${lines.join('\n')}\n`;
+    const dir = mkdtempSync(join(tmpdir(), 'rbee-gen-'));
+    try {
+      writeFileSync(join(dir, 'PKGBUILD'), text);
+      const ours = attempt(text);
+      const theirs = await makepkgPrintsrcinfo(dir);
+      if (typeof ours === 'string') {
+        expect({ text, out: ours }).toEqual({ text, out: theirs.stdout });
+        expect(theirs.exitCode).toBe(0);
+      } else {
+        expect({ text, code: ours.code, exit: theirs.exitCode === 0 }).toEqual({
+          text,
+          code: ours.code,
+          exit: false,
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}, 60_000);
