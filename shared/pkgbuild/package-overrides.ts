@@ -111,8 +111,12 @@ class Scanner {
         a.start,
       );
     }
-    const text = this.src.slice(a.start, a.end).replace(/\\\n/g, '');
-    if (text.includes('\n') || hasNewline(a)) {
+    // declare -f prints an array on one line, but a value holding a newline stays split.
+    const words = a.array ?? (a.value ? [a.value] : []);
+    const multiline = words.some((w) =>
+      this.src.slice(w.start, w.end).replace(/\\\n/g, '').includes('\n'),
+    );
+    if (multiline || hasNewline(a)) {
       fail(
         'OVERRIDE_UNSUPPORTED',
         `'${a.name}' in ${this.fn}() spans lines; makepkg only reads its first line`,
