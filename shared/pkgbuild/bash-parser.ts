@@ -550,6 +550,10 @@ class BashParser {
       const c = src[this.pos];
       if (c === undefined || c === '\n' || c === ';' || c === '&' || c === '|' || c === ')') break;
       if (c === '#') break;
+      if ((c === '<' || c === '>') && src[this.pos + 1] === '(') {
+        cmd.words.push(this.readWord());
+        continue;
+      }
       if (this.atRedir()) {
         cmd.redirs.push(this.parseRedir());
         continue;
@@ -795,6 +799,13 @@ class BashParser {
     const litQuoted = mode ? mode.inDq && !mode.pattern : false;
     while (this.pos < src.length) {
       const c = src[this.pos]!;
+      if (!mode && (c === '<' || c === '>') && src[this.pos + 1] === '(') {
+        if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
+        lit = '';
+        parts.push(this.readProcessSubstitution());
+        litStart = this.pos;
+        continue;
+      }
       if (mode ? mode.stops.includes(c) : isMeta(c)) break;
       if (c === '\\') {
         const n = src[this.pos + 1];
@@ -914,6 +925,22 @@ class BashParser {
     const text = src.slice(start, this.pos);
     if (text.includes('\n')) this.raw.push({ text, start });
     return { t: 'dq', parts, start };
+  }
+
+  /** `<(…)` and `>(…)`: a command whose output is a file name; a command substitution to us. */
+  private readProcessSubstitution(): Part {
+    const src = this.src;
+    const start = this.pos;
+    this.pos += 2;
+    const savedHeredocs = this.heredocs;
+    this.heredocs = [];
+    const body = this.parseList([')']);
+    this.skipSpace(true);
+    this.heredocs = savedHeredocs;
+    if (src[this.pos] !== ')')
+      fail('UNTERMINATED_EXPANSION', 'unterminated process substitution', start);
+    this.pos++;
+    return { t: 'cmdsub', start, body, text: src.slice(start, this.pos), q: false };
   }
 
   private readBacktick(q: boolean): Part {

@@ -246,6 +246,10 @@ class Runner {
     const fields = cmd.words.flatMap((w) => expandFields(w, this.scope));
     if (fields.length === 0) return 0;
     const command = fields[0]!;
+    // A function the PKGBUILD defines shadows even builtins like `true`: calling one runs code.
+    if (this.state.functions.has(command)) {
+      fail('UNSUPPORTED_COMMAND', `calling the function '${command}' runs its body`, first.start);
+    }
     switch (command) {
       case 'true':
       case ':':
