@@ -1,0 +1,342 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { machine, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BuildContext, type BuildUser } from './build-context.ts';
+import { BuildError } from './build-error.ts';
+import type { BuildStep } from './build-event.ts';
+import { BUILD_DEFAULTS, type BuildOptions, type BuildResult } from './build-options.ts';
+import { verifyChecksums } from './checksums.ts';
+import { driverScript, markerPrefix } from './driver-script.ts';
+import { EventSink } from './event-sink.ts';
+import { extractSources } from './extract.ts';
+import { lintPkgbuild, type PkgbuildInfo, parseInfoDump } from './pkgbuild-info.ts';
+import { runProcess } from './run-process.ts';
+import { retrieveSources, SourceError } from './sources.ts';
+import { StepTracker } from './step-tracker.ts';
+
+/** A step that failed on its own terms (not stopped from outside). */
+class StepFailure extends Error {
+  constructor(
+    readonly step: BuildStep,
+    reason: string,
+    readonly fn?: string,
+    readonly exitCode?: number,
+    readonly signal?: string,
+  ) {
+    super(reason);
+  }
+}
+
+/**
+ * Builds the PKGBUILD in `dir` as `makepkg --noarchive --nodeps -f` does, leaving `dir/src`
+ * and `dir/pkg/<pkgname>`, and reports every output line and step to `options.onEvent`.
+ * Rejects with a BuildError that names the step, the function and the reason.
+ * @example
+ * const result = await runBuild('/var/lib/rbee/jobs/42', {
+ *   onEvent: (e) => e.type === 'line' && spool.append(e),
+ *   signal: job.abortSignal,
+ *   sourceBase: 'https://catalog.example/workers/rbee-hello-worker/files/',
+ * });
+ * // result.pkgdirs → ['/var/lib/rbee/jobs/42/pkg/rbee-hello-worker']
+ */
+export async function runBuild(dir: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? BUILD_DEFAULTS.timeoutMs;
+  const maxOutputBytes = options.maxOutputBytes ?? BUILD_DEFAULTS.maxOutputBytes;
+  const user = buildUser(options);
+  const workdir = await mkdtemp(join(tmpdir(), 'rbee-build-'));
+  const home = options.home ?? join(workdir, 'home');
+  const base = options.env ?? process.env;
+  // As makepkg: a SOURCE_DATE_EPOCH from the caller means a reproducible build.
+  const reproducible = base.SOURCE_DATE_EPOCH !== undefined;
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    SOURCE_DATE_EPOCH: base.SOURCE_DATE_EPOCH ?? String(Math.floor(Date.now() / 1000)),
+    ...(user ? { HOME: home } : {}),
+  };
+  const ctxRef: { ctx?: BuildContext } = {};
+  const sink = new EventSink(options.onEvent, maxOutputBytes, () => ctxRef.ctx?.stop('output'));
+  const ctx = new BuildContext(sink, user, env, options.graceMs ?? BUILD_DEFAULTS.graceMs);
+  ctxRef.ctx = ctx;
+  const steps = new StepTracker(ctx);
+  const onAbort = () => ctx.stop('canceled');
+  if (options.signal?.aborted) ctx.stop('canceled');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ctx.stop('timeout'), timeoutMs);
+  const elapsed = () => Math.round(performance.now() - started);
+  let startdir = resolve(dir);
+  try {
+    throwIfStopped(ctx);
+    startdir = await realpath(startdir).catch(() => startdir);
+    await checkBuildfile(startdir);
+    if (user) await handOverTree(startdir, workdir, home, options.home === undefined, user);
+    const nonce = randomBytes(8).toString('hex');
+    const script = join(workdir, 'driver.sh');
+    const conf =
+      options.makepkgConf !== undefined
+        ? options.makepkgConf
+        : existsSync('/etc/makepkg.conf')
+          ? '/etc/makepkg.conf'
+          : null;
+    const settings = {
+      path: script,
+      nonce,
+      startdir,
+      conf,
+      machine: machine(),
+      noCheck: options.noCheck ?? false,
+      reproducible,
+      ...(options.carch ? { carch: options.carch } : {}),
+    };
+    await writeFile(script, driverScript(settings), { mode: 0o644 });
+    const prefix = markerPrefix(nonce);
+
+    await steps.start('metadata');
+    const infoRun = await runProcess(ctx, 'bash', [script, 'info'], {
+      cwd: startdir,
+      captureFd3: true,
+      markerPrefix: prefix,
+    });
+    throwIfStopped(ctx);
+    if (infoRun.exitCode !== 0) {
+      throw new StepFailure(
+        'metadata',
+        `Failed to source PKGBUILD (exit code ${infoRun.exitCode})`,
+      );
+    }
+    const info = parseInfoDump(infoRun.fd3);
+    const problem = lintPkgbuild(info);
+    if (problem !== undefined) throw new StepFailure('metadata', problem);
+    await steps.end('metadata');
+
+    const srcdir = join(startdir, 'src');
+    await mkdir(srcdir, { recursive: true });
+    await chmod(srcdir, 0o755);
+    if (user) await chown(srcdir, user.uid, user.gid);
+
+    await steps.start('sources');
+    const fetched = await sourceStep('sources', () =>
+      retrieveSources(ctx, info.sources, startdir, options.sourceBase),
+    );
+    throwIfStopped(ctx);
+    await steps.end('sources', { message: fetched.join('\n') });
+
+    await steps.start('checksums');
+    const checked = await verifyChecksums(info, startdir);
+    throwIfStopped(ctx);
+    if (checked.error !== undefined) {
+      await steps.end('checksums', {
+        ok: false,
+        message: checked.error,
+        checksums: checked.results,
+      });
+      throw new StepFailure('checksums', checked.error);
+    }
+    await steps.end('checksums', { checksums: checked.results });
+
+    await steps.start('extract');
+    const extracted = await sourceStep('extract', () =>
+      extractSources(ctx, info.sources, info.noextract, startdir, srcdir),
+    );
+    throwIfStopped(ctx);
+    await steps.end('extract', { message: extracted.join('\n') });
+
+    const version = await runFunctions(ctx, steps, script, startdir, prefix, info);
+    return {
+      startdir,
+      srcdir,
+      pkgbase: info.pkgbase,
+      pkgnames: info.pkgnames,
+      pkgver: version.pkgver,
+      pkgrel: version.pkgrel,
+      epoch: info.epoch,
+      pkgdirs: info.pkgnames.map((name) => join(startdir, 'pkg', name)),
+      durationMs: elapsed(),
+    };
+  } catch (error) {
+    throw await toBuildError(error, ctx, steps, elapsed(), timeoutMs, maxOutputBytes);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    await rm(workdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The driver's build phase (which runs the package phase as its child): prepare, pkgver,
+ * build, check, package and tidy, with step events from its markers.
+ */
+async function runFunctions(
+  ctx: BuildContext,
+  steps: StepTracker,
+  script: string,
+  startdir: string,
+  prefix: Buffer,
+  info: PkgbuildInfo,
+): Promise<{ pkgver: string; pkgrel: string }> {
+  const version = { pkgver: info.pkgver, pkgrel: info.pkgrel };
+  let failure: StepFailure | undefined;
+  const run = await runProcess(ctx, 'bash', [script, 'build'], {
+    cwd: startdir,
+    markerPrefix: prefix,
+    onMarker: (payload) => {
+      const [, kind, step, fn, pkg, status, ...extra] = payload.split('\t');
+      const where = {
+        ...(fn ? { function: fn } : {}),
+        ...(pkg && (step === 'package' || step === 'tidy') ? { pkgname: pkg } : {}),
+      };
+      if (kind === 'S') return steps.start(step as BuildStep, where);
+      if (kind === 'E') {
+        if (step === 'pkgver') {
+          version.pkgver = extra[0] ?? version.pkgver;
+          version.pkgrel = extra[1] ?? version.pkgrel;
+          return steps.end('pkgver', { ...where, message: version.pkgver });
+        }
+        if (step === 'tidy') {
+          const operations = (extra[0] ?? '').split(' ').filter(Boolean);
+          return steps.end('tidy', { ...where, operations });
+        }
+        return steps.end(step as BuildStep, where);
+      }
+      if (kind === 'F') {
+        const code = Number(status);
+        const reason = extra[0] || `${fn}() failed with exit code ${code}`;
+        failure = new StepFailure(step as BuildStep, reason, fn, code);
+        return steps.end(step as BuildStep, { ...where, ok: false, message: reason });
+      }
+    },
+  });
+  throwIfStopped(ctx);
+  if (failure) throw failure;
+  if (run.exitCode !== 0) {
+    const step = ctx.step;
+    const what = ctx.function ? `${ctx.function}()` : `The ${step} step`;
+    if (run.signal) {
+      throw new StepFailure(
+        step,
+        `${what} was killed by ${run.signal}`,
+        ctx.function,
+        undefined,
+        run.signal,
+      );
+    }
+    throw new StepFailure(
+      step,
+      `${what} failed with exit code ${run.exitCode}`,
+      ctx.function,
+      run.exitCode ?? undefined,
+    );
+  }
+  return version;
+}
+
+/** Source and extract failures are makepkg's own messages: a StepFailure of that step. */
+async function sourceStep<T>(step: BuildStep, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SourceError) throw new StepFailure(step, error.message);
+    throw error;
+  }
+}
+
+function throwIfStopped(ctx: BuildContext): void {
+  if (ctx.stopped !== undefined) throw new Stopped();
+}
+
+class Stopped extends Error {}
+
+async function toBuildError(
+  error: unknown,
+  ctx: BuildContext,
+  steps: StepTracker,
+  durationMs: number,
+  timeoutMs: number,
+  maxOutputBytes: number,
+): Promise<unknown> {
+  const where = ctx.function ? `in ${ctx.function}()` : `during the ${ctx.step} step`;
+  let reason: string;
+  let failure: StepFailure | undefined;
+  if (ctx.stopped === 'timeout')
+    reason = `Build timed out after ${timeoutMs} milliseconds ${where}`;
+  else if (ctx.stopped === 'canceled') reason = `Build was canceled ${where}`;
+  else if (ctx.stopped === 'output') {
+    reason = `Build output exceeded the limit of ${maxOutputBytes} bytes ${where}`;
+  } else if (ctx.stopped === 'handler') {
+    reason = `The build's event handler failed ${where}: ${(ctx.handlerError as Error)?.message}`;
+  } else if (error instanceof StepFailure) {
+    failure = error;
+    reason = error.message;
+  } else return error;
+  // A step cut short still gets its end event, so a log shows where the build stopped.
+  await steps.abandon(reason).catch(() => undefined);
+  const built = new BuildError({
+    reason,
+    step: failure?.step ?? ctx.step,
+    ...((failure ? failure.fn : ctx.function)
+      ? { function: failure ? failure.fn : ctx.function }
+      : {}),
+    ...(failure?.exitCode !== undefined ? { exitCode: failure.exitCode } : {}),
+    ...(failure?.signal !== undefined ? { signal: failure.signal } : {}),
+    timedOut: ctx.stopped === 'timeout',
+    canceled: ctx.stopped === 'canceled',
+    outputLimited: ctx.stopped === 'output',
+    durationMs,
+    lastLines: ctx.sink.lastLines(),
+  });
+  if (ctx.stopped === 'handler') built.cause = ctx.handlerError;
+  return built;
+}
+
+/** makepkg's checks before sourcing: the file exists and has no CRLF line ends. */
+async function checkBuildfile(startdir: string): Promise<void> {
+  const text = await readFile(join(startdir, 'PKGBUILD'), 'utf8').catch(() => undefined);
+  if (text === undefined) throw new StepFailure('metadata', 'PKGBUILD does not exist.');
+  if (text.includes('\r')) {
+    throw new StepFailure('metadata', 'PKGBUILD contains CRLF characters and cannot be sourced.');
+  }
+}
+
+/** Root never runs PKGBUILD code: pick the unprivileged user (undefined when not root). */
+function buildUser(options: BuildOptions): BuildUser | undefined {
+  const uid = process.getuid?.();
+  if (uid !== 0) {
+    if (options.buildUser && options.buildUser.uid !== uid) {
+      throw new Error('buildUser can only be set when the agent runs as root');
+    }
+    return undefined;
+  }
+  const user = options.buildUser ?? BUILD_DEFAULTS.buildUser;
+  if (user.uid === 0 || user.gid === 0) throw new Error('buildUser must not be root');
+  return user;
+}
+
+/** Gives the work tree (startdir), the driver and HOME to the build user. */
+async function handOverTree(
+  startdir: string,
+  workdir: string,
+  home: string,
+  ownHome: boolean,
+  user: BuildUser,
+): Promise<void> {
+  await chmod(workdir, 0o755);
+  if (ownHome) {
+    await mkdir(home, { mode: 0o700 });
+    await chown(home, user.uid, user.gid);
+  }
+  await new Promise<void>((done, fail) => {
+    execFile('chown', ['-R', `${user.uid}:${user.gid}`, startdir], (error) =>
+      error
+        ? fail(
+            new StepFailure(
+              'metadata',
+              `Cannot give ${startdir} to the build user: ${error.message}`,
+            ),
+          )
+        : done(),
+    );
+  });
+}
