@@ -17,6 +17,8 @@ export interface Scope {
   get(name: string, at: number): Value | undefined;
   /** For `${x:=word}`; scopes without it refuse that operator. */
   assign?(name: string, value: string, at: number): void;
+  /** True where bash has extglob on (makepkg's eval of override lines): `+(…)` then means more. */
+  extglob?: boolean;
 }
 
 /** A piece of an expansion result: quoted text, unquoted text, or a break between "$@" words. */
@@ -52,9 +54,17 @@ export function expandString(word: Word, scope: Scope, assignment = false): stri
 
 /** Expands a word used as a pattern: quoted pieces stay literal, unquoted ones keep their glob meaning. */
 export function expandPatternSegs(word: Word, scope: Scope): PatternSeg[] {
-  return segments(word.parts, scope, false).map((s) =>
+  const segs = segments(word.parts, scope, false).map((s) =>
     'brk' in s ? { v: ' ', q: true } : { v: s.v, q: s.q },
   );
+  if (scope.extglob && segs.some((s) => !s.q && /[?*+@!]\(/.test(s.v))) {
+    fail(
+      'UNSUPPORTED_EXPANSION',
+      'an extended glob pattern (extglob is on where makepkg evals overrides)',
+      word.start,
+    );
+  }
+  return segs;
 }
 
 /** An unquoted `~` at the start of a word (or after `:` in an assignment) is the user's HOME. */
@@ -213,7 +223,7 @@ function lookup(p: ParamPart, scope: Scope): { values: string[]; list: boolean; 
   if (p.index === '@' || p.index === '*') return { values: all, list: true, set: all.length > 0 };
   if (p.index !== undefined) {
     const raw = expandString(p.index, scope).trim();
-    if (!/^-?[0-9]+$/.test(raw)) {
+    if (!/^-?(0|[1-9][0-9]*)$/.test(raw)) {
       fail('ARITHMETIC', `array subscript '${raw}' is not a plain number`, p.start);
     }
     let n = Number(raw);
@@ -319,7 +329,8 @@ function asciiGuard(s: string, at: number, what: string): void {
 /** An arithmetic operand we can evaluate without an arithmetic engine: an integer or a name holding one. */
 export function integerOperand(text: string, scope: Scope, at: number, depth = 0): number {
   const t = text.trim();
-  if (/^[-+]?[0-9]+$/.test(t)) return Number(t);
+  // bash arithmetic reads 010 as octal and 08 as an error: only plain decimals are taken.
+  if (/^[-+]?(0|[1-9][0-9]*)$/.test(t)) return Number(t);
   if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(t) && depth < 8) {
     const v = scope.get(t, at);
     const s = v === undefined ? '0' : v.kind === 'string' ? v.value : (v.values[0] ?? '0');

@@ -172,6 +172,16 @@ class Scanner {
         this.words([cmd.word]);
         for (const item of cmd.items) {
           this.words(item.patterns);
+          // declare -f prints each pattern list on its own line: `depends=*)` would be grepped.
+          const head = this.src.slice(item.patterns[0]!.start, item.patterns[0]!.end);
+          const m = /^([A-Za-z_][A-Za-z0-9_]*)\+?=/.exec(head);
+          if (m && isFieldName(m[1]!)) {
+            fail(
+              'OVERRIDE_UNSUPPORTED',
+              `the case pattern '${head}' in ${this.fn}() looks like an override; makepkg would eval it`,
+              item.patterns[0]!.start,
+            );
+          }
           this.list(item.body, true);
         }
         return;
@@ -349,6 +359,7 @@ const SHADOWED = new Set([
  */
 export function overrideScope(base: Scope, pkgname: Value): Scope {
   return {
+    extglob: true,
     get(name, at) {
       if (name === 'pkgname') return pkgname;
       if (SHADOWED.has(name)) {
