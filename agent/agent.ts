@@ -14,6 +14,7 @@ import { edgeUrls } from './connection/edge-url.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
 import { createRunner } from './jobs/runner.ts';
+import { lockStateDir } from './jobs/state-lock.ts';
 import { detectPlatform } from './platform/detect-platform.ts';
 
 export type AgentOptions = {
@@ -106,6 +107,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     options.platform ?? detectPlatform(),
   ]);
   const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
+  const lock = await lockStateDir(stateDir);
   const jobs = await JobManager.open({
     stateDir,
     installRoot,
@@ -124,6 +126,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ...(options.windowBytes ? { windowBytes: options.windowBytes } : {}),
     },
     log,
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
   });
   log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
   const connection = startConnection({
@@ -154,6 +159,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     async stop() {
       await jobs.stop();
       await connection.stop();
+      await lock.release();
+      log('rbee agent stopped');
     },
   };
 }

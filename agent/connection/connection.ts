@@ -194,7 +194,8 @@ export function startConnection(options: ConnectionOptions): Connection {
         heartbeat?.stop();
         const known = closeReasons[code];
         if (known) because(known);
-        else if (code !== 1005 && code !== 1006) {
+        else if (code === 1006) because('connection lost without a close frame (1006)');
+        else if (code !== 1005) {
           because(`edge closed the connection (${code}${why.length ? ` ${why.toString()}` : ''})`);
         }
         socket = undefined;

@@ -1,5 +1,7 @@
-import { startAgent } from '../../agent/agent.ts';
+import { type Agent, startAgent } from '../../agent/agent.ts';
 import { EdgeUrlError, edgeUrls } from '../../agent/connection/edge-url.ts';
+import { StateLockError } from '../../agent/jobs/state-lock.ts';
+import { UnsupportedPlatformError } from '../../agent/platform/detect-platform.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
 
 const usage = `usage: rbee agent --edge URL --token rbh_... [--state DIR] [--install-root DIR]
@@ -56,14 +58,24 @@ export const agentCommand: Command = {
     }
     const backoffCapMs = positive('backoff-cap', values['backoff-cap']);
     const maxConcurrentJobs = positive('max-jobs', values['max-jobs']);
-    const agent = await startAgent({
-      edge: values.edge,
-      token,
-      ...(values.state ? { stateDir: values.state } : {}),
-      ...(values['install-root'] ? { installRoot: values['install-root'] } : {}),
-      ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
-      ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),
-    });
+    let agent: Agent;
+    try {
+      agent = await startAgent({
+        edge: values.edge,
+        token,
+        ...(values.state ? { stateDir: values.state } : {}),
+        ...(values['install-root'] ? { installRoot: values['install-root'] } : {}),
+        ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
+        ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),
+      });
+    } catch (error) {
+      // Known refusals say what to do; anything else is a bug and keeps its stack.
+      if (error instanceof StateLockError || error instanceof UnsupportedPlatformError) {
+        process.stderr.write(`rbee agent: ${error.message}\n`);
+        return 1;
+      }
+      throw error;
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
