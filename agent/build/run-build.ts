@@ -183,6 +183,8 @@ async function runFunctions(
     cwd: startdir,
     markerPrefix: prefix,
     onMarker: (payload) => {
+      // A stopped build reports where it was stopped, not the steps its processes finished.
+      if (ctx.stopped !== undefined) return;
       const [, kind, step, fn, pkg, status, ...extra] = payload.split('\t');
       const where = {
         ...(fn ? { function: fn } : {}),

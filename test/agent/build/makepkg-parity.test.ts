@@ -152,6 +152,20 @@ describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchi
     expect(steps(runs).some((s) => s.step === 'prepare')).toBe(false);
   });
 
+  test('a checksum array longer than the source array is an error', async () => {
+    const { error } = await expectSameFailure('checksum-count');
+    expect(error.step).toBe('checksums');
+    expect(error.message).toMatch(
+      /^Integrity checks \(sha256\) differ in size from the source array\./,
+    );
+  });
+
+  test('a source array without any checksum array is an error', async () => {
+    const { error } = await expectSameFailure('checksum-missing');
+    expect(error.step).toBe('checksums');
+    expect(error.message).toMatch(/^Integrity checks are missing for: source/);
+  });
+
   test('pkgver() sets the version the rest of the build and the result see', async () => {
     const runs = await expectSameSuccess('pkgver-function');
     expect(runs.result?.pkgver).toBe('2.5.r42');
