@@ -371,6 +371,7 @@ export class JobManager {
     if (queued !== -1) this.queue.splice(queued, 1);
     active.controller?.abort(new JobStop('forgotten', 'the edge does not know this job'));
     await active.done;
+    await active.logs.flush(); // nothing may reach the spool after it is deleted
     active.logs.close();
     await this.ledger.update(id, { state: 'reported' });
     await active.spool.delete();
