@@ -41,6 +41,8 @@ export type AgentOptions = {
   windowBytes?: number;
   /** Builds at the same time (default 1). */
   maxConcurrentJobs?: number;
+  /** Log bytes one job may produce before it is stopped as failed (default 192 MiB). */
+  maxLogBytes?: number;
   /** The most output one build may print (the executor's default when unset). */
   maxOutputBytes?: number;
   /** Replaces the job pipeline (the install pipeline plugs in here). */
@@ -119,6 +121,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
       ),
     ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
+    ...(options.maxLogBytes ? { maxLogBytes: options.maxLogBytes } : {}),
     logs: {
       ...(options.frameMaxEntries ? { maxFrameEntries: options.frameMaxEntries } : {}),
       ...(options.frameMaxBytes ? { maxFrameBytes: options.frameMaxBytes } : {}),

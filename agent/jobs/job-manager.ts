@@ -18,6 +18,11 @@ export type JobManagerOptions = {
   installRoot: string;
   /** Jobs that build at the same time; the rest wait in order (default 1). */
   maxConcurrentJobs?: number;
+  /**
+   * Log bytes (as JSON) one job may produce before it is stopped as failed (default 192 MiB).
+   * Below the edge's per-job cap on purpose: a log the edge refuses would be resent forever.
+   */
+  maxLogBytes?: number;
   /** Frame, batch and window sizes of each job's log. */
   logs?: Pick<
     LogStreamerOptions,
@@ -61,6 +66,7 @@ export class JobManager {
   private stopping = false;
   private readonly log: (line: string) => void;
   private readonly maxConcurrent: number;
+  private readonly maxLogBytes: number;
 
   private constructor(
     private readonly options: JobManagerOptions,
@@ -69,6 +75,7 @@ export class JobManager {
   ) {
     this.log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
     this.maxConcurrent = options.maxConcurrentJobs ?? 1;
+    this.maxLogBytes = options.maxLogBytes ?? 192 * 1024 * 1024;
   }
 
   /**
@@ -276,8 +283,21 @@ export class JobManager {
       edgeHttp: this.options.edgeHttp,
       workspace: join(this.options.stateDir, 'work', spec.id),
       installRoot: this.options.installRoot,
-      emitLine: ({ stream, text, cut, ts }) =>
-        logs.append({ t: ts ?? Date.now(), k: stream, x: text, ...(cut ? { c: 1 as const } : {}) }),
+      emitLine: ({ stream, text, cut, ts }) => {
+        const wait = logs.append({
+          t: ts ?? Date.now(),
+          k: stream,
+          x: text,
+          ...(cut ? { c: 1 as const } : {}),
+        });
+        if (logs.producedBytes > this.maxLogBytes && !controller.signal.aborted) {
+          // Fail loudly rather than cut the log short; the lines already produced are kept.
+          controller.abort(
+            new JobStop('log-too-large', `the job's log passed ${this.maxLogBytes} bytes`),
+          );
+        }
+        return wait;
+      },
       emitStep: ({ step, phase, ok, note, ts }) => {
         const name = step.slice(0, 64) || 'step';
         if (phase === 'start') {

@@ -47,7 +47,7 @@ export type JobPipeline = (job: JobSpec, ctx: JobContext) => Promise<JobResult>;
 export class JobStop extends Error {
   override name = 'JobStop';
   constructor(
-    readonly why: 'cancel' | 'timeout' | 'agent-stopping' | 'forgotten',
+    readonly why: 'cancel' | 'timeout' | 'log-too-large' | 'agent-stopping' | 'forgotten',
     message: string,
   ) {
     super(message);

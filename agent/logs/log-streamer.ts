@@ -67,6 +67,7 @@ export class LogStreamer {
   private sent: number;
   private send: ((frame: LogFrame) => boolean) | undefined;
   private heldBytes = 0;
+  private produced = 0;
   private pendingBytes = 0;
   private waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -96,6 +97,11 @@ export class LogStreamer {
     return this.acked;
   }
 
+  /** Bytes (as JSON lines) of every entry this streamer numbered, acknowledged or not. */
+  get producedBytes(): number {
+    return this.produced;
+  }
+
   /** Bytes of entries held until the edge acknowledges them. */
   get unackedBytes(): number {
     return this.heldBytes;
@@ -109,6 +115,7 @@ export class LogStreamer {
     const entry = { s: this.next, ...body } as LogEntry;
     this.next++;
     const bytes = this.hold(entry);
+    this.produced += bytes;
     this.pendingBytes += bytes;
     const pending = this.next - this.persisted;
     const full = this.heldBytes >= this.options.windowBytes;

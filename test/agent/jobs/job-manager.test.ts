@@ -178,6 +178,25 @@ describe('JobManager with the real executor', () => {
     await manager.stop();
   });
 
+  test('a log past maxLogBytes stops the build as failed, keeping every line produced', async () => {
+    const dir = await stateDir();
+    const edge = new EdgeDouble();
+    const job = spec('many');
+    const { manager } = await open(dir, edge, { maxLogBytes: 20_000 });
+    manager.onWelcome(welcome(), edge.send);
+    manager.onMessage({ v: 1, type: 'job', job });
+    const done = await edge.waitFor('job_done');
+    expect(done).toMatchObject({
+      outcome: 'failed',
+      error: { message: "the job's log passed 20000 bytes", step: 'build' },
+    });
+    const log = edge.stored.get(job.id)!;
+    expect(log).toHaveLength(done.total);
+    expect(log.map((e) => e.s)).toEqual(log.map((_, i) => i));
+    expect(edge.lines(job.id).length).toBeLessThan(20_000);
+    await manager.stop();
+  });
+
   test('a failing build reports step, function, exit code and last lines', async () => {
     const dir = await stateDir();
     const edge = new EdgeDouble();
