@@ -29,6 +29,8 @@ export type ParamPart = {
   braced: boolean;
   /** True inside double quotes. */
   q: boolean;
+  /** The text of a malformed `${…}`, which fails when expanded, as in bash. */
+  bad?: string;
 };
 export type CmdSubPart = { t: 'cmdsub'; start: number; body?: List; text: string; q: boolean };
 export type ArithPart = { t: 'arith'; start: number; q: boolean };

@@ -81,6 +81,9 @@ function isMeta(c: string): boolean {
   );
 }
 
+/** Thrown inside readBracedExpansion for a malformed `${…}`; caught by readBraced. */
+const BAD = Symbol('bad substitution');
+
 type PendingHeredoc = { redir: Redir; delim: string; strip: boolean };
 
 /** How the characters of a `${…}` argument are read. */
@@ -1010,16 +1013,56 @@ class BashParser {
     return undefined;
   }
 
+  /**
+   * `${…}`. A malformed one is only an error when bash expands it (a function body may hold
+   * one and still source), so it becomes a part that fails on evaluation.
+   */
   private readBraced(q: boolean): ParamPart {
+    const start = this.pos;
+    try {
+      return this.readBracedExpansion(q);
+    } catch (error) {
+      if (error !== BAD) throw error;
+      const end = this.matchingBrace(start + 2);
+      if (end === -1) fail('UNTERMINATED_EXPANSION', "unterminated '${'", start);
+      this.pos = end + 1;
+      const text = this.src.slice(start, end + 1);
+      return { t: 'param', start, name: '', braced: true, q, bad: text };
+    }
+  }
+
+  /** The `}` closing a `${` whose body starts at `from`, skipping quotes and nested `${…}`. */
+  private matchingBrace(from: number): number {
+    const src = this.src;
+    let depth = 0;
+    for (let i = from; i < src.length; i++) {
+      const c = src[i];
+      if (c === '\\') i++;
+      else if (c === "'") {
+        const e = src.indexOf("'", i + 1);
+        if (e === -1) return -1;
+        i = e;
+      } else if (c === '"') {
+        i++;
+        while (i < src.length && src[i] !== '"') i += src[i] === '\\' ? 2 : 1;
+      } else if (c === '$' && src[i + 1] === '{') {
+        depth++;
+        i++;
+      } else if (c === '}') {
+        if (depth === 0) return i;
+        depth--;
+      }
+    }
+    return -1;
+  }
+
+  private readBracedExpansion(q: boolean): ParamPart {
     const src = this.src;
     const start = this.pos;
     this.pos += 2;
     const p: ParamPart = { t: 'param', start, name: '', braced: true, q };
     const bad = (): never => {
-      const end = src.indexOf('}', this.pos);
-      const text = end === -1 ? src.slice(start) : src.slice(start, end + 1);
-      if (end === -1) fail('UNTERMINATED_EXPANSION', "unterminated '${'", start);
-      fail('BAD_SUBSTITUTION', `bad substitution: ${text}`, start);
+      throw BAD;
     };
     if (src[this.pos] === '#' && src[this.pos + 1] !== '}') {
       p.length = true;
@@ -1058,7 +1101,7 @@ class BashParser {
       }
     }
     const c = src[this.pos];
-    if (c === undefined) fail('UNTERMINATED_EXPANSION', "unterminated '${'", start);
+    if (c === undefined) throw BAD;
     if (c === '}') {
       this.pos++;
       return p;
@@ -1108,10 +1151,7 @@ class BashParser {
       p.op = two;
       this.pos += 2;
     } else bad();
-    if (src[this.pos] !== '}') {
-      if (this.pos >= src.length) fail('UNTERMINATED_EXPANSION', "unterminated '${'", start);
-      bad();
-    }
+    if (src[this.pos] !== '}') bad();
     this.pos++;
     return p;
   }

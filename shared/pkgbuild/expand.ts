@@ -236,6 +236,7 @@ function lookup(p: ParamPart, scope: Scope): { values: string[]; list: boolean; 
 }
 
 function expandParam(p: ParamPart, scope: Scope): Seg[] {
+  if (p.bad !== undefined) fail('BAD_SUBSTITUTION', `bad substitution: ${p.bad}`, p.start);
   const op = p.op;
   if (op === ':?' || op === '?' || op?.startsWith('@')) {
     fail('UNSUPPORTED_EXPANSION', `${describe(p)} is not supported`, p.start);
