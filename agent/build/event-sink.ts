@@ -1,6 +1,8 @@
 import type { BuildEventHandler, BuildStep, OutputStream, StepEvent } from './build-event.ts';
 
 const TAIL_LINES = 20;
+/** The ring keeps the last 32 lines (a power of two: a mask instead of a modulo per line). */
+const RING = 32;
 
 type StepFields = Omit<StepEvent, 'type' | 'seq' | 'ts' | 'step' | 'phase'>;
 
@@ -12,8 +14,8 @@ type StepFields = Omit<StepEvent, 'type' | 'seq' | 'ts' | 'step' | 'phase'>;
 export class EventSink {
   private seq = 0;
   private bytes = 0;
-  private readonly tail: string[] = [];
-  private tailAt = 0;
+  private readonly ring: string[] = new Array(RING).fill('');
+  private ringAt = 0;
   /** Lines read together share one timestamp: Date.now() per line would cost a third of the line rate. */
   private now = Date.now();
   /** Set once the output cap is exceeded; later lines are dropped. */
@@ -39,11 +41,7 @@ export class EventSink {
       this.onLimit();
       return;
     }
-    if (this.tail.length < TAIL_LINES) this.tail.push(text);
-    else {
-      this.tail[this.tailAt] = text;
-      this.tailAt = (this.tailAt + 1) % TAIL_LINES;
-    }
+    this.ring[this.ringAt++ & (RING - 1)] = text;
     if (this.handler === undefined) return;
     const event = cut
       ? { type: 'line' as const, seq: ++this.seq, ts: this.now, stream, text, cut: true as const }
@@ -66,7 +64,10 @@ export class EventSink {
 
   /** The last lines of output, oldest first. */
   lastLines(): string[] {
-    return [...this.tail.slice(this.tailAt), ...this.tail.slice(0, this.tailAt)];
+    const count = Math.min(this.ringAt, TAIL_LINES);
+    const lines: string[] = [];
+    for (let i = this.ringAt - count; i < this.ringAt; i++) lines.push(this.ring[i & (RING - 1)]!);
+    return lines;
   }
 
   get outputBytes(): number {
