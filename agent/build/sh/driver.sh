@@ -157,7 +157,8 @@ rbee_phase_info() {
 
 rbee_phase_build() {
 	rbee_load_config
-	rbee_source_pkgbuild
+	# The info phase already showed what sourcing prints; makepkg's main shell sources once.
+	rbee_source_pkgbuild >/dev/null 2>&1
 	cd "$srcdir" || exit 1
 	if have_function prepare && [[ $RUN_PREPARE != n ]]; then
 		rbee_run prepare prepare
