@@ -31,6 +31,10 @@ export type ParamPart = {
   q: boolean;
   /** The text of a malformed `${…}`, which fails when expanded, as in bash. */
   bad?: string;
+  /** Quotes inside a double-quoted `${…}`: brace expansion then reads the word its own way. */
+  nestedQuotes?: boolean;
+  /** The text of a `${…}` whose quoting we do not model: refused when expanded. */
+  unsupported?: string;
 };
 export type CmdSubPart = { t: 'cmdsub'; start: number; body?: List; text: string; q: boolean };
 export type ArithPart = { t: 'arith'; start: number; q: boolean };

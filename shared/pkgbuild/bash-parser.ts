@@ -83,6 +83,8 @@ function isMeta(c: string): boolean {
 
 /** Thrown inside readBracedExpansion for a malformed `${…}`; caught by readBraced. */
 const BAD = Symbol('bad substitution');
+/** Thrown for a `${…}` whose expansion rules we do not model; it is refused if expanded. */
+const UNSUPPORTED = Symbol('unsupported substitution');
 
 type PendingHeredoc = { redir: Redir; delim: string; strip: boolean };
 
@@ -816,6 +818,13 @@ class BashParser {
           this.pos += 2;
           continue;
         }
+        if (mode?.inDq && !mode.pattern && n !== undefined && !'$`"\\}'.includes(n)) {
+          // Inside "${x:-…}" a backslash only escapes what it escapes in double quotes.
+          if (!lit) litStart = this.pos;
+          lit += c + n;
+          this.pos += 2;
+          continue;
+        }
         if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
         lit = '';
         if (n === undefined) {
@@ -827,6 +836,17 @@ class BashParser {
         parts.push({ t: 'lit', v: n, q: true, start: this.pos });
         this.pos += 2;
         litStart = this.pos;
+        continue;
+      }
+      if (c === "'" && mode?.inDq && !mode.pattern) {
+        // In "${x:-'…'}" the quotes still hide a `}` from the parser but stay in the value.
+        const end = src.indexOf("'", this.pos + 1);
+        if (end === -1) fail('UNTERMINATED_QUOTE', 'unterminated single quote', this.pos);
+        // There bash still expands $ and removes " inside the quotes: not modelled, refused.
+        if (/["$`\\]/.test(src.slice(this.pos + 1, end))) throw UNSUPPORTED;
+        if (!lit) litStart = this.pos;
+        lit += src.slice(this.pos, end + 1);
+        this.pos = end + 1;
         continue;
       }
       if (c === "'" && !(mode?.inDq && !mode.pattern)) {
@@ -1022,11 +1042,13 @@ class BashParser {
     try {
       return this.readBracedExpansion(q);
     } catch (error) {
-      if (error !== BAD) throw error;
+      if (error !== BAD && error !== UNSUPPORTED) throw error;
       const end = this.matchingBrace(start + 2);
       if (end === -1) fail('UNTERMINATED_EXPANSION', "unterminated '${'", start);
       this.pos = end + 1;
       const text = this.src.slice(start, end + 1);
+      if (error === UNSUPPORTED)
+        return { t: 'param', start, name: '', braced: true, q, unsupported: text };
       return { t: 'param', start, name: '', braced: true, q, bad: text };
     }
   }
@@ -1153,6 +1175,8 @@ class BashParser {
     } else bad();
     if (src[this.pos] !== '}') bad();
     this.pos++;
+    // bash's brace expansion scans the raw word and pairs these quotes differently.
+    if (q && /['"]/.test(src.slice(start, this.pos))) p.nestedQuotes = true;
     return p;
   }
 }

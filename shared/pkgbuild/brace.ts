@@ -14,6 +14,16 @@ export const MAX_BRACE_WORDS = 10_000;
  */
 export function braceExpand(parts: Part[]): Part[][] {
   if (!parts.some((p) => p.t === 'lit' && !p.q && p.v.includes('{'))) return [parts];
+  const nested = parts.find(
+    (p) => p.t === 'dq' && p.parts.some((x) => x.t === 'param' && x.nestedQuotes),
+  );
+  if (nested) {
+    fail(
+      'UNSUPPORTED_EXPANSION',
+      'braces next to a double-quoted ${…} holding quotes: bash pairs those quotes its own way',
+      nested.start,
+    );
+  }
   const tokens: Token[] = [];
   for (const p of parts) {
     if (p.t === 'lit' && !p.q) for (const c of p.v) tokens.push(c);
@@ -25,12 +35,24 @@ export function braceExpand(parts: Part[]): Part[][] {
   return out.map((ts) => toParts(ts, at));
 }
 
+const NAME_CHAR = /^[A-Za-z0-9_]$/;
+
 function toParts(tokens: Token[], at: number): Part[] {
   const parts: Part[] = [];
   let lit = '';
-  for (const t of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
     if (typeof t === 'string') lit += t;
-    else {
+    else if (t.t === 'param' && !t.braced && /^[A-Za-z_]/.test(t.name)) {
+      // bash expands braces on the text first: `$x{a,b}` reads the variables xa and xb.
+      let name = t.name;
+      while (typeof tokens[i + 1] === 'string' && NAME_CHAR.test(tokens[i + 1] as string)) {
+        name += tokens[++i] as string;
+      }
+      if (lit) parts.push({ t: 'lit', v: lit, q: false, start: at });
+      lit = '';
+      parts.push(name === t.name ? t : { ...t, name });
+    } else {
       if (lit) parts.push({ t: 'lit', v: lit, q: false, start: at });
       lit = '';
       parts.push(t);

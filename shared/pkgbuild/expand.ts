@@ -135,6 +135,10 @@ class FieldBuilder {
   }
 }
 
+function isAtParam(p: Part): boolean {
+  return p.t === 'param' && (p.index === '@' || p.name === '@');
+}
+
 function globGuard(s: string, at: number): void {
   if (s.includes('*') || s.includes('?')) {
     fail('GLOB', `unquoted glob pattern '${s}' depends on the files next to the PKGBUILD`, at);
@@ -152,10 +156,7 @@ function addPart(b: FieldBuilder, p: Part, scope: Scope): void {
       else b.literal(p.v, p.start);
       return;
     case 'dq': {
-      let hasAt = false;
-      for (const inner of p.parts) {
-        if (inner.t === 'param' && (inner.index === '@' || inner.name === '@')) hasAt = true;
-      }
+      const hasAt = p.parts.some(isAtParam);
       for (const seg of segments(p.parts, scope, true)) {
         if ('brk' in seg) b.brk(true);
         else b.quoted(seg.v);
@@ -180,9 +181,13 @@ function segments(parts: Part[], scope: Scope, inDq: boolean): Seg[] {
       case 'lit':
         out.push({ v: p.v, q: p.q || inDq });
         break;
-      case 'dq':
-        for (const s of segments(p.parts, scope, true)) out.push(s);
+      case 'dq': {
+        const inner = segments(p.parts, scope, true);
+        // `""` still makes a word, even inside ${x:+""}; an empty "${a[@]}" does not.
+        if (inner.length === 0 && !p.parts.some(isAtParam)) out.push({ v: '', q: true });
+        for (const s of inner) out.push(s);
         break;
+      }
       case 'param':
         for (const s of expandParam(p, scope)) out.push(s);
         break;
@@ -237,6 +242,9 @@ function lookup(p: ParamPart, scope: Scope): { values: string[]; list: boolean; 
 
 function expandParam(p: ParamPart, scope: Scope): Seg[] {
   if (p.bad !== undefined) fail('BAD_SUBSTITUTION', `bad substitution: ${p.bad}`, p.start);
+  if (p.unsupported !== undefined) {
+    fail('UNSUPPORTED_EXPANSION', `quoting inside a double-quoted ${p.unsupported}`, p.start);
+  }
   const op = p.op;
   if (op === ':?' || op === '?' || op?.startsWith('@')) {
     fail('UNSUPPORTED_EXPANSION', `${describe(p)} is not supported`, p.start);

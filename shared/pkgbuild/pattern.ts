@@ -171,6 +171,8 @@ export function replacePattern(
   }
   // An empty pattern matches nothing in bash's / and // forms.
   if (p.source === '') return s;
+  // An empty value is matched once, by a pattern that matches the empty string (`*`).
+  if (s === '') return p.re.test('') ? rep('') : s;
   let out = '';
   let i = 0;
   while (i <= s.length) {

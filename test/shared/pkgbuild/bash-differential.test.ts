@@ -1,0 +1,122 @@
+/**
+ * Differential test against the real bash: random words built from the quoting, expansion and
+ * brace grammar PKGBUILDs use are expanded by bash (sourcing, as makepkg does) and by the
+ * parser. Where the parser answers, it must answer what bash answers; where bash fails, the
+ * parser must refuse.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, expect, test } from 'vitest';
+import { ParseError, parsePkgbuild } from '../../../shared/pkgbuild/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rbee-bash-diff-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PRELUDE = `pkgname=p\npkgver=1\npkgrel=1\n_s='a.b-c.d e'\n_t=Mixed.Case_42\n_a=(x 'y z' '' w.v)\n_e=\n`;
+
+/** What bash makes of `groups=(WORD)` after the prelude, or null when bash fails. */
+function bash(word: string): string[] | null {
+  const file = join(dir, 'case.sh');
+  writeFileSync(file, `${PRELUDE}groups=(${word})\n`);
+  const r = spawnSync(
+    'bash',
+    ['-c', 'source "$1" || exit 99; printf "%s\\037" "${#groups[@]}" "${groups[@]}"', 'bash', file],
+    { cwd: dir, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } },
+  );
+  if (r.status !== 0 || r.stderr !== '') return null;
+  // The count comes first: printf with no arguments would still print one empty field.
+  return r.stdout.split('\x1f').slice(1, -1);
+}
+
+function ours(word: string): string[] | ParseError {
+  try {
+    const p = parsePkgbuild(`${PRELUDE}groups=(${word})\n`);
+    const g = p.variables.groups;
+    return g === undefined ? [] : typeof g === 'string' ? [g] : g;
+  } catch (error) {
+    if (error instanceof ParseError) return error;
+    throw error;
+  }
+}
+
+const lit = fc.stringMatching(/^[a-z0-9._:=,+@-]{1,4}$/);
+const quotable = fc.stringMatching(/^[a-z .*?{},$\\'"-]{0,5}$/);
+const single = quotable.map((s) => `'${s.replaceAll("'", `'\\''`)}'`);
+const double = quotable.map((s) => `"${s.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
+const ansi = quotable.map((s) => `$'${s.replace(/[\\']/g, (c) => `\\${c}`)}\\t'`);
+const patternPiece = fc.constantFrom(
+  '*',
+  '?',
+  '.',
+  '[a-c]',
+  '[!.]',
+  'a',
+  'x',
+  "'.'",
+  '"*"',
+  '\\*',
+  '[[:alpha:]]',
+  '-',
+);
+const pattern = fc.array(patternPiece, { minLength: 0, maxLength: 3 }).map((p) => p.join(''));
+const name = fc.constantFrom('_s', '_t', '_e', '_u', '_a', '_a[1]', '_a[@]', '_a[*]', '_a[-1]');
+const param = fc.oneof(
+  name.filter((n) => !n.includes('[')).map((n) => `$${n}`),
+  name.map((n) => `\${${n}}`),
+  fc
+    .tuple(name, fc.constantFrom('%', '%%', '#', '##'), pattern)
+    .map(([n, o, p]) => `\${${n}${o}${p}}`),
+  fc
+    .tuple(
+      name,
+      fc.constantFrom('/', '//', '/#', '/%'),
+      pattern,
+      fc.constantFrom('', 'R', '&', '\\&', '"<&>"'),
+    )
+    .map(([n, o, p, r]) => `\${${n}${o}${p}/${r}}`),
+  fc
+    .tuple(name, fc.constantFrom(':-', '-', ':+', '+'), fc.oneof(lit, single, double))
+    .map(([n, o, w]) => `\${${n}${o}${w}}`),
+  fc.tuple(name, fc.constantFrom('^^', ',,', '^', ',')).map(([n, o]) => `\${${n}${o}}`),
+  name.map((n) => `\${#${n}}`),
+  fc
+    .tuple(name, fc.integer({ min: -4, max: 5 }), fc.option(fc.integer({ min: -3, max: 4 })))
+    .map(([n, o, l]) => `\${${n}: ${o}${l === null ? '' : `:${l}`}}`),
+);
+const braces = fc.oneof(
+  fc.array(lit, { minLength: 2, maxLength: 3 }).map((a) => `{${a.join(',')}}`),
+  fc
+    .tuple(fc.integer({ min: -3, max: 12 }), fc.integer({ min: -3, max: 12 }))
+    .map(([a, b]) => `{${a}..${b}}`),
+  fc.constantFrom('{a..e..2}', '{01..3}', '{x}', '{,a}', '{a,{b,c}}'),
+);
+const piece = fc.oneof(
+  lit,
+  single,
+  double,
+  ansi,
+  param,
+  braces,
+  param.map((p) => `"${p}"`),
+);
+const word = fc.array(piece, { minLength: 1, maxLength: 3 }).map((p) => p.join(''));
+const words = fc.array(word, { minLength: 1, maxLength: 3 }).map((w) => w.join(' '));
+
+test('random words expand exactly as bash expands them, or are refused', () => {
+  let answered = 0;
+  fc.assert(
+    fc.property(words, (w) => {
+      const mine = ours(w);
+      const theirs = bash(w);
+      if (mine instanceof ParseError) return;
+      answered++;
+      expect({ word: w, fields: mine }).toEqual({ word: w, fields: theirs });
+    }),
+    { numRuns: 600, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
+  );
+  // The refusals must stay the exception, or this test would prove little.
+  expect(answered).toBeGreaterThan(400);
+});
