@@ -20,7 +20,7 @@ export function braceExpand(parts: Part[]): Part[][] {
   if (nested) {
     fail(
       'UNSUPPORTED_EXPANSION',
-      'braces next to a double-quoted ${…} holding quotes: bash pairs those quotes its own way',
+      'braces next to a double-quoted parameter expansion holding quotes: bash pairs those quotes its own way',
       nested.start,
     );
   }

@@ -17,15 +17,19 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PRELUDE = `pkgname=p\npkgver=1\npkgrel=1\n_s='a.b-c.d e'\n_t=Mixed.Case_42\n_a=(x 'y z' '' w.v)\n_e=\n`;
 
+/** Prints the element count, then each element, separated by \x1f. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+const PRINT = 'printf "%s\\037" "${#groups[@]}" "${groups[@]}"';
+
 /** What bash makes of `groups=(WORD)` after the prelude, or null when bash fails. */
 function bash(word: string): string[] | null {
   const file = join(dir, 'case.sh');
   writeFileSync(file, `${PRELUDE}groups=(${word})\n`);
-  const r = spawnSync(
-    'bash',
-    ['-c', 'source "$1" || exit 99; printf "%s\\037" "${#groups[@]}" "${groups[@]}"', 'bash', file],
-    { cwd: dir, encoding: 'utf8', env: { ...process.env, LANG: 'C.UTF-8' } },
-  );
+  const r = spawnSync('bash', ['-c', `source "$1" || exit 99; ${PRINT}`, 'bash', file], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'C.UTF-8' },
+  });
   if (r.status !== 0 || r.stderr !== '') return null;
   // The count comes first: printf with no arguments would still print one empty field.
   return r.stdout.split('\x1f').slice(1, -1);
