@@ -124,3 +124,74 @@ test('random words expand exactly as bash expands them, or are refused', () => {
   // The refusals must stay the exception, or this test would prove little.
   expect(answered).toBeGreaterThan(400);
 });
+
+/** What bash assigns in `_r=WORD`, or null when bash fails. */
+function bashScalar(word: string): string | null {
+  const file = join(dir, 'scalar.sh');
+  writeFileSync(file, `${PRELUDE}_r=${word}\n`);
+  const r = spawnSync('bash', ['-c', 'source "$1" || exit 99; printf "%s" "$_r"', 'bash', file], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'C.UTF-8' },
+  });
+  return r.status !== 0 || r.stderr !== '' ? null : r.stdout;
+}
+
+test('random scalar assignments (no splitting, no braces) match bash, or are refused', () => {
+  let answered = 0;
+  fc.assert(
+    fc.property(word, (w) => {
+      let mine: string;
+      try {
+        const v = parsePkgbuild(`${PRELUDE}_r=${w}\n`).variables._r;
+        mine = typeof v === 'string' ? v : (v?.[0] ?? '');
+      } catch (error) {
+        if (error instanceof ParseError) return;
+        throw error;
+      }
+      answered++;
+      expect({ word: w, value: mine }).toEqual({ word: w, value: bashScalar(w) });
+    }),
+    { numRuns: 400, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
+  );
+  expect(answered).toBeGreaterThan(250);
+});
+
+/** What bash decides for `[[ SUBJECT == PATTERN ]]`, or null when bash fails. */
+function bashMatch(subject: string, pat: string): boolean | null {
+  const file = join(dir, 'cond.sh');
+  writeFileSync(file, `${PRELUDE}[[ ${subject} == ${pat} ]] && _m=yes || _m=no\n`);
+  const r = spawnSync('bash', ['-c', 'source "$1" || exit 99; printf "%s" "$_m"', 'bash', file], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, LANG: 'C.UTF-8' },
+  });
+  return r.status !== 0 || r.stderr !== '' ? null : r.stdout === 'yes';
+}
+
+test('random [[ x == pattern ]] conditions decide as bash decides, or are refused', () => {
+  const subject = fc.oneof(
+    param,
+    lit,
+    double,
+    param.map((p) => `"${p}"`),
+  );
+  fc.assert(
+    fc.property(
+      subject,
+      pattern.filter((p) => p !== ''),
+      (s, p) => {
+        let mine: boolean;
+        try {
+          const v = parsePkgbuild(`${PRELUDE}[[ ${s} == ${p} ]] && _m=yes || _m=no\n`).variables._m;
+          mine = v === 'yes';
+        } catch (error) {
+          if (error instanceof ParseError) return;
+          throw error;
+        }
+        expect({ s, p, match: mine }).toEqual({ s, p, match: bashMatch(s, p) });
+      },
+    ),
+    { numRuns: 400, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
+  );
+});
