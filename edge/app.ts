@@ -19,8 +19,11 @@ import type { Store } from './store/store.ts';
 export type EdgeDeps = {
   catalog: Catalog;
   store: Store;
-  /** The runtime's WebSocket upgrade (`@hono/node-server` on Node, `hono/deno` on Deno). */
-  upgradeWebSocket: UpgradeWebSocket;
+  /**
+   * The runtime's WebSocket upgrade for `GET /agent` (`hono/deno` on Deno). Node's adapter
+   * takes the upgrade itself before Hono (edge/node/agent-upgrade.ts) and leaves this out.
+   */
+  upgradeWebSocket?: UpgradeWebSocket;
   options?: Partial<EdgeOptions>;
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
@@ -32,8 +35,8 @@ export type Edge = {
   hub: Hub;
   jobs: JobService;
   options: EdgeOptions;
-  /** Stops timers and closes every agent socket (the store is the caller's to close). */
-  close(): void;
+  /** Stops timers, closes every agent socket and writes what is pending (not the store). */
+  close(): Promise<void>;
 };
 
 /**
@@ -65,6 +68,16 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', workersRoutes(deps.catalog));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   app.use('/api/*', requireAdmin(deps.store));
+  app.get('/api/metrics', (c) =>
+    c.json({
+      hives_online: hub.onlineCount(),
+      connections_opened: hub.metrics.connections,
+      messages_received: hub.metrics.received,
+      messages_sent: hub.metrics.sent,
+      refused: hub.metrics.refused,
+      log_entries_stored: hub.metrics.logEntriesStored,
+    }),
+  );
   app.route('/', hivesRoutes(deps.store, hub, now));
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
@@ -75,8 +88,16 @@ export function createEdge(deps: EdgeDeps): Edge {
     return apiError(c, 500, 'INTERNAL', `Internal error: ${error.message}`);
   });
 
+  let sweeping = false;
   const sweeper = setInterval(() => {
-    jobs.sweepDeadlines().catch((error) => console.error('deadline sweep failed:', error));
+    if (sweeping) return; // a slow sweep is not stacked on itself
+    sweeping = true;
+    jobs
+      .sweepDeadlines()
+      .catch((error) => console.error('deadline sweep failed:', error))
+      .finally(() => {
+        sweeping = false;
+      });
   }, options.sweepIntervalMs);
   (sweeper as { unref?: () => void }).unref?.();
 
@@ -85,9 +106,10 @@ export function createEdge(deps: EdgeDeps): Edge {
     hub,
     jobs,
     options,
-    close() {
+    async close() {
       clearInterval(sweeper);
       hub.close();
+      await jobs.flushAccepts();
     },
   };
 }

@@ -45,9 +45,9 @@ async function main(argv: string[]): Promise<number> {
     },
     edge.app.fetch,
   );
-  const stop = () => {
-    edge.close();
-    server.shutdown();
+  const stop = async () => {
+    await edge.close();
+    await server.shutdown();
   };
   Deno.addSignalListener('SIGINT', stop);
   Deno.addSignalListener('SIGTERM', stop);

@@ -7,6 +7,7 @@ import type { LogBus } from '../logs/log-bus.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { LogGapError, type LogHead, type Store } from '../store/store.ts';
+import type { HubMetrics } from './hub-metrics.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { AgentSocket } from './socket.ts';
 
@@ -18,6 +19,7 @@ export type SessionDeps = {
   bus: LogBus;
   options: EdgeOptions;
   now: () => number;
+  metrics: HubMetrics;
   /** Called once hello is accepted: the hub makes this the hive's one live session. */
   onReady(session: AgentSession): void;
   onClosed(session: AgentSession): void;
@@ -55,6 +57,7 @@ export class AgentSession {
     if (this.closed) return false;
     try {
       this.socket.send(encodeMessage(message));
+      this.deps.metrics.count(this.deps.metrics.sent, message.type);
       return true;
     } catch {
       return false;
@@ -64,6 +67,7 @@ export class AgentSession {
   /** Sends `error` with the code, then closes with the code's close status. */
   refuse(error: ProtocolError) {
     if (this.closed) return;
+    this.deps.metrics.count(this.deps.metrics.refused, error.code);
     this.send({ type: 'error', code: error.code, message: error.message });
     this.close(error.closeCode, error.code);
   }
@@ -120,6 +124,7 @@ export class AgentSession {
 
   async #handle(message: AgentMessage, size: number) {
     if (this.closed) return;
+    this.deps.metrics.count(this.deps.metrics.received, message.type);
     if (!this.ready && message.type !== 'hello') {
       throw protocolError('HELLO_REQUIRED', `the first message must be hello, not ${message.type}`);
     }
@@ -133,7 +138,7 @@ export class AgentSession {
         return;
       case 'accept':
         await this.#ownJob(message.job);
-        await this.deps.jobs.onAccept(this.hive, message.job);
+        this.deps.jobs.onAccept(message.job);
         return;
       case 'job_state':
         await this.#ownJob(message.job);
@@ -219,6 +224,7 @@ export class AgentSession {
       throw error;
     }
     this.#heads.set(job, next);
+    this.deps.metrics.logEntriesStored += next.next - head.next;
     this.send({ type: 'ack', job, next_seq: next.next });
     if (next.next !== head.next) this.deps.bus.publish(job);
     if (this.#awaitingLogs.has(job) && (await this.deps.jobs.settle(job, next))) {

@@ -3,6 +3,7 @@ import type { EdgeMessage } from '../../shared/protocol/messages.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
+import { HubMetrics } from './hub-metrics.ts';
 import type { AgentSocket } from './socket.ts';
 
 type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
@@ -16,12 +17,18 @@ export class Hub implements HiveLink {
   readonly #pending = new Set<AgentSession>();
   #timer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed'>) {}
+  readonly metrics: HubMetrics;
+
+  constructor(private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed' | 'metrics'>) {
+    this.metrics = new HubMetrics();
+  }
 
   /** A socket whose upgrade was authenticated as `hive`; returns the session to feed frames to. */
   open(hive: HiveRecord, socket: AgentSocket): AgentSession {
+    this.metrics.connections++;
     const session = new AgentSession(hive, socket, {
       ...this.deps,
+      metrics: this.metrics,
       onReady: (s) => {
         this.#pending.delete(s);
         const old = this.#live.get(s.hive);

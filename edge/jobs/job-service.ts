@@ -15,6 +15,17 @@ export type HiveLink = {
   send(hive: string, message: Body<EdgeMessage>): boolean;
 };
 
+/** Jobs stored per step of a fleet-wide create before they are sent. */
+const CREATE_SLICE = 200;
+
+export type JobInput = {
+  hive: string;
+  worker: string;
+  kind: JobKind;
+  timeout_ms?: number;
+  rollout?: string;
+};
+
 export class JobConflictError extends Error {
   override name = 'JobConflictError';
 }
@@ -24,6 +35,9 @@ export class JobConflictError extends Error {
  * `transition`, so concurrent paths (cancel vs. agent report vs. deadline sweep) settle once.
  */
 export class JobService {
+  #accepts: { job: string; at: number }[] = [];
+  #acceptTimer: ReturnType<typeof setTimeout> | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly bus: LogBus,
@@ -60,64 +74,86 @@ export class JobService {
   }
 
   /** Creates a job and delivers it at once when its hive is online. */
-  async create(input: {
-    hive: string;
-    worker: string;
-    kind: JobKind;
-    timeout_ms?: number;
-    rollout?: string;
-  }) {
-    const now = this.now();
-    const job: JobRecord = {
-      id: newJobId(now),
-      hive: input.hive,
-      kind: input.kind,
-      worker: input.worker,
-      state: 'queued',
-      step: null,
-      created_at: now,
-      updated_at: now,
-      deliver_by: now + this.options.deliveryTimeoutMs,
-      dispatched_at: null,
-      accepted_at: null,
-      ended_at: null,
-      cancel_requested: false,
-      error: null,
-      pending_done: null,
-      timeout_ms: input.timeout_ms ?? null,
-      rollout: input.rollout ?? null,
-    };
-    if (!(await this.store.createJob(job))) throw new Error(`job id ${job.id} already exists`);
-    if (this.link?.isOnline(job.hive)) await this.deliver(job);
-    return (await this.store.getJob(job.id)) ?? job;
+  async create(input: JobInput): Promise<JobRecord> {
+    const [job] = await this.createMany([input.hive], input);
+    return job!;
   }
 
-  /** Sends one job down its hive's socket and marks it dispatched (at least once: resent on reconnect). */
-  async deliver(job: JobRecord): Promise<boolean> {
-    if (job.state === 'queued' && job.deliver_by < this.now()) {
-      await this.transition(job.id, 'delivery_timed_out', {
-        error: { message: 'the hive did not come online before the delivery deadline' },
-      });
-      return false;
-    }
-    const sent = this.link?.send(job.hive, {
-      type: 'job',
-      job: {
-        id: job.id,
-        kind: job.kind,
-        worker: job.worker,
-        ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
-      },
+  /**
+   * Creates one job per hive in few store commits, then sends each to its hive if online.
+   * A job for an online hive is stored as dispatched before it is sent: if the send is lost
+   * with the socket, the next hello finds it dispatched and not in the agent's ledger, and
+   * sends it again (at least once).
+   */
+  async createMany(hives: string[], input: Omit<JobInput, 'hive'>): Promise<JobRecord[]> {
+    const now = this.now();
+    const jobs = hives.map((hive): JobRecord => {
+      const online = this.link?.isOnline(hive) ?? false;
+      return {
+        id: newJobId(now),
+        hive,
+        kind: input.kind,
+        worker: input.worker,
+        state: online ? 'dispatched' : 'queued',
+        step: null,
+        created_at: now,
+        updated_at: now,
+        deliver_by: now + this.options.deliveryTimeoutMs,
+        dispatched_at: online ? now : null,
+        accepted_at: null,
+        ended_at: null,
+        cancel_requested: false,
+        error: null,
+        pending_done: null,
+        timeout_ms: input.timeout_ms ?? null,
+        rollout: input.rollout ?? null,
+      };
     });
-    if (!sent) return false;
-    if (job.state === 'queued')
-      await this.transition(
+    // Store and send in slices, so the first agents are building while later jobs are stored.
+    for (let i = 0; i < jobs.length; i += CREATE_SLICE) {
+      const slice = jobs.slice(i, i + CREATE_SLICE);
+      await this.store.createJobs(slice);
+      for (const job of slice) if (job.state === 'dispatched') this.#send(job);
+    }
+    return jobs;
+  }
+
+  #send(job: JobRecord): boolean {
+    return (
+      this.link?.send(job.hive, {
+        type: 'job',
+        job: {
+          id: job.id,
+          kind: job.kind,
+          worker: job.worker,
+          ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
+        },
+      }) ?? false
+    );
+  }
+
+  /**
+   * Sends a job down its hive's socket. A queued job becomes dispatched first, so the agent's
+   * answers can never arrive before the state they move on from; a lost send is repaired by
+   * the redelivery on the next hello.
+   */
+  async deliver(job: JobRecord): Promise<boolean> {
+    if (job.state === 'queued') {
+      if (job.deliver_by < this.now()) {
+        await this.transition(job.id, 'delivery_timed_out', {
+          error: { message: 'the hive did not come online before the delivery deadline' },
+        });
+        return false;
+      }
+      const dispatched = await this.transition(
         job.id,
         'dispatched',
         { dispatched_at: this.now() },
         (j) => j.state === 'queued',
       );
-    return true;
+      if (!dispatched) return false;
+    }
+    return this.#send(job);
   }
 
   /**
@@ -130,6 +166,8 @@ export class JobService {
     for (const { id } of listed) {
       const job = await this.store.getJob(id);
       if (!job || job.hive !== hive) continue;
+      // Listed means it is in the agent's ledger: accepted, even if the accept itself was lost.
+      if (job.accepted_at === null) this.onAccept(id);
       const head = await this.store.logHead(id);
       welcome.push({ id, next_seq: head.next, cancel: job.cancel_requested });
     }
@@ -153,10 +191,23 @@ export class JobService {
     return { welcome, toDeliver };
   }
 
-  async onAccept(hive: string, id: string) {
-    await this.store.updateJob(id, (job) =>
-      job.hive === hive && job.accepted_at === null ? { ...job, accepted_at: this.now() } : null,
-    );
+  /**
+   * An agent accepted a job. Acceptances are written in batches (a fleet-wide install brings
+   * thousands at once, and one store commit each would take seconds).
+   */
+  onAccept(id: string) {
+    this.#accepts.push({ job: id, at: this.now() });
+    this.#acceptTimer ??= setTimeout(() => {
+      this.flushAccepts().catch((error) => console.error('recording accepts failed:', error));
+    }, 10);
+  }
+
+  /** Writes the acceptances gathered so far; also called on shutdown so none are lost. */
+  async flushAccepts() {
+    if (this.#acceptTimer) clearTimeout(this.#acceptTimer);
+    this.#acceptTimer = null;
+    const batch = this.#accepts.splice(0);
+    if (batch.length > 0) await this.store.recordAccepts(batch);
   }
 
   async onRunning(id: string, step: string) {
@@ -223,19 +274,17 @@ export class JobService {
   /** Turns queued jobs past their delivery deadline into delivery_timed_out. */
   async sweepDeadlines() {
     const now = this.now();
-    for (const job of await this.store.listOpenJobs()) {
-      if (job.state === 'queued' && job.deliver_by < now) {
-        await this.transition(
-          job.id,
-          'delivery_timed_out',
-          {
-            error: {
-              message: `the hive did not come online within ${this.options.deliveryTimeoutMs} ms`,
-            },
+    for (const job of await this.store.listDueJobs(now)) {
+      await this.transition(
+        job.id,
+        'delivery_timed_out',
+        {
+          error: {
+            message: `the hive did not come online within ${this.options.deliveryTimeoutMs} ms`,
           },
-          (j) => j.state === 'queued',
-        );
-      }
+        },
+        (j) => j.state === 'queued',
+      );
     }
   }
 }

@@ -1,5 +1,6 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, upgradeWebSocket } from '@hono/node-server';
+import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createEdge, type Edge } from '../app.ts';
 import { ensureAdminToken } from '../auth/admin-token.ts';
@@ -8,6 +9,7 @@ import { seedEntries } from '../catalog/entries.ts';
 import type { EdgeConfig } from '../config.ts';
 import { defaultEdgeOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
+import { handleAgentUpgrades } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { openNodeStore } from './open-store.ts';
 
@@ -29,7 +31,7 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
   const store = await openNodeStore(config.dataDir);
   const adminToken = await ensureAdminToken(store, env.RBEE_ADMIN_TOKEN);
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot));
-  const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
+  const edge = createEdge({ catalog, store, options: config.options });
   // ws enforces the frame cap itself (close 1009) before a byte reaches the app.
   const wss = new WebSocketServer({
     noServer: true,
@@ -53,7 +55,7 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
           store,
           adminToken,
           async close() {
-            edge.close();
+            await edge.close();
             const closed = new Promise<void>((done) => server.close(() => done()));
             // Open SSE streams would hold close() forever.
             (server as { closeAllConnections?: () => void }).closeAllConnections?.();
@@ -63,6 +65,7 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
         });
       },
     );
+    handleAgentUpgrades(server as Server, wss, edge, store);
     server.once('error', reject);
   });
 }

@@ -27,9 +27,11 @@ const createHiveSchema = z
   })
   .strict();
 
-/** Looks a hive up by id, then by name. */
+/** Looks a hive up by id (`hive_…`) or by name. */
 export async function findHive(store: Store, ref: string) {
-  return (await store.getHive(ref)) ?? (await store.getHiveByName(ref));
+  if (ref.startsWith('hive_'))
+    return (await store.getHive(ref)) ?? (await store.getHiveByName(ref));
+  return store.getHiveByName(ref);
 }
 
 /** `/api/hives`: enrol, list, show and delete hives. */

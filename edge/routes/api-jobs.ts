@@ -1,17 +1,30 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { workerIdSchema } from '../../shared/catalog/schema.ts';
+import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
 import { jobStateSchema } from '../../shared/protocol/job.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
+import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { findHive } from './api-hives.ts';
 
+const selectorSchema = z
+  .object({
+    labels: z.record(z.string(), z.string()).optional(),
+    os: platformSchema.optional(),
+    arch: architectureSchema.optional(),
+    accelerator: z.enum(['cuda', 'metal', 'rocm', 'none']).optional(),
+  })
+  .strict();
+
+/** One of `hive`, `hives` or `selector` names the targets. */
 const installSchema = z
   .object({
-    hive: z.string().min(1).max(64),
+    hive: z.string().min(1).max(64).optional(),
+    hives: z.array(z.string().min(1).max(64)).min(1).max(100_000).optional(),
+    selector: selectorSchema.optional(),
     worker: workerIdSchema,
     timeout_ms: z
       .number()
@@ -20,7 +33,28 @@ const installSchema = z
       .max(7 * 24 * 3600 * 1000)
       .optional(),
   })
-  .strict();
+  .strict()
+  .refine(
+    (b) => [b.hive, b.hives, b.selector].filter((t) => t !== undefined).length === 1,
+    'give exactly one of hive, hives or selector',
+  );
+
+type Selector = z.infer<typeof selectorSchema>;
+
+/** Does a hive match every given part of a selector? */
+export function matchesSelector(hive: HiveRecord, selector: Selector): boolean {
+  for (const [key, value] of Object.entries(selector.labels ?? {})) {
+    if (hive.labels[key] !== value) return false;
+  }
+  if (selector.os && hive.platform?.os !== selector.os) return false;
+  if (selector.arch && hive.platform?.arch !== selector.arch) return false;
+  if (selector.accelerator) {
+    const kinds = hive.platform?.accelerators.map((a) => a.kind) ?? [];
+    const none = selector.accelerator === 'none';
+    if (none ? kinds.length > 0 : !kinds.includes(selector.accelerator as 'cuda')) return false;
+  }
+  return true;
+}
 
 const listQuerySchema = z.object({
   hive: z.string().max(64).optional(),
@@ -33,10 +67,8 @@ export function jobsRoutes(store: Store, jobs: JobService, catalog: Catalog) {
   const app = new Hono();
 
   app.post('/api/installs', async (c) => {
-    const body = await readBody(c, installSchema);
+    const body = await readBody(c, installSchema, 4 * 1024 * 1024);
     if (body instanceof Response) return body;
-    const hive = await findHive(store, body.hive);
-    if (!hive) return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${body.hive}"`);
     if (!catalog.get(body.worker)) {
       return apiError(
         c,
@@ -45,13 +77,34 @@ export function jobsRoutes(store: Store, jobs: JobService, catalog: Catalog) {
         `no worker with id "${body.worker}" in the catalog`,
       );
     }
-    const job = await jobs.create({
-      hive: hive.id,
+    const input = {
       worker: body.worker,
-      kind: 'install',
+      kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
-    });
-    return c.json({ job }, 201);
+    };
+    if (body.hive !== undefined) {
+      const hive = await findHive(store, body.hive);
+      if (!hive) return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${body.hive}"`);
+      return c.json({ job: await jobs.create({ hive: hive.id, ...input }) }, 201);
+    }
+    const all = await store.listHives();
+    let targets: string[];
+    if (body.hives !== undefined) {
+      const byRef = new Map<string, string>();
+      for (const h of all) byRef.set(h.id, h.id).set(h.name, h.id);
+      const unknown = body.hives.filter((ref) => !byRef.has(ref));
+      if (unknown.length > 0) {
+        const names = unknown.slice(0, 5).map((u) => `"${u}"`);
+        return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name ${names.join(', ')}`);
+      }
+      targets = [...new Set(body.hives.map((ref) => byRef.get(ref)!))];
+    } else {
+      targets = all.filter((h) => matchesSelector(h, body.selector!)).map((h) => h.id);
+      if (targets.length === 0) {
+        return apiError(c, 404, 'NO_MATCHING_HIVE', 'no hive matches the selector');
+      }
+    }
+    return c.json({ jobs: await jobs.createMany(targets, input) }, 201);
   });
 
   app.get('/api/jobs', async (c) => {

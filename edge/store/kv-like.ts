@@ -25,6 +25,8 @@ export interface KvAtomic {
 
 export interface KvLike {
   get<T = unknown>(key: KvKey): Promise<KvEntryMaybe<T>>;
+  /** At most 10 keys per call (Deno's limit). */
+  getMany<T = unknown>(keys: KvKey[]): Promise<KvEntryMaybe<T>[]>;
   set(key: KvKey, value: unknown): Promise<unknown>;
   delete(key: KvKey): Promise<void>;
   list<T = unknown>(selector: KvListSelector, options?: KvListOptions): AsyncIterable<KvEntry<T>>;

@@ -25,17 +25,28 @@ export interface Store {
 
   /** Creates a job; false when the id exists. */
   createJob(job: JobRecord): Promise<boolean>;
+  /** Creates many jobs in few commits (a fleet-wide install); ids are fresh, so none may exist. */
+  createJobs(jobs: JobRecord[]): Promise<void>;
   getJob(id: string): Promise<JobRecord | null>;
   /** Newest first. */
   listJobs(filter: JobFilter): Promise<JobRecord[]>;
   /** Jobs of a hive (or of every hive) not yet in a terminal state, oldest first. */
   listOpenJobs(hive?: string): Promise<JobRecord[]>;
+  /** Queued jobs whose delivery deadline is before `now`. */
+  listDueJobs(now: number): Promise<JobRecord[]>;
   /**
    * Compare-and-set on one job: `fn` sees the current record and returns the next one, or null
    * to refuse. Retried on a concurrent write, so `fn` must be pure. Returns the stored result,
    * or null when refused or missing.
    */
   updateJob(id: string, fn: (job: JobRecord) => JobRecord | null): Promise<JobRecord | null>;
+
+  /**
+   * Records that agents accepted jobs, in bulk and without a compare-and-set: acceptance only
+   * ever goes from unknown to known, so blind writes batched by the caller are safe. Shown as
+   * `accepted_at` on the job.
+   */
+  recordAccepts(accepts: { job: string; at: number }[]): Promise<void>;
 
   logHead(job: string): Promise<LogHead>;
   /**

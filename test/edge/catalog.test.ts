@@ -1,4 +1,3 @@
-import { upgradeWebSocket } from '@hono/node-server';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createEdge, type Edge } from '../../edge/app.ts';
 import { loadCatalog } from '../../edge/catalog/catalog.ts';
@@ -20,7 +19,6 @@ describe('catalog, in process (app.request)', () => {
     edge = createEdge({
       catalog: await loadCatalog(seedEntries, fsCatalogReader(catalogRoot)),
       store: await openNodeStore(tempDir('catalog')),
-      upgradeWebSocket,
     });
     fetcher = async (path, init) => edge.app.request(path, init);
   });

@@ -111,6 +111,18 @@ export const storeContract: ContractCase[] = [
     },
   ],
   [
+    'createJobs creates many jobs at once, all listed and open',
+    async (store) => {
+      const many = Array.from({ length: 450 }, (_, i) =>
+        job(`job_${String(i).padStart(8, '0')}`, { hive: `h${i % 3}` }),
+      );
+      await store.createJobs(many);
+      assert.equal((await store.listJobs({ limit: 1000 })).length, 450);
+      assert.equal((await store.listOpenJobs('h1')).length, 150);
+      assert.equal((await store.getJob('job_00000449'))?.hive, 'h2');
+    },
+  ],
+  [
     'listJobs is newest first and filters by hive and state; listOpenJobs drops terminal jobs',
     async (store) => {
       await store.createJob(job('job_00000001', { hive: 'h1' }));
@@ -144,6 +156,55 @@ export const storeContract: ContractCase[] = [
       assert.deepEqual(
         (await store.listOpenJobs('h1')).map((j) => j.id),
         [],
+      );
+    },
+  ],
+  [
+    'recordAccepts shows as accepted_at on getJob, listJobs and listOpenJobs',
+    async (store) => {
+      await store.createJobs([job('job_00000001'), job('job_00000002')]);
+      await store.recordAccepts([{ job: 'job_00000001', at: 77 }]);
+      assert.equal((await store.getJob('job_00000001'))?.accepted_at, 77);
+      assert.equal((await store.getJob('job_00000002'))?.accepted_at, null);
+      assert.deepEqual(
+        (await store.listJobs({})).map((j) => j.accepted_at),
+        [null, 77],
+      );
+      assert.deepEqual(
+        (await store.listJobs({ hive: 'h1' })).map((j) => j.accepted_at),
+        [null, 77],
+      );
+      assert.deepEqual(
+        (await store.listOpenJobs()).map((j) => j.accepted_at),
+        [77, null],
+      );
+    },
+  ],
+  [
+    'listDueJobs lists queued jobs past their deadline, and forgets them once they move on',
+    async (store) => {
+      await store.createJob(job('job_00000001', { deliver_by: 100 }));
+      await store.createJobs([
+        job('job_00000002', { deliver_by: 200 }),
+        job('job_00000003', { deliver_by: 50, state: 'dispatched' }),
+      ]);
+      assert.deepEqual(
+        (await store.listDueJobs(150)).map((j) => j.id),
+        ['job_00000001'],
+      );
+      assert.deepEqual((await store.listDueJobs(250)).map((j) => j.id).sort(), [
+        'job_00000001',
+        'job_00000002',
+      ]);
+      await store.updateJob('job_00000001', (j) => ({ ...j, state: 'dispatched' }));
+      assert.deepEqual(
+        (await store.listDueJobs(250)).map((j) => j.id),
+        ['job_00000002'],
+      );
+      await store.updateJob('job_00000001', (j) => ({ ...j, state: 'queued' }));
+      assert.deepEqual(
+        (await store.listDueJobs(250)).map((j) => j.id),
+        ['job_00000001', 'job_00000002'],
       );
     },
   ],

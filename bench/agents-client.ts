@@ -1,0 +1,68 @@
+/**
+ * One simulated-agent process for bench:agents: opens a WebSocket per token, says hello, and
+ * answers every job with accept. Talks to the parent over IPC: 'ready' when all are welcomed,
+ * then a count of jobs received, reported as they come.
+ */
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+
+const [url, tokenFile, mode] = process.argv.slice(2) as [string, string, 'edge' | 'raw'];
+const tokens = JSON.parse(readFileSync(tokenFile, 'utf8')) as string[];
+const sockets: WebSocket[] = [];
+let jobs = 0;
+let welcomed = 0;
+
+const hello = JSON.stringify({
+  v: 1,
+  type: 'hello',
+  agent_version: 'bench',
+  protocol: 1,
+  platform: { os: 'linux', arch: 'x86_64', accelerators: [] },
+  installed: [],
+  jobs: [],
+});
+
+function open(token: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const target =
+      mode === 'edge' ? `${url.replace(/^http/, 'ws')}/agent` : url.replace(/^http/, 'ws');
+    const ws = new WebSocket(target, {
+      headers: { Authorization: `Bearer ${token}` },
+      perMessageDeflate: false,
+    });
+    sockets.push(ws);
+    ws.once('error', reject);
+    ws.once('open', () => ws.send(hello));
+    ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString()) as {
+        type: string;
+        job?: { id: string };
+        ts?: number;
+      };
+      if (msg.type === 'welcome') {
+        welcomed++;
+        resolve();
+      } else if (msg.type === 'job') {
+        ws.send(JSON.stringify({ v: 1, type: 'accept', job: msg.job!.id, duplicate: false }));
+        jobs++;
+        if (jobs % 500 === 0 || jobs === tokens.length) process.send!({ jobs });
+      } else if (msg.type === 'ping') {
+        ws.send(JSON.stringify({ v: 1, type: 'pong', ts: msg.ts }));
+      }
+    });
+  });
+}
+
+let next = 0;
+await Promise.all(
+  Array.from({ length: 100 }, async () => {
+    while (next < tokens.length) await open(tokens[next++]!);
+  }),
+);
+process.send!({ ready: welcomed });
+process.on('message', (m: { stop?: boolean }) => {
+  if (m.stop) {
+    for (const ws of sockets) ws.terminate();
+    process.exit(0);
+  }
+});

@@ -1,0 +1,183 @@
+/**
+ * bench:agents — N idle agents held by one edge process.
+ * Prints the edge's RSS per connection and the time to dispatch one job to every agent and have
+ * every accept back, next to a bare `ws` server doing the same in the same run (the baseline).
+ * Targets (issue 5): 10,000 agents at ≤ 15 KB of edge RSS each; all 10,000 accepted within 3 s.
+ *   npm run bench:agents -- [--agents 10000] [--clients 2]
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flag, kb, pool, repoRoot, rssOf, sleep, startListening } from './support.ts';
+
+const N = flag('agents', 10_000);
+const CLIENTS = flag('clients', 2);
+const ADMIN = 'rba_bench_admin_token_000000000000000000000';
+const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-agents-'));
+
+type Client = { child: ChildProcess; jobs: number };
+
+async function startClients(
+  url: string,
+  tokens: string[],
+  mode: 'edge' | 'raw',
+): Promise<Client[]> {
+  const per = Math.ceil(tokens.length / CLIENTS);
+  return Promise.all(
+    Array.from({ length: CLIENTS }, (_, i) => {
+      const file = join(dir, `tokens-${mode}-${i}.json`);
+      writeFileSync(file, JSON.stringify(tokens.slice(i * per, (i + 1) * per)));
+      const child = fork(join(repoRoot, 'bench', 'agents-client.ts'), [url, file, mode], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      const client: Client = { child, jobs: 0 };
+      return new Promise<Client>((resolve, reject) => {
+        child.on('message', (m: { ready?: number; jobs?: number }) => {
+          if (m.ready !== undefined) resolve(client);
+          if (m.jobs !== undefined) client.jobs = m.jobs;
+        });
+        child.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+      });
+    }),
+  );
+}
+
+const total = (clients: Client[]) => clients.reduce((n, c) => n + c.jobs, 0);
+async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
+  const start = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+async function benchEdge() {
+  const { url, child } = await startListening(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'cli/rbee.ts',
+      'edge',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      join(dir, 'edge'),
+      '--heartbeat-ms',
+      '600000',
+    ],
+    { RBEE_ADMIN_TOKEN: ADMIN },
+  );
+  const api = (path: string, body: unknown) =>
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then((r) => r.json() as Promise<{ token: string; job: { id: string } }>);
+  await sleep(1000);
+  const idle = rssOf(child.pid!);
+  const tokens = (
+    await pool(
+      Array.from({ length: N }, (_, i) => i),
+      64,
+      (i) => api('/api/hives', { name: `bench-${i}` }),
+    )
+  ).map((h) => h.token);
+  await sleep(500);
+  const enrolled = rssOf(child.pid!);
+  const clients = await startClients(url, tokens, 'edge');
+  await sleep(2000);
+  const connected = rssOf(child.pid!);
+  const start = performance.now();
+  // One request for the whole fleet, as an admin would send it.
+  const hives = Array.from({ length: N }, (_, i) => `bench-${i}`);
+  const res = (await api('/api/installs', { hives, worker: 'rbee-hello-worker' })) as {
+    jobs?: unknown[];
+  };
+  if (res.jobs?.length !== N)
+    throw new Error(`install refused: ${JSON.stringify(res).slice(0, 300)}`);
+  const created = performance.now() - start;
+  await until('every job to reach its agent', () => total(clients) >= N);
+  const dispatched = performance.now() - start;
+  // Every accept reached the edge when every job shows accepted_at.
+  // Every accept has reached the edge when its counters say so.
+  await until('every accept to reach the edge', async () => {
+    const res = await fetch(`${url}/api/metrics`, {
+      headers: { Authorization: `Bearer ${ADMIN}` },
+    });
+    const metrics = (await res.json()) as { messages_received: Record<string, number> };
+    return (metrics.messages_received.accept ?? 0) >= N;
+  });
+  const accepted = performance.now() - start;
+  for (const c of clients) c.child.send({ stop: true });
+  child.kill('SIGTERM');
+  return {
+    idle,
+    enrolled,
+    connected,
+    perConn: (connected - enrolled) / N,
+    created,
+    dispatched,
+    accepted,
+  };
+}
+
+async function benchRaw() {
+  const { url, child } = await startListening(process.execPath, [
+    '--import',
+    'tsx',
+    'bench/raw-ws-server.ts',
+  ]);
+  await sleep(1000);
+  const idle = rssOf(child.pid!);
+  const clients = await startClients(
+    url,
+    Array.from({ length: N }, (_, i) => `raw-${i}`),
+    'raw',
+  );
+  await sleep(2000);
+  const connected = rssOf(child.pid!);
+  const start = performance.now();
+  await fetch(`${url}/broadcast`);
+  await until('every job to reach its agent', () => total(clients) >= N);
+  const dispatched = performance.now() - start;
+  await until(
+    'every accept at the raw server',
+    async () => Number(await (await fetch(`${url}/accepted`)).text()) >= N,
+  );
+  const accepted = performance.now() - start;
+  for (const c of clients) c.child.send({ stop: true });
+  child.kill('SIGTERM');
+  return { idle, connected, perConn: (connected - idle) / N, dispatched, accepted };
+}
+
+console.log(`bench:agents — ${N} agents from ${CLIENTS} client processes, one edge process`);
+const raw = await benchRaw();
+const edge = await benchEdge();
+console.log('');
+console.log('                                  rbee edge        bare ws server (baseline)');
+console.log(`RSS per connection                ${kb(edge.perConn).padEnd(16)} ${kb(raw.perConn)}`);
+console.log(
+  `RSS idle → with ${N} agents    ${kb(edge.enrolled)} → ${kb(edge.connected)}   ${kb(raw.idle)} → ${kb(raw.connected)}`,
+);
+console.log(
+  `jobs created (POST /api/installs {hives: [${N}]})   ${(edge.created / 1000).toFixed(2)} s`,
+);
+console.log(
+  `every job received by its agent  ${(edge.dispatched / 1000).toFixed(2)} s         ${(raw.dispatched / 1000).toFixed(2)} s (one broadcast)`,
+);
+console.log(
+  `every accept received by the edge ${(edge.accepted / 1000).toFixed(2)} s         ${(raw.accepted / 1000).toFixed(2)} s`,
+);
+console.log('');
+console.log(
+  `target: ≤ 15 KB per connection → ${edge.perConn <= 15 * 1024 ? 'met' : 'NOT met'} (${kb(edge.perConn)}, ${(edge.perConn / raw.perConn).toFixed(1)}× bare ws)`,
+);
+console.log(
+  `target: all ${N} accepted within 3 s → ${edge.accepted <= 3000 ? 'met' : 'NOT met'} (${(edge.accepted / 1000).toFixed(2)} s)`,
+);
+process.exit(0);
