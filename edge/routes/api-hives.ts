@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { hashToken, newToken, randomId } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
+import { enrolHive } from '../hub/enrol-hive.ts';
 import { hiveView } from '../hub/hive-view.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Store } from '../store/store.ts';
@@ -41,21 +41,11 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
   app.post('/api/hives', async (c) => {
     const body = await readBody(c, createHiveSchema);
     if (body instanceof Response) return body;
-    const token = newToken('rbh_');
-    const hive = {
-      id: `hive_${randomId(16)}`,
-      name: body.name,
-      labels: body.labels ?? {},
-      token_hash: await hashToken(token),
-      created_at: now(),
-      last_seen: null,
-      platform: null,
-      installed: [],
-      agent_version: null,
-    };
-    if (!(await store.createHive(hive))) {
+    const enrolled = await enrolHive(store, body, now());
+    if (!enrolled) {
       return apiError(c, 409, 'HIVE_EXISTS', `a hive named "${body.name}" already exists`);
     }
+    const { hive, token } = enrolled;
     return c.json({ id: hive.id, name: hive.name, labels: hive.labels, token }, 201);
   });
 
