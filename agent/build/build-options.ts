@@ -31,6 +31,11 @@ export type BuildOptions = {
   home?: string;
   /** The environment the build starts from (default process.env), as makepkg inherits its caller's. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run package() and tidy under fakeroot, as makepkg does, when fakeroot is installed
+   * (default true): `chown root` works there and the tree on disk is the one makepkg leaves.
+   */
+  fakeroot?: boolean;
   /** Force CARCH instead of makepkg.conf's. */
   carch?: string;
   /** makepkg.conf to use; null for the built-in Debian defaults (default: /etc/makepkg.conf where it exists). */

@@ -9,7 +9,7 @@ import { BuildError } from './build-error.ts';
 import type { BuildStep } from './build-event.ts';
 import { BUILD_DEFAULTS, type BuildOptions, type BuildResult } from './build-options.ts';
 import { verifyChecksums } from './checksums.ts';
-import { driverScript, markerPrefix } from './driver-script.ts';
+import { driverScript, FAKED_ASK_SCRIPT, markerPrefix } from './driver-script.ts';
 import { EventSink } from './event-sink.ts';
 import { extractSources } from './extract.ts';
 import { lintPkgbuild, type PkgbuildInfo, parseInfoDump } from './pkgbuild-info.ts';
@@ -75,6 +75,8 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     if (user) await handOverTree(startdir, workdir, home, options.home === undefined, user);
     const nonce = randomBytes(8).toString('hex');
     const script = join(workdir, 'driver.sh');
+    const fakedAsk = options.fakeroot === false ? '' : join(workdir, 'faked-ask');
+    if (fakedAsk) await writeFile(fakedAsk, FAKED_ASK_SCRIPT, { mode: 0o755 });
     const conf =
       options.makepkgConf !== undefined
         ? options.makepkgConf
@@ -83,6 +85,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
           : null;
     const settings = {
       path: script,
+      fakedAsk,
       nonce,
       startdir,
       conf,

@@ -7,8 +7,8 @@
 # Step markers go to both pipes through fds 97 and 98, copies of stdout and stderr taken at
 # start, so a function that redirects its own output cannot lose them. The executor orders
 # a step event after every line written before its marker on either pipe.
-# Expects from the generated header: rbee_nonce rbee_driver rbee_startdir rbee_conf
-# rbee_machine rbee_carch RUN_CHECK rbee_reproducible, and rbee_default_conf().
+# Expects from the generated header: rbee_nonce rbee_driver rbee_faked_ask rbee_startdir
+# rbee_conf rbee_machine rbee_carch RUN_CHECK rbee_reproducible, and rbee_default_conf().
 
 exec 97>&1 98>&2
 rbee_marks=0
@@ -200,8 +200,29 @@ rbee_phase_build() {
 		fi
 	fi
 	cd "$startdir" || exit 1
-	"$BASH" "$rbee_driver" package "$rbee_newpkgver"
+	rbee_enter_fakeroot "$BASH" "$rbee_driver" package "$rbee_newpkgver"
 	exit
+}
+
+# makepkg's enter_fakeroot. fakeroot's own faked daemonizes into a session of its own, out of
+# reach of a cancel, so this shell starts faked itself (in the foreground, in the build's
+# process group, reaped here) and hands fakeroot its key through the rbee_faked_ask script.
+# Without fakeroot installed (or with fakeroot turned off) the package phase runs as is.
+rbee_enter_fakeroot() {
+	local faked status
+	faked=$(command -v faked-sysv || command -v faked)
+	if [[ -z $rbee_faked_ask || -z $faked ]] || ! type -p fakeroot >/dev/null; then
+		"$@"
+		return
+	fi
+	local key=$(( (RANDOM << 16 | RANDOM << 1 | RANDOM & 1) % 2147483646 + 1 ))
+	"$faked" --foreground --key "$key" </dev/null >/dev/null &
+	local pid=$!
+	RBEE_FAKED_KEY_PID="$key:$pid" fakeroot -f "$rbee_faked_ask" -- "$@"
+	status=$?
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return "$status"
 }
 
 # makepkg's backup_package_variables and restore_package_variables, for split packages.
@@ -241,6 +262,7 @@ rbee_single_packaging() {
 }
 
 rbee_phase_package() {
+	unset RBEE_FAKED_KEY_PID
 	rbee_newpkgver=$1
 	# Marker ids go on from the build phase's; a new shell starts its count here.
 	rbee_marks=100000

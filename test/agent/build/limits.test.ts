@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,21 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Running faked processes started in the foreground (the way the driver starts them). */
+function fakedPids(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'latin1');
+      if (cmdline.includes('faked') && cmdline.includes('--foreground') && isAlive(Number(name))) {
+        pids.push(Number(name));
+      }
+    } catch {}
+  }
+  return pids;
 }
 
 function childPids(dir: string): number[] {
@@ -61,6 +76,28 @@ describe('cancel, timeout and limits', () => {
     expect(error.message).toMatch(/^Build was canceled in build\(\)/);
     expect(error.lastLines).toEqual(['children started']);
     for (const pid of childPids(dir)) expect(isAlive(pid), String(pid)).toBe(false);
+  });
+
+  test('cancel during package() also ends the faked that fakeroot uses', async () => {
+    const before = fakedPids();
+    const dir = scratchPkgbuild('package() { echo packaging; sleep 300; }');
+    const controller = new AbortController();
+    const error = await failure(
+      runBuild(dir, {
+        signal: controller.signal,
+        graceMs: 300,
+        onEvent: (e) => {
+          if (e.type === 'line' && e.text === 'packaging') {
+            // The build's faked runs now; the cancel must take it down too.
+            expect(fakedPids().filter((p) => !before.includes(p)).length).toBe(1);
+            controller.abort();
+          }
+        },
+      }),
+    );
+    expect(error.canceled).toBe(true);
+    expect(error.step).toBe('package');
+    expect(fakedPids().filter((p) => !before.includes(p))).toEqual([]);
   });
 
   test('a build past its timeout is stopped and says so', async () => {

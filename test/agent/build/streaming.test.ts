@@ -160,9 +160,21 @@ describe('output streaming', () => {
   });
 
   test('PKGBUILD functions run as the unprivileged build user, never root', async () => {
-    const dir = scratchPkgbuild('build() { id -u; id -g; }\npackage() { id -u; }');
+    const dir = scratchPkgbuild(
+      [
+        'build() { id -u; id -g; }',
+        // package() runs under fakeroot, as in makepkg: root to itself, nobody to the kernel.
+        "package() { id -u; awk '/^Uid:/ { print $2 }' /proc/self/status; }",
+      ].join('\n'),
+    );
     const { events } = await collect(dir);
-    expect(lines(events).map((e) => e.text)).toEqual(['65534', '65534', '65534']);
+    expect(lines(events).map((e) => e.text)).toEqual(['65534', '65534', '0', '65534']);
+  });
+
+  test('without fakeroot, package() runs as the build user plainly', async () => {
+    const dir = scratchPkgbuild('package() { id -u; }');
+    const { events } = await collect(dir, { fakeroot: false });
+    expect(lines(events).map((e) => e.text)).toEqual(['65534']);
   });
 
   test('step events carry the function and, for tidy, the operations run', async () => {

@@ -66,22 +66,6 @@ function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/**
- * The tree as makepkg's fakeroot leaves it on disk: fakeroot records the mode package() set
- * (what makepkg's archive holds) but keeps files u+rw and directories u+rwx on disk. The
- * executor runs without fakeroot and leaves the modes package() set, so comparisons with
- * makepkg's tree see both through this.
- */
-export function asFakerootLeavesIt(tree: Record<string, TreeEntry>): Record<string, TreeEntry> {
-  const out: Record<string, TreeEntry> = {};
-  for (const [path, entry] of Object.entries(tree)) {
-    const bits = entry.type === 'dir' ? 0o700 : entry.type === 'file' ? 0o600 : 0;
-    out[path] =
-      bits === 0 ? entry : { ...entry, mode: (Number.parseInt(entry.mode, 8) | bits).toString(8) };
-  }
-  return out;
-}
-
 /** True when `path` exists. */
 export function exists(path: string): boolean {
   try {
