@@ -4,15 +4,12 @@ import { fail } from './parse-error.ts';
 /** A word as brace expansion sees it: unquoted characters, and opaque parts (quotes, $…). */
 type Token = string | Part;
 
-/** bash caps nothing here; we cap so a hostile `{1..99999999}` cannot exhaust the edge. */
-export const MAX_BRACE_WORDS = 10_000;
-
 /**
  * bash's brace expansion (`{a,b}`, `{1..3}`, `{01..10..2}`, `{a..e}`), done on the parsed
  * word before any other expansion, as bash does.
  * @example braceExpand(parseWord('x{a,b}')) // two part lists: xa, xb
  */
-export function braceExpand(parts: Part[]): Part[][] {
+export function braceExpand(parts: Part[], maxWords: number): Part[][] {
   if (!parts.some((p) => p.t === 'lit' && !p.q && p.v.includes('{'))) return [parts];
   const nested = parts.find(
     (p) => p.t === 'dq' && p.parts.some((x) => x.t === 'param' && x.nestedQuotes),
@@ -31,7 +28,7 @@ export function braceExpand(parts: Part[]): Part[][] {
   }
   const at = parts[0]?.start ?? 0;
   const out: Token[][] = [];
-  expand(tokens, out, at);
+  expand(tokens, out, at, maxWords);
   return out.map((ts) => toParts(ts, at));
 }
 
@@ -62,22 +59,16 @@ function toParts(tokens: Token[], at: number): Part[] {
   return parts;
 }
 
-function expand(tokens: Token[], out: Token[][], at: number): void {
+function expand(tokens: Token[], out: Token[][], at: number, max: number): void {
   for (let i = 0; i < tokens.length; i++) {
     if (tokens[i] !== '{') continue;
-    const found = alternatives(tokens, i, at);
+    const found = alternatives(tokens, i, at, max);
     if (!found) continue;
     const prefix = tokens.slice(0, i);
     const suffix = tokens.slice(found.end + 1);
     for (const alt of found.alts) {
-      expand([...prefix, ...alt, ...suffix], out, at);
-      if (out.length > MAX_BRACE_WORDS) {
-        fail(
-          'UNSUPPORTED_EXPANSION',
-          `brace expansion makes more than ${MAX_BRACE_WORDS} words`,
-          at,
-        );
-      }
+      expand([...prefix, ...alt, ...suffix], out, at, max);
+      if (out.length > max) tooMany(max, at);
     }
     return;
   }
@@ -89,6 +80,7 @@ function alternatives(
   tokens: Token[],
   open: number,
   at: number,
+  max: number,
 ): { alts: Token[][]; end: number } | undefined {
   let depth = 0;
   const commas: number[] = [];
@@ -108,7 +100,7 @@ function alternatives(
         }
         const inner = tokens.slice(open + 1, j);
         if (inner.every((x) => typeof x === 'string')) {
-          const seq = sequence((inner as string[]).join(''), at);
+          const seq = sequence((inner as string[]).join(''), at, max);
           if (seq) return { alts: seq.map((s) => s.split('')), end: j };
         }
         return undefined;
@@ -119,20 +111,23 @@ function alternatives(
   return undefined;
 }
 
+/** bash caps nothing here; we cap so a hostile `{1..99999999}` cannot exhaust the edge. */
+function tooMany(max: number, at: number): never {
+  fail('LIMIT_EXCEEDED', `brace expansion makes more than ${max} words (maxBraceWords)`, at);
+}
+
 const NUM_SEQ = /^(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?$/;
 const CHAR_SEQ = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.(-?\d+))?$/;
 
 /** `{x..y[..incr]}` as bash expands it, or undefined when the text is not a sequence. */
-function sequence(text: string, at: number): string[] | undefined {
+function sequence(text: string, at: number, max: number): string[] | undefined {
   const n = NUM_SEQ.exec(text);
   if (n) {
     const a = Number(n[1]);
     const b = Number(n[2]);
     let step = Math.abs(Number(n[3] ?? 1)) || 1;
     const count = Math.floor(Math.abs(b - a) / step) + 1;
-    if (count > MAX_BRACE_WORDS) {
-      fail('UNSUPPORTED_EXPANSION', `brace expansion makes more than ${MAX_BRACE_WORDS} words`, at);
-    }
+    if (count > max) tooMany(max, at);
     const padded = /^-?0\d/.test(n[1]!) || /^-?0\d/.test(n[2]!);
     const width = padded ? Math.max(n[1]!.length, n[2]!.length) : 0;
     if (b < a) step = -step;

@@ -75,7 +75,7 @@ export function evalCond(e: CondExpr, scope: Scope): boolean {
 }
 
 /** The `test` / `[` builtin on already expanded arguments, for the forms PKGBUILDs use. */
-export function evalTest(args: string[], scope: Scope, at: number): boolean {
+export function evalTest(args: string[], at: number): boolean {
   const undecidable = (): never =>
     fail('UNDECIDABLE_CONDITION', `test ${args.join(' ')} is not decided statically`, at);
   const binary = (a: string, op: string, b: string): boolean | undefined => {
@@ -118,6 +118,5 @@ export function evalTest(args: string[], scope: Scope, at: number): boolean {
         return undecidable();
     }
   };
-  void scope;
   return run(args);
 }

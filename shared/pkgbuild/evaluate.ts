@@ -1,7 +1,14 @@
 import type { AndOr, Assign, Command, FunctionDef, List, Script, SimpleCommand } from './ast.ts';
 import { plainText } from './bash-parser.ts';
 import { evalCond, evalTest } from './condition.ts';
-import { expandFields, expandPatternSegs, expandString, type Scope, type Value } from './expand.ts';
+import {
+  DEFAULT_MAX_BRACE_WORDS,
+  expandFields,
+  expandPatternSegs,
+  expandString,
+  type Scope,
+  type Value,
+} from './expand.ts';
 import { fail } from './parse-error.ts';
 import { compilePattern, matchWhole } from './pattern.ts';
 
@@ -71,16 +78,25 @@ export type EvalState = {
 };
 
 /** Bounds on what a for loop may do, so a hostile PKGBUILD cannot stall the edge. */
-export const MAX_LOOP_ITERATIONS = 10_000;
+export const DEFAULT_MAX_LOOP_ITERATIONS = 10_000;
+
+export type EvaluateOptions = {
+  carch?: string;
+  /** Most for-loop iterations in one PKGBUILD. */
+  maxLoopIterations?: number;
+  /** Most words one brace expansion may make. */
+  maxBraceWords?: number;
+};
 
 /**
  * Runs the top level of a PKGBUILD without bash: assignments, function definitions and the
  * control flow that can be decided from the PKGBUILD's own variables. Anything else is refused.
  * @example evaluate(parseBash('x=1\n[[ $x == 1 ]] && y=2\n'), {}).vars.get('y') // { kind: 'string', value: '2' }
  */
-export function evaluate(script: Script, options: { carch?: string }): EvalState {
+export function evaluate(script: Script, options: EvaluateOptions): EvalState {
   const vars = new Map<string, Value>();
   const scope: Scope = {
+    maxBraceWords: options.maxBraceWords ?? DEFAULT_MAX_BRACE_WORDS,
     get(name, at) {
       const v = vars.get(name);
       if (v !== undefined) return v;
@@ -110,7 +126,7 @@ export function evaluate(script: Script, options: { carch?: string }): EvalState
     },
   };
   const state: EvalState = { vars, assignedAt: new Map(), functions: new Map(), scope };
-  const runner = new Runner(state, scope);
+  const runner = new Runner(state, scope, options.maxLoopIterations ?? DEFAULT_MAX_LOOP_ITERATIONS);
   const status = runner.list(script.list);
   if (status !== 0 && runner.lastAt !== undefined) {
     fail(
@@ -129,6 +145,7 @@ class Runner {
   constructor(
     readonly state: EvalState,
     readonly scope: Scope,
+    readonly maxIterations: number,
   ) {}
 
   list(list: List): number {
@@ -200,8 +217,12 @@ class Runner {
         const items = cmd.words.flatMap((w) => expandFields(w, this.scope));
         let status = 0;
         for (const item of items) {
-          if (++this.iterations > MAX_LOOP_ITERATIONS) {
-            fail('LOOP', `loops run more than ${MAX_LOOP_ITERATIONS} times`, cmd.start);
+          if (++this.iterations > this.maxIterations) {
+            fail(
+              'LIMIT_EXCEEDED',
+              `for loops run more than ${this.maxIterations} times (maxLoopIterations)`,
+              cmd.start,
+            );
           }
           this.setVar(cmd.name, { kind: 'string', value: item }, cmd.start);
           status = this.list(cmd.body);
@@ -257,12 +278,12 @@ class Runner {
       case 'false':
         return 1;
       case 'test':
-        return evalTest(fields.slice(1), this.scope, first.start) ? 0 : 1;
+        return evalTest(fields.slice(1), first.start) ? 0 : 1;
       case '[':
         if (fields[fields.length - 1] !== ']') {
           fail('UNDECIDABLE_CONDITION', "'[' without a closing ']'", first.start);
         }
-        return evalTest(fields.slice(1, -1), this.scope, first.start) ? 0 : 1;
+        return evalTest(fields.slice(1, -1), first.start) ? 0 : 1;
       case 'eval':
         return fail('EVAL', "'eval' runs code built at run time", first.start);
       case 'source':

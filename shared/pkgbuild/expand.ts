@@ -19,7 +19,11 @@ export interface Scope {
   assign?(name: string, value: string, at: number): void;
   /** True where bash has extglob on (makepkg's eval of override lines): `+(…)` then means more. */
   extglob?: boolean;
+  /** Most words one brace expansion may make (ParseOptions.maxBraceWords). */
+  maxBraceWords?: number;
 }
+
+export const DEFAULT_MAX_BRACE_WORDS = 10_000;
 
 /** A piece of an expansion result: quoted text, unquoted text, or a break between "$@" words. */
 type Seg = { v: string; q: boolean } | { brk: true; q: boolean };
@@ -35,7 +39,7 @@ const IFS_WS = /[ \t\n]/;
  */
 export function expandFields(word: Word, scope: Scope): string[] {
   const out: string[] = [];
-  for (const parts of braceExpand(word.parts)) {
+  for (const parts of braceExpand(word.parts, scope.maxBraceWords ?? DEFAULT_MAX_BRACE_WORDS)) {
     tildeGuard(parts, false);
     const b = new FieldBuilder(out, word.start);
     for (const p of parts) addPart(b, p, scope);

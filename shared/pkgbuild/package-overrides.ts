@@ -358,7 +358,7 @@ const SHADOWED = new Set([
  * makepkg sets it for this evaluation, and a refusal for makepkg's own locals.
  */
 export function overrideScope(base: Scope, pkgname: Value): Scope {
-  return {
+  const scope: Scope = {
     extglob: true,
     get(name, at) {
       if (name === 'pkgname') return pkgname;
@@ -372,6 +372,8 @@ export function overrideScope(base: Scope, pkgname: Value): Scope {
       return base.get(name, at);
     },
   };
+  if (base.maxBraceWords !== undefined) scope.maxBraceWords = base.maxBraceWords;
+  return scope;
 }
 
 /**

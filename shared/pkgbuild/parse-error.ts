@@ -29,6 +29,8 @@ export const PARSE_ERROR_CODES = [
   'LOCALE_DEPENDENT',
   'OVERRIDE_UNSUPPORTED',
   'SOURCE_FAILED',
+  // A bound the caller set (or its default) was exceeded: size, loop iterations, brace words.
+  'LIMIT_EXCEEDED',
   // makepkg's lint_pkgbuild rules, which make `makepkg --printsrcinfo` exit 12.
   'LINT_ARCH',
   'LINT_ARCH_SPECIFIC',

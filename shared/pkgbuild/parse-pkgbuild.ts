@@ -1,5 +1,5 @@
 import { parseBash } from './bash-parser.ts';
-import { evaluate } from './evaluate.ts';
+import { type EvaluateOptions, evaluate } from './evaluate.ts';
 import { lintPkgbuild } from './lint.ts';
 import { fail, locate, ParseError, PendingError } from './parse-error.ts';
 import { elements, PkgbuildContext } from './pkgbuild-context.ts';
@@ -23,7 +23,15 @@ export type ParseOptions = {
   filename?: string;
   /** Enables lint_install/lint_changelog: whether a path relative to the PKGBUILD is a regular file. */
   fileExists?: (path: string) => boolean;
+  /** Longest PKGBUILD accepted, in characters (default 1 MiB; real ones are a few KiB). */
+  maxLength?: number;
+  /** Most for-loop iterations evaluated (default 10,000). */
+  maxLoopIterations?: number;
+  /** Most words one brace expansion may make (default 10,000). */
+  maxBraceWords?: number;
 };
+
+export const DEFAULT_MAX_LENGTH = 1024 * 1024;
 
 /** A function the PKGBUILD defines, with its body as written. */
 export type PkgbuildFunction = { name: string; body: string; line: number; column: number };
@@ -96,11 +104,22 @@ export function parsePkgbuild(text: string, options: ParseOptions = {}): Pkgbuil
 }
 
 function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
+  const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (text.length > maxLength) {
+    fail(
+      'LIMIT_EXCEEDED',
+      `PKGBUILD is ${text.length} characters, more than ${maxLength} (maxLength)`,
+      0,
+    );
+  }
   const cr = text.indexOf('\r');
   if (cr !== -1) fail('CRLF', 'PKGBUILD contains CRLF characters and cannot be sourced.', cr);
   const script = parseBash(text);
-  const evalOptions: { carch?: string } = {};
+  const evalOptions: EvaluateOptions = {};
   if (options.carch !== undefined) evalOptions.carch = options.carch;
+  if (options.maxLoopIterations !== undefined)
+    evalOptions.maxLoopIterations = options.maxLoopIterations;
+  if (options.maxBraceWords !== undefined) evalOptions.maxBraceWords = options.maxBraceWords;
   const state = evaluate(script, evalOptions);
   const ctx = new PkgbuildContext(text, script, state, state.scope);
 

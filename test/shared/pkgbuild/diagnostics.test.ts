@@ -97,13 +97,50 @@ test('a PKGBUILD whose last command fails is refused, as makepkg fails to source
   });
 });
 
-test('a for loop longer than the iteration bound is refused', () => {
-  const text =
-    'pkgname=p\npkgver=1\npkgrel=1\narch=(any)\nfor i in {1..6000} {1..6000}; do :; done\n';
-  expect(refusal(text).code).toBe('LOOP');
-});
+describe('every limit is an option with a default, refused just above it', () => {
+  const head = 'pkgname=p\npkgver=1\npkgrel=1\narch=(any)\n';
+  const limited = (text: string, options: Parameters<typeof parsePkgbuild>[1]) => {
+    try {
+      parsePkgbuild(text, options);
+      return 'ok';
+    } catch (error) {
+      if (error instanceof ParseError) return error.code;
+      throw error;
+    }
+  };
 
-test('brace expansion past its bound is refused', () => {
-  const text = 'pkgname=p\npkgver=1\npkgrel=1\narch=(any)\ngroups=({1..100000})\n';
-  expect(refusal(text).code).toBe('UNSUPPORTED_EXPANSION');
+  test('maxLength', () => {
+    const text = `${head}# ${'x'.repeat(100)}\n`;
+    expect(limited(text, { maxLength: text.length - 1 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(text, { maxLength: text.length })).toBe('ok');
+    expect(limited(text, { maxLength: text.length + 1 })).toBe('ok');
+    const big = `${head}#${'x'.repeat(1024 * 1024)}\n`;
+    expect(limited(big, {})).toBe('LIMIT_EXCEEDED');
+  });
+
+  test('maxLoopIterations', () => {
+    const text = `${head}for i in {1..50}; do groups+=($i); done\n`;
+    expect(limited(text, { maxLoopIterations: 49 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(text, { maxLoopIterations: 50 })).toBe('ok');
+    expect(limited(text, { maxLoopIterations: 51 })).toBe('ok');
+    const twice = `${head}for i in {1..6000}; do :; done\nfor i in {1..4001}; do :; done\n`;
+    expect(limited(twice, {})).toBe('LIMIT_EXCEEDED');
+  });
+
+  test('maxBraceWords, for sequences and for lists', () => {
+    const seq = `${head}groups=({1..100})\n`;
+    expect(limited(seq, { maxBraceWords: 99 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(seq, { maxBraceWords: 100 })).toBe('ok');
+    const product = `${head}groups=({a,b}{1..5})\n`;
+    expect(limited(product, { maxBraceWords: 9 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(product, { maxBraceWords: 10 })).toBe('ok');
+    expect(limited(`${head}groups=({1..10001})\n`, {})).toBe('LIMIT_EXCEEDED');
+    expect(limited(`${head}groups=({1..10000})\n`, {})).toBe('ok');
+  });
+
+  test('limits hold inside package-function overrides too', () => {
+    const text = `${head}package() { groups=({1..100}); }\n`;
+    expect(limited(text, { maxBraceWords: 99 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(text, { maxBraceWords: 100 })).toBe('ok');
+  });
 });

@@ -182,7 +182,21 @@ test('printSrcinfo folds whitespace the way srcinfo_write_attr does', () => {
 // ---- generated PKGBUILDs against makepkg ---------------------------------------
 
 const name = fc.stringMatching(/^[a-z0-9][a-z0-9+_.@-]{0,12}$/);
+const value0 = fc.constantFrom('', 'x');
 const value = fc.stringMatching(/^[a-zA-Z0-9 ._:=<>-]{0,16}$/);
+/** Where an override sits in the package function: what declare -f, and so makepkg, sees. */
+const SHAPES: Record<string, (stmt: string) => string> = {
+  plain: (s) => `  ${s}`,
+  ifTrue: (s) => `  if true; then ${s}; fi`,
+  ifFalse: (s) => `  if false; then\n    ${s}\n  fi`,
+  afterAnd: (s) => `  true && ${s}`,
+  caseItem: (s) => `  case x in\n    x) ${s} ;;\n  esac`,
+  group: (s) => `  { ${s}; }`,
+  groupLast: (s) => `  {\n    ${s}\n  }`,
+  forLoop: (s) => `  for _i in 1; do ${s}; done`,
+};
+const shape = fc.constantFrom(...Object.keys(SHAPES));
+
 const pkgbuild = fc.record({
   base: name,
   names: fc.uniqueArray(name, { minLength: 1, maxLength: 3 }),
@@ -193,16 +207,22 @@ const pkgbuild = fc.record({
   perArch: fc.array(name, { maxLength: 2 }),
   overrides: fc.array(
     fc.record({
-      desc: fc.option(value),
+      desc: fc.option(fc.oneof(value, value0)),
+      bare: fc.boolean(),
       depends: fc.option(fc.array(name, { maxLength: 2 })),
       append: fc.boolean(),
+      shapes: fc.array(shape, { minLength: 2, maxLength: 2 }),
+      last: fc.boolean(),
     }),
     { minLength: 3, maxLength: 3 },
   ),
 });
 
 test('generated split PKGBUILDs print exactly what makepkg prints', async () => {
-  const samples = fc.sample(pkgbuild, { numRuns: 6, seed: 20261127 });
+  const samples = fc.sample(pkgbuild, {
+    numRuns: 8,
+    seed: Number(process.env.RBEE_GEN_SEED ?? 20261127),
+  });
   for (const g of samples) {
     const lines = [
       `pkgbase=${singleQuote(g.base)}`,
@@ -218,11 +238,16 @@ test('generated split PKGBUILDs print exactly what makepkg prints', async () => 
     g.names.forEach((n, i) => {
       const o = g.overrides[i]!;
       lines.push(`package_${n}() {`);
-      if (o.desc !== null) lines.push(`  pkgdesc=${singleQuote(o.desc)}`);
-      if (o.depends !== null) {
-        lines.push(`  depends${o.append ? '+' : ''}=(${o.depends.map(doubleQuote).join(' ')})`);
+      if (o.desc !== null) {
+        const desc = o.bare && o.desc === '' ? 'pkgdesc=' : `pkgdesc=${singleQuote(o.desc)}`;
+        lines.push(SHAPES[o.shapes[0]!]!(desc));
       }
-      lines.push('  true', '}');
+      if (o.depends !== null) {
+        const deps = `depends${o.append ? '+' : ''}=(${o.depends.map(doubleQuote).join(' ')})`;
+        lines.push(SHAPES[o.shapes[1]!]!(deps));
+      }
+      if (!o.last) lines.push('  true');
+      lines.push('}');
     });
     const text = `${lines.join('\n')}\n`;
     const dir = mkdtempSync(join(tmpdir(), 'rbee-gen-'));
