@@ -1,4 +1,10 @@
-import type { BuildEventHandler, BuildStep, OutputStream, StepEvent } from './build-event.ts';
+import type {
+  BuildEvent,
+  BuildEventHandler,
+  BuildStep,
+  OutputStream,
+  StepEvent,
+} from './build-event.ts';
 
 const TAIL_LINES = 20;
 /** The ring keeps the last 32 lines (a power of two: a mask instead of a modulo per line). */
@@ -6,25 +12,33 @@ const RING = 32;
 
 type StepFields = Omit<StepEvent, 'type' | 'seq' | 'ts' | 'step' | 'phase'>;
 
+/** What the sink reports to the build: the output cap was passed, or the handler failed. */
+export type SinkTrouble = {
+  onLimit(): void;
+  onHandlerError(error: unknown): void;
+};
+
 /**
  * Numbers events and hands them to the caller's handler, counts output bytes against the
  * build's cap, and keeps the last lines for the error message. One per build: every process
- * of the build writes through it, so `seq` is gap-free across them.
+ * of the build writes through it, so `seq` is gap-free across them. A handler that throws or
+ * rejects gets no more events and stops the build.
  */
 export class EventSink {
   private seq = 0;
   private bytes = 0;
   private readonly ring: string[] = new Array(RING).fill('');
   private ringAt = 0;
-  /** Lines read together share one timestamp: Date.now() per line would cost a third of the line rate. */
+  /** Lines read together share one timestamp: Date.now() per line costs a third of the rate. */
   private now = Date.now();
+  private failed = false;
   /** Set once the output cap is exceeded; later lines are dropped. */
   limited = false;
 
   constructor(
     private readonly handler: BuildEventHandler | undefined,
     private readonly maxOutputBytes: number,
-    private readonly onLimit: () => void,
+    private readonly trouble: SinkTrouble,
   ) {}
 
   /** Takes the time for the lines of the next read. */
@@ -38,28 +52,25 @@ export class EventSink {
     this.bytes += bytes;
     if (this.bytes > this.maxOutputBytes) {
       this.limited = true;
-      this.onLimit();
+      this.trouble.onLimit();
       return;
     }
     this.ring[this.ringAt++ & (RING - 1)] = text;
-    if (this.handler === undefined) return;
-    const event = cut
-      ? { type: 'line' as const, seq: ++this.seq, ts: this.now, stream, text, cut: true as const }
-      : { type: 'line' as const, seq: ++this.seq, ts: this.now, stream, text };
-    return thenable(this.handler(event));
+    if (this.handler === undefined || this.failed) return;
+    return this.deliver(
+      cut
+        ? { type: 'line', seq: ++this.seq, ts: this.now, stream, text, cut: true }
+        : { type: 'line', seq: ++this.seq, ts: this.now, stream, text },
+    );
   }
 
-  step(step: BuildStep, phase: 'start' | 'end', fields: StepFields = {}): void | Promise<void> {
-    if (this.handler === undefined) return;
-    const event: StepEvent = {
-      type: 'step',
-      seq: ++this.seq,
-      ts: Date.now(),
-      step,
-      phase,
-      ...fields,
-    };
-    return thenable(this.handler(event));
+  step(
+    step: BuildStep,
+    phase: 'start' | 'end',
+    fields: StepFields = {},
+  ): Promise<void> | undefined {
+    if (this.handler === undefined || this.failed) return;
+    return this.deliver({ type: 'step', seq: ++this.seq, ts: Date.now(), step, phase, ...fields });
   }
 
   /** The last lines of output, oldest first. */
@@ -73,12 +84,23 @@ export class EventSink {
   get outputBytes(): number {
     return this.bytes;
   }
-}
 
-function thenable(value: unknown): Promise<void> | undefined {
-  return value !== undefined &&
-    value !== null &&
-    typeof (value as Promise<void>).then === 'function'
-    ? (value as Promise<void>)
-    : undefined;
+  private deliver(event: BuildEvent): Promise<void> | undefined {
+    let result: unknown;
+    try {
+      result = this.handler!(event);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (result === undefined || result === null) return;
+    if (typeof (result as Promise<void>).then !== 'function') return;
+    return (result as Promise<void>).then(undefined, (error: unknown) => this.fail(error));
+  }
+
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.trouble.onHandlerError(error);
+  }
 }

@@ -1,34 +1,23 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BuildContext, type BuildUser } from './build-context.ts';
-import { BuildError } from './build-error.ts';
+import { BuildContext } from './build-context.ts';
 import type { BuildStep } from './build-event.ts';
 import { BUILD_DEFAULTS, type BuildOptions, type BuildResult } from './build-options.ts';
+import { buildUser, handOverTree } from './build-user.ts';
 import { verifyChecksums } from './checksums.ts';
 import { driverScript, FAKED_ASK_SCRIPT, markerPrefix } from './driver-script.ts';
 import { EventSink } from './event-sink.ts';
 import { extractSources } from './extract.ts';
-import { lintPkgbuild, type PkgbuildInfo, parseInfoDump } from './pkgbuild-info.ts';
+import { lintPkgbuild, parseInfoDump } from './pkgbuild-info.ts';
+import { runFunctions } from './run-functions.ts';
 import { runProcess } from './run-process.ts';
 import { retrieveSources, SourceError } from './sources.ts';
+import { StepFailure, Stopped } from './step-failure.ts';
 import { StepTracker } from './step-tracker.ts';
-
-/** A step that failed on its own terms (not stopped from outside). */
-class StepFailure extends Error {
-  constructor(
-    readonly step: BuildStep,
-    reason: string,
-    readonly fn?: string,
-    readonly exitCode?: number,
-    readonly signal?: string,
-  ) {
-    super(reason);
-  }
-}
+import { toBuildError } from './to-build-error.ts';
 
 /**
  * Builds the PKGBUILD in `dir` as `makepkg --noarchive --nodeps -f` does, leaving `dir/src`
@@ -58,7 +47,14 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     ...(user ? { HOME: home } : {}),
   };
   const ctxRef: { ctx?: BuildContext } = {};
-  const sink = new EventSink(options.onEvent, maxOutputBytes, () => ctxRef.ctx?.stop('output'));
+  const sink = new EventSink(options.onEvent, maxOutputBytes, {
+    onLimit: () => ctxRef.ctx?.stop('output'),
+    onHandlerError: (error) => {
+      if (ctxRef.ctx === undefined) return;
+      ctxRef.ctx.handlerError ??= error;
+      ctxRef.ctx.stop('handler');
+    },
+  });
   const ctx = new BuildContext(sink, user, env, options.graceMs ?? BUILD_DEFAULTS.graceMs);
   ctxRef.ctx = ctx;
   const steps = new StepTracker(ctx);
@@ -168,76 +164,6 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
   }
 }
 
-/**
- * The driver's build phase (which runs the package phase as its child): prepare, pkgver,
- * build, check, package and tidy, with step events from its markers.
- */
-async function runFunctions(
-  ctx: BuildContext,
-  steps: StepTracker,
-  script: string,
-  startdir: string,
-  prefix: Buffer,
-  info: PkgbuildInfo,
-): Promise<{ pkgver: string; pkgrel: string }> {
-  const version = { pkgver: info.pkgver, pkgrel: info.pkgrel };
-  let failure: StepFailure | undefined;
-  const run = await runProcess(ctx, 'bash', [script, 'build'], {
-    cwd: startdir,
-    markerPrefix: prefix,
-    onMarker: (payload) => {
-      // A stopped build reports where it was stopped, not the steps its processes finished.
-      if (ctx.stopped !== undefined) return;
-      const [, kind, step, fn, pkg, status, ...extra] = payload.split('\t');
-      const where = {
-        ...(fn ? { function: fn } : {}),
-        ...(pkg && (step === 'package' || step === 'tidy') ? { pkgname: pkg } : {}),
-      };
-      if (kind === 'S') return steps.start(step as BuildStep, where);
-      if (kind === 'E') {
-        if (step === 'pkgver') {
-          version.pkgver = extra[0] ?? version.pkgver;
-          version.pkgrel = extra[1] ?? version.pkgrel;
-          return steps.end('pkgver', { ...where, message: version.pkgver });
-        }
-        if (step === 'tidy') {
-          const operations = (extra[0] ?? '').split(' ').filter(Boolean);
-          return steps.end('tidy', { ...where, operations });
-        }
-        return steps.end(step as BuildStep, where);
-      }
-      if (kind === 'F') {
-        const code = Number(status);
-        const reason = extra[0] || `${fn}() failed with exit code ${code}`;
-        failure = new StepFailure(step as BuildStep, reason, fn, code);
-        return steps.end(step as BuildStep, { ...where, ok: false, message: reason });
-      }
-    },
-  });
-  throwIfStopped(ctx);
-  if (failure) throw failure;
-  if (run.exitCode !== 0) {
-    const step = ctx.step;
-    const what = ctx.function ? `${ctx.function}()` : `The ${step} step`;
-    if (run.signal) {
-      throw new StepFailure(
-        step,
-        `${what} was killed by ${run.signal}`,
-        ctx.function,
-        undefined,
-        run.signal,
-      );
-    }
-    throw new StepFailure(
-      step,
-      `${what} failed with exit code ${run.exitCode}`,
-      ctx.function,
-      run.exitCode ?? undefined,
-    );
-  }
-  return version;
-}
-
 /** Source and extract failures are makepkg's own messages: a StepFailure of that step. */
 async function sourceStep<T>(step: BuildStep, work: () => Promise<T>): Promise<T> {
   try {
@@ -252,50 +178,6 @@ function throwIfStopped(ctx: BuildContext): void {
   if (ctx.stopped !== undefined) throw new Stopped();
 }
 
-class Stopped extends Error {}
-
-async function toBuildError(
-  error: unknown,
-  ctx: BuildContext,
-  steps: StepTracker,
-  durationMs: number,
-  timeoutMs: number,
-  maxOutputBytes: number,
-): Promise<unknown> {
-  const where = ctx.function ? `in ${ctx.function}()` : `during the ${ctx.step} step`;
-  let reason: string;
-  let failure: StepFailure | undefined;
-  if (ctx.stopped === 'timeout')
-    reason = `Build timed out after ${timeoutMs} milliseconds ${where}`;
-  else if (ctx.stopped === 'canceled') reason = `Build was canceled ${where}`;
-  else if (ctx.stopped === 'output') {
-    reason = `Build output exceeded the limit of ${maxOutputBytes} bytes ${where}`;
-  } else if (ctx.stopped === 'handler') {
-    reason = `The build's event handler failed ${where}: ${(ctx.handlerError as Error)?.message}`;
-  } else if (error instanceof StepFailure) {
-    failure = error;
-    reason = error.message;
-  } else return error;
-  // A step cut short still gets its end event, so a log shows where the build stopped.
-  await steps.abandon(reason).catch(() => undefined);
-  const built = new BuildError({
-    reason,
-    step: failure?.step ?? ctx.step,
-    ...((failure ? failure.fn : ctx.function)
-      ? { function: failure ? failure.fn : ctx.function }
-      : {}),
-    ...(failure?.exitCode !== undefined ? { exitCode: failure.exitCode } : {}),
-    ...(failure?.signal !== undefined ? { signal: failure.signal } : {}),
-    timedOut: ctx.stopped === 'timeout',
-    canceled: ctx.stopped === 'canceled',
-    outputLimited: ctx.stopped === 'output',
-    durationMs,
-    lastLines: ctx.sink.lastLines(),
-  });
-  if (ctx.stopped === 'handler') built.cause = ctx.handlerError;
-  return built;
-}
-
 /** makepkg's checks before sourcing: the file exists and has no CRLF line ends. */
 async function checkBuildfile(startdir: string): Promise<void> {
   const text = await readFile(join(startdir, 'PKGBUILD'), 'utf8').catch(() => undefined);
@@ -303,45 +185,4 @@ async function checkBuildfile(startdir: string): Promise<void> {
   if (text.includes('\r')) {
     throw new StepFailure('metadata', 'PKGBUILD contains CRLF characters and cannot be sourced.');
   }
-}
-
-/** Root never runs PKGBUILD code: pick the unprivileged user (undefined when not root). */
-function buildUser(options: BuildOptions): BuildUser | undefined {
-  const uid = process.getuid?.();
-  if (uid !== 0) {
-    if (options.buildUser && options.buildUser.uid !== uid) {
-      throw new Error('buildUser can only be set when the agent runs as root');
-    }
-    return undefined;
-  }
-  const user = options.buildUser ?? BUILD_DEFAULTS.buildUser;
-  if (user.uid === 0 || user.gid === 0) throw new Error('buildUser must not be root');
-  return user;
-}
-
-/** Gives the work tree (startdir), the driver and HOME to the build user. */
-async function handOverTree(
-  startdir: string,
-  workdir: string,
-  home: string,
-  ownHome: boolean,
-  user: BuildUser,
-): Promise<void> {
-  await chmod(workdir, 0o755);
-  if (ownHome) {
-    await mkdir(home, { mode: 0o700 });
-    await chown(home, user.uid, user.gid);
-  }
-  await new Promise<void>((done, fail) => {
-    execFile('chown', ['-R', `${user.uid}:${user.gid}`, startdir], (error) =>
-      error
-        ? fail(
-            new StepFailure(
-              'metadata',
-              `Cannot give ${startdir} to the build user: ${error.message}`,
-            ),
-          )
-        : done(),
-    );
-  });
 }

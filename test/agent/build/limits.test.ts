@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -174,6 +174,20 @@ describe('cancel, timeout and limits', () => {
     );
     expect(error.cause).toBe(oops);
     expect(error.message).toMatch(/^The build's event handler failed in build\(\): handler broke/);
+  });
+
+  test('a handler promise that rejects on a step event stops the build too', async () => {
+    const dir = scratchPkgbuild('build() { touch "$startdir/build-ran"; }\npackage() { :; }');
+    const oops = new Error('store unavailable');
+    const error = await failure(
+      runBuild(dir, {
+        onEvent: (e) =>
+          e.type === 'step' && e.step === 'checksums' ? Promise.reject(oops) : undefined,
+      }),
+    );
+    expect(error.cause).toBe(oops);
+    expect(error.step).toBe('checksums');
+    expect(existsSync(join(dir, 'build-ran'))).toBe(false);
   });
 
   test('pkgver() printing an invalid version fails the pkgver step', async () => {

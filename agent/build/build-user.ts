@@ -1,0 +1,46 @@
+import { execFile } from 'node:child_process';
+import { chmod, chown, mkdir } from 'node:fs/promises';
+import type { BuildUser } from './build-context.ts';
+import { BUILD_DEFAULTS, type BuildOptions } from './build-options.ts';
+import { StepFailure } from './step-failure.ts';
+
+/** Root never runs PKGBUILD code: pick the unprivileged user (undefined when not root). */
+export function buildUser(options: BuildOptions): BuildUser | undefined {
+  const uid = process.getuid?.();
+  if (uid !== 0) {
+    if (options.buildUser && options.buildUser.uid !== uid) {
+      throw new Error('buildUser can only be set when the agent runs as root');
+    }
+    return undefined;
+  }
+  const user = options.buildUser ?? BUILD_DEFAULTS.buildUser;
+  if (user.uid === 0 || user.gid === 0) throw new Error('buildUser must not be root');
+  return user;
+}
+
+/** Gives the work tree (startdir), the driver and HOME to the build user. */
+export async function handOverTree(
+  startdir: string,
+  workdir: string,
+  home: string,
+  ownHome: boolean,
+  user: BuildUser,
+): Promise<void> {
+  await chmod(workdir, 0o755);
+  if (ownHome) {
+    await mkdir(home, { mode: 0o700 });
+    await chown(home, user.uid, user.gid);
+  }
+  await new Promise<void>((done, fail) => {
+    execFile('chown', ['-R', `${user.uid}:${user.gid}`, startdir], (error) =>
+      error
+        ? fail(
+            new StepFailure(
+              'metadata',
+              `Cannot give ${startdir} to the build user: ${error.message}`,
+            ),
+          )
+        : done(),
+    );
+  });
+}
