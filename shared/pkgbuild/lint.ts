@@ -73,9 +73,16 @@ function lintArch(ctx: PkgbuildContext): void {
   }
 }
 
+const archWordCache = new WeakMap<PkgbuildContext, string[]>();
+
 /** `for a in ${arch[@]}`: unquoted, so split on whitespace. */
 function archWords(ctx: PkgbuildContext): string[] {
-  return ctx.arch.flatMap((a) => a.split(/[ \t\n]+/).filter(Boolean));
+  let words = archWordCache.get(ctx);
+  if (!words) {
+    words = ctx.arch.flatMap((a) => a.split(/[ \t\n]+/).filter(Boolean));
+    archWordCache.set(ctx, words);
+  }
+  return words;
 }
 
 /** Whether any variable or override line could be `<field>_<arch>`: most PKGBUILDs have few. */

@@ -4,7 +4,6 @@ import { lintPkgbuild } from './lint.ts';
 import { fail, locate, ParseError, PendingError } from './parse-error.ts';
 import { elements, PkgbuildContext } from './pkgbuild-context.ts';
 import {
-  ARCH_MULTI,
   PACKAGE_MULTI,
   PACKAGE_SINGLE,
   SCHEMA_ARCH_ARRAYS,
@@ -12,6 +11,7 @@ import {
   SCHEMA_STRINGS,
 } from './schema.ts';
 import { parseSource, type SourceSpec } from './source.ts';
+import { archKeys } from './srcinfo.ts';
 
 /** A field's value: schema strings are strings, schema arrays are arrays. */
 export type FieldValue = string | string[];
@@ -198,7 +198,7 @@ function packageSection(ctx: PkgbuildContext, name: string): PackageSection {
   const arch = elements(ctx.attribute(name, 'arch', true).value);
   for (const a of arch) {
     if (a === 'any') continue;
-    for (const attr of ARCH_MULTI) take(`${attr}_${a}`, true);
+    for (const key of archKeys(a)) take(key, true);
   }
   const section: PackageSection = { name, arch, overrides };
   if (fn) section.functionName = fn.name;

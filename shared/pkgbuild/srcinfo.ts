@@ -7,8 +7,23 @@ import {
   PACKAGE_SINGLE,
 } from './schema.ts';
 
+const NEEDS_FOLD = /[\t\n\v\f\r]| {2}|^ | $/;
+
+/** `<field>_<arch>` for every per-architecture field, built once per architecture. */
+const archKeyCache = new Map<string, string[]>();
+export function archKeys(arch: string): string[] {
+  let keys = archKeyCache.get(arch);
+  if (!keys) {
+    keys = ARCH_MULTI.map((key) => `${key}_${arch}`);
+    if (archKeyCache.size > 256) archKeyCache.clear();
+    archKeyCache.set(arch, keys);
+  }
+  return keys;
+}
+
 /** srcinfo_write_attr's folding: runs of whitespace become one space, one leading and one trailing space go. */
 function fold(value: string): string {
+  if (!NEEDS_FOLD.test(value)) return value;
   let v = value.replace(/[ \t\n\v\f\r]+/g, ' ');
   if (v.startsWith(' ')) v = v.slice(1);
   if (v.endsWith(' ')) v = v.slice(0, -1);
@@ -50,9 +65,9 @@ export function printSrcinfo(pkgbuild: Pkgbuild): string {
   }
   for (const a of f.arch === undefined ? [] : asList(f.arch)) {
     if (a === 'any') continue;
-    for (const key of ARCH_MULTI) {
-      const v = f[`${key}_${a}`];
-      if (v !== undefined && asList(v).length > 0) attr(out, `${key}_${a}`, asList(v));
+    for (const key of archKeys(a)) {
+      const v = f[key];
+      if (v !== undefined && asList(v).length > 0) attr(out, key, asList(v));
     }
   }
   for (const pkg of pkgbuild.packages) {
@@ -64,9 +79,9 @@ export function printSrcinfo(pkgbuild: Pkgbuild): string {
     }
     for (const a of pkg.arch) {
       if (a === 'any') continue;
-      for (const key of ARCH_MULTI) {
-        const v = o[`${key}_${a}`];
-        if (v !== undefined) attr(out, `${key}_${a}`, asList(v));
+      for (const key of archKeys(a)) {
+        const v = o[key];
+        if (v !== undefined) attr(out, key, asList(v));
       }
     }
   }
