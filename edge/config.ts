@@ -6,6 +6,8 @@ export type EdgeConfig = {
   host: string;
   /** Folder of the embedded store. */
   dataDir: string;
+  /** A folder of extra workers (each `<id>/worker.json` + PKGBUILD + files), or null. */
+  catalogDir: string | null;
   /** Limits and timings given on the command line; the rest keep their defaults. */
   options: Partial<EdgeOptions>;
 };
@@ -14,6 +16,7 @@ export const edgeDefaults: EdgeConfig = {
   port: 8787,
   host: '0.0.0.0',
   dataDir: './.rbee',
+  catalogDir: null,
   options: {},
 };
 
@@ -35,6 +38,7 @@ options:
   --port N     TCP port to listen on (0 picks a free one; default 8787)
   --host ADDR  address to bind (default 0.0.0.0)
   --data DIR   folder of the embedded store (default ./.rbee)
+  --catalog DIR  extra workers: DIR/<id>/worker.json (a catalog entry), PKGBUILD and files
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -83,6 +87,9 @@ export function parseEdgeArgs(argv: readonly string[]): EdgeConfig {
         break;
       case '--data':
         config.dataDir = take();
+        break;
+      case '--catalog':
+        config.catalogDir = take();
         break;
       default: {
         const key = optionFlags[flag];

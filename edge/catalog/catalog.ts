@@ -12,6 +12,8 @@ export type CatalogWorker = {
 
 /** The read-only view of the worker folders: an adapter gives one per runtime. */
 export type CatalogReader = {
+  /** The worker folders there are (for a catalog folder given with --catalog). */
+  ids(): Promise<string[]>;
   /** File names in a worker's folder (not recursive). */
   list(id: string): Promise<string[]>;
   read(id: string, name: string): Promise<Uint8Array>;
@@ -50,10 +52,30 @@ async function etagOf(bytes: Uint8Array): Promise<string> {
  * Validates every entry and loads its PKGBUILD and local files. Anything wrong stops the start.
  * @example const catalog = await loadCatalog(seedEntries, nodeCatalogReader(dir));
  */
-export async function loadCatalog(entries: unknown[], reader: CatalogReader): Promise<Catalog> {
+export async function loadCatalog(
+  entries: unknown[],
+  reader: CatalogReader,
+  extra?: CatalogReader,
+): Promise<Catalog> {
   const workers: CatalogWorker[] = [];
   const seen = new Set<string>();
-  for (const raw of entries) {
+  const sources: Array<[unknown, CatalogReader]> = entries.map((e) => [e, reader]);
+  // An operator's own workers: each folder holds worker.json (the entry), its PKGBUILD and files.
+  for (const id of extra ? (await extra.ids()).sort() : []) {
+    const text = new TextDecoder().decode(
+      await extra!.read(id, 'worker.json').catch(() => {
+        throw new CatalogError(`Catalog folder ${id} has no worker.json`);
+      }),
+    );
+    try {
+      sources.push([JSON.parse(text), extra!]);
+    } catch (error) {
+      throw new CatalogError(
+        `Catalog folder ${id}: worker.json is not JSON: ${(error as Error).message}`,
+      );
+    }
+  }
+  for (const [raw, from] of sources) {
     const parsed = catalogEntrySchema.safeParse(raw);
     if (!parsed.success) {
       const id = (raw as { id?: unknown })?.id;
@@ -62,15 +84,15 @@ export async function loadCatalog(entries: unknown[], reader: CatalogReader): Pr
     const entry = parsed.data;
     if (seen.has(entry.id)) throw new CatalogError(`Catalog entry ${entry.id} is listed twice`);
     seen.add(entry.id);
-    const names = await reader.list(entry.id);
+    const names = await from.list(entry.id).catch(() => [] as string[]);
     if (!names.includes('PKGBUILD')) {
       throw new CatalogError(`Catalog entry ${entry.id} has no PKGBUILD in its folder`);
     }
-    const pkgbuildBytes = await reader.read(entry.id, 'PKGBUILD');
+    const pkgbuildBytes = await from.read(entry.id, 'PKGBUILD');
     const files = new Map<string, CatalogFile>();
     for (const name of names) {
-      if (name === 'PKGBUILD') continue;
-      const bytes = await reader.read(entry.id, name);
+      if (name === 'PKGBUILD' || (from !== reader && name === 'worker.json')) continue;
+      const bytes = await from.read(entry.id, name);
       files.set(name, { bytes, etag: await etagOf(bytes) });
     }
     workers.push({

@@ -26,9 +26,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const store = await openDenoStore(config.dataDir);
   const adminToken = await ensureAdminToken(store, Deno.env.get('RBEE_ADMIN_TOKEN'));
+  const extra = config.catalogDir
+    ? denoCatalogReader(
+        new URL(`${config.catalogDir.replace(/\/$/, '')}/`, `file://${Deno.cwd()}/`),
+      )
+    : undefined;
   const catalog = await loadCatalog(
     seedEntries,
     denoCatalogReader(new URL('../catalog/workers/', import.meta.url)),
+    extra,
   );
   const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
   if (adminToken) {

@@ -1,5 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createEdge, type Edge } from '../app.ts';
@@ -30,7 +32,10 @@ export type RunningEdge = {
 export async function startEdge(config: EdgeConfig, env = process.env): Promise<RunningEdge> {
   const store = await openNodeStore(config.dataDir);
   const adminToken = await ensureAdminToken(store, env.RBEE_ADMIN_TOKEN);
-  const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot));
+  const extra = config.catalogDir
+    ? fsCatalogReader(pathToFileURL(`${resolve(config.catalogDir)}/`))
+    : undefined;
+  const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra);
   const edge = createEdge({ catalog, store, options: config.options });
   // ws enforces the frame cap itself (close 1009) before a byte reaches the app.
   const wss = new WebSocketServer({

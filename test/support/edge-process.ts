@@ -5,6 +5,11 @@ import { join } from 'node:path';
 
 export const repoRoot = join(import.meta.dirname, '..', '..');
 export const tsxBin = join(repoRoot, 'node_modules', '.bin', 'tsx');
+/**
+ * Node flags that run a TypeScript entry as ONE process (`node --import tsx entry`): the tsx
+ * CLI forks a child, and a signal to that wrapper would leave the child running.
+ */
+export const NODE_TS = ['--import', 'tsx'];
 export const denoBin = join(repoRoot, 'node_modules', '.bin', 'deno');
 
 export type EdgeProcess = {
@@ -63,8 +68,9 @@ export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `rbee-${pr
 /** `rbee edge` on Node, as a separate process on a free port. */
 export function startNodeEdge(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}) {
   return startListening(
-    tsxBin,
+    process.execPath,
     [
+      ...NODE_TS,
       'cli/rbee.ts',
       'edge',
       '--port',

@@ -7,7 +7,7 @@ export const ADMIN = 'rba_test_admin_token_for_the_suite_0000000';
 /** A real edge (HTTP + WebSocket on a free port) inside the test process, with an admin client. */
 export async function inProcessEdge(options: Partial<EdgeOptions> = {}, dataDir = tempDir('edge')) {
   const edge: RunningEdge = await startEdge(
-    { port: 0, host: '127.0.0.1', dataDir, options },
+    { port: 0, host: '127.0.0.1', dataDir, catalogDir: null, options },
     { RBEE_ADMIN_TOKEN: ADMIN },
   );
   const api = async (
