@@ -58,6 +58,8 @@ export type StepEvent = {
   checksums?: ChecksumResult[];
   /** `tidy` end: makepkg's tidy operations that ran (`purge`, `strip`, `zipman`, …). */
   operations?: string[];
+  /** `tidy` end: makepkg's lint_package warnings (references to $srcdir, missing backup files). */
+  warnings?: string[];
 };
 
 export type BuildEvent = LineEvent | StepEvent;

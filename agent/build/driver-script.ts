@@ -8,6 +8,7 @@ const PARTS = {
   conf: sh('makepkg.conf'),
   buildenv: sh('buildenv.sh'),
   tidy: sh('tidy.sh'),
+  lint: sh('lint-package.sh'),
   driver: sh('driver.sh'),
 };
 
@@ -51,7 +52,7 @@ export function driverScript(settings: DriverSettings): string {
     PARTS.conf,
     '}',
   ];
-  return [...header, PARTS.buildenv, PARTS.tidy, PARTS.driver].join('\n');
+  return [...header, PARTS.buildenv, PARTS.tidy, PARTS.lint, PARTS.driver].join('\n');
 }
 
 /**

@@ -38,14 +38,20 @@ export async function runFunctions(
           return steps.end('pkgver', { ...where, message: version.pkgver });
         }
         if (step === 'tidy') {
-          const operations = (extra[0] ?? '').split(' ').filter(Boolean);
-          return steps.end('tidy', { ...where, operations });
+          const operations = (extra[0] ?? '').split('\x1f').filter(Boolean);
+          const warnings = (extra[1] ?? '').split('\x1f').filter(Boolean);
+          return steps.end('tidy', {
+            ...where,
+            operations,
+            ...(warnings.length ? { warnings } : {}),
+          });
         }
         return steps.end(step as BuildStep, where);
       }
       if (kind === 'F') {
         const code = Number(status);
-        const reason = extra[0] || `${fn}() failed with exit code ${code}`;
+        const reason =
+          extra[0]?.replaceAll('\x1f', '; ') || `${fn}() failed with exit code ${code}`;
         failure = new StepFailure(step as BuildStep, reason, fn, code);
         return steps.end(step as BuildStep, { ...where, ok: false, message: reason });
       }

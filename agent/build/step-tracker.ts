@@ -2,7 +2,10 @@ import type { BuildContext } from './build-context.ts';
 import type { BuildStep, StepEvent } from './build-event.ts';
 
 type EndFields = Partial<
-  Pick<StepEvent, 'function' | 'pkgname' | 'ok' | 'message' | 'checksums' | 'operations'>
+  Pick<
+    StepEvent,
+    'function' | 'pkgname' | 'ok' | 'message' | 'checksums' | 'operations' | 'warnings'
+  >
 >;
 
 /**

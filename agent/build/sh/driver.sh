@@ -248,17 +248,25 @@ rbee_restore_package_variables() {
 	done
 }
 
-# makepkg's run_single_packaging, with tidy_install as its own step.
+# makepkg's run_single_packaging, with tidy_install and lint_package as the tidy step.
 rbee_single_packaging() {
 	local pkgdir="$pkgdirbase/$pkgname"
 	mkdir "$pkgdir"
 	if [[ -n $1 ]] || have_function package; then
 		rbee_run "package${1:+_$1}" package "$pkgname"
 	fi
-	local -a rbee_ops=()
+	local -a rbee_ops=() rbee_warnings=() rbee_errors=()
 	rbee_mark S tidy '' "$pkgname"
 	tidy_install
-	rbee_mark E tidy '' "$pkgname" 0 "${rbee_ops[*]}"
+	local linted=0
+	lint_package || linted=1
+	# Lists travel in one marker field, joined with the unit separator (never in output).
+	local IFS=$'\x1f'
+	if (( linted )); then
+		rbee_mark F tidy '' "$pkgname" 1 "${rbee_errors[*]}"
+		exit 1
+	fi
+	rbee_mark E tidy '' "$pkgname" 0 "${rbee_ops[*]}" "${rbee_warnings[*]}"
 }
 
 rbee_phase_package() {

@@ -188,6 +188,14 @@ describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchi
     expect(tree(runs)['rbee-package-fails/usr/share/rbee/after']).toBeUndefined();
   });
 
+  test("lint_package's errors fail the build after tidy", async () => {
+    const { error } = await expectSameFailure('lint-dotfile');
+    expect(error.step).toBe('tidy');
+    expect(error.message).toMatch(
+      /^Dotfile found in package root '.*\/pkg\/rbee-lint-dotfile\/\.hidden'/,
+    );
+  });
+
   test('man and info pages are gzipped with -n, links follow', async () => {
     const runs = await expectSameSuccess('man-pages');
     const t = tree(runs);

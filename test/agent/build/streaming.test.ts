@@ -206,6 +206,23 @@ describe('output streaming', () => {
     expect(steps.at(-1)).toMatchObject({ ok: true, operations: ['purge', 'strip', 'zipman'] });
   });
 
+  test("lint_package's warnings come with the tidy step", async () => {
+    const dir = scratchPkgbuild(
+      [
+        "backup=('etc/missing.conf')",
+        'package() { mkdir -p "$pkgdir/usr/share"; echo "$srcdir" > "$pkgdir/usr/share/where"; }',
+      ].join('\n'),
+    );
+    const { events } = await collect(dir);
+    const tidy = events.find(
+      (e): e is StepEvent => e.type === 'step' && e.step === 'tidy' && e.phase === 'end',
+    );
+    expect(tidy?.warnings).toEqual([
+      'Package contains reference to $srcdir: usr/share/where',
+      'backup entry file not in package : etc/missing.conf',
+    ]);
+  });
+
   test('noCheck skips check()', async () => {
     const dir = scratchPkgbuild('check() { echo checking; }\npackage() { :; }');
     const { events } = await collect(dir, { noCheck: true });
