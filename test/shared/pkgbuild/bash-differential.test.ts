@@ -5,7 +5,7 @@
  * parser must refuse.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -17,23 +17,38 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const PRELUDE = `pkgname=p\npkgver=1\npkgrel=1\n_s='a.b-c.d e'\n_t=Mixed.Case_42\n_a=(x 'y z' '' w.v)\n_e=\n`;
 
-/** Prints the element count, then each element, separated by \x1f. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
-const PRINT = 'printf "%s\\037" "${#groups[@]}" "${groups[@]}"';
-
-/** What bash makes of `groups=(WORD)` after the prelude, or null when bash fails. */
-function bash(word: string): string[] | null {
-  const file = join(dir, 'case.sh');
-  writeFileSync(file, `${PRELUDE}groups=(${word})\n`);
-  const r = spawnSync('bash', ['-c', `source "$1" || exit 99; ${PRINT}`, 'bash', file], {
+/**
+ * Runs every script in one bash process, each sourced in its own subshell (as makepkg sources
+ * a PKGBUILD), and returns what `print` printed, or null where sourcing failed or bash
+ * complained. One process for hundreds of cases keeps the test fast.
+ */
+function bashBatch(scripts: string[], print: string): (string | null)[] {
+  scripts.forEach((text, i) => {
+    writeFileSync(join(dir, `case-${i}.sh`), text);
+  });
+  const loop = `for ((i = 0; i < ${scripts.length}; i++)); do
+  ( source "case-$i.sh" || exit 99; ${print} ) > "out-$i" 2> "err-$i"
+  echo $? > "rc-$i"
+done`;
+  const r = spawnSync('bash', ['-c', loop], {
     cwd: dir,
     encoding: 'utf8',
     env: { ...process.env, LANG: 'C.UTF-8' },
   });
-  if (r.status !== 0 || r.stderr !== '') return null;
-  // The count comes first: printf with no arguments would still print one empty field.
-  return r.stdout.split('\x1f').slice(1, -1);
+  if (r.status !== 0) throw new Error(`bash batch failed: ${r.stderr}`);
+  return scripts.map((_, i) => {
+    const rc = readFileSync(join(dir, `rc-${i}`), 'utf8').trim();
+    const err = readFileSync(join(dir, `err-${i}`), 'utf8');
+    return rc === '0' && err === '' ? readFileSync(join(dir, `out-${i}`), 'utf8') : null;
+  });
 }
+
+/** Prints the element count, then each element, separated by \x1f. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+const PRINT = 'printf "%s\\037" "${#groups[@]}" "${groups[@]}"';
+
+/** The count comes first: printf with no arguments would still print one empty field. */
+const fields = (out: string | null) => (out === null ? null : out.split('\x1f').slice(1, -1));
 
 function ours(word: string): string[] | ParseError {
   try {
@@ -109,65 +124,46 @@ const piece = fc.oneof(
 const word = fc.array(piece, { minLength: 1, maxLength: 3 }).map((p) => p.join(''));
 const words = fc.array(word, { minLength: 1, maxLength: 3 }).map((w) => w.join(' '));
 
+const SEED = Number(process.env.RBEE_DIFF_SEED ?? 20261127);
+
 test('random words expand exactly as bash expands them, or are refused', () => {
+  const cases = fc.sample(words, { numRuns: 600, seed: SEED });
+  const theirs = bashBatch(
+    cases.map((w) => `${PRELUDE}groups=(${w})\n`),
+    PRINT,
+  ).map(fields);
   let answered = 0;
-  fc.assert(
-    fc.property(words, (w) => {
-      const mine = ours(w);
-      const theirs = bash(w);
-      if (mine instanceof ParseError) return;
-      answered++;
-      expect({ word: w, fields: mine }).toEqual({ word: w, fields: theirs });
-    }),
-    { numRuns: 600, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
-  );
+  cases.forEach((w, i) => {
+    const mine = ours(w);
+    if (mine instanceof ParseError) return;
+    answered++;
+    expect({ word: w, fields: mine }).toEqual({ word: w, fields: theirs[i] });
+  });
   // The refusals must stay the exception, or this test would prove little.
   expect(answered).toBeGreaterThan(400);
 });
 
-/** What bash assigns in `_r=WORD`, or null when bash fails. */
-function bashScalar(word: string): string | null {
-  const file = join(dir, 'scalar.sh');
-  writeFileSync(file, `${PRELUDE}_r=${word}\n`);
-  const r = spawnSync('bash', ['-c', 'source "$1" || exit 99; printf "%s" "$_r"', 'bash', file], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, LANG: 'C.UTF-8' },
-  });
-  return r.status !== 0 || r.stderr !== '' ? null : r.stdout;
-}
-
 test('random scalar assignments (no splitting, no braces) match bash, or are refused', () => {
-  let answered = 0;
-  fc.assert(
-    fc.property(word, (w) => {
-      let mine: string;
-      try {
-        const v = parsePkgbuild(`${PRELUDE}_r=${w}\n`).variables._r;
-        mine = typeof v === 'string' ? v : (v?.[0] ?? '');
-      } catch (error) {
-        if (error instanceof ParseError) return;
-        throw error;
-      }
-      answered++;
-      expect({ word: w, value: mine }).toEqual({ word: w, value: bashScalar(w) });
-    }),
-    { numRuns: 400, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
+  const cases = fc.sample(word, { numRuns: 300, seed: SEED });
+  const theirs = bashBatch(
+    cases.map((w) => `${PRELUDE}_r=${w}\n`),
+    'printf "%s" "$_r"',
   );
-  expect(answered).toBeGreaterThan(250);
-});
-
-/** What bash decides for `[[ SUBJECT == PATTERN ]]`, or null when bash fails. */
-function bashMatch(subject: string, pat: string): boolean | null {
-  const file = join(dir, 'cond.sh');
-  writeFileSync(file, `${PRELUDE}[[ ${subject} == ${pat} ]] && _m=yes || _m=no\n`);
-  const r = spawnSync('bash', ['-c', 'source "$1" || exit 99; printf "%s" "$_m"', 'bash', file], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: { ...process.env, LANG: 'C.UTF-8' },
+  let answered = 0;
+  cases.forEach((w, i) => {
+    let mine: string;
+    try {
+      const v = parsePkgbuild(`${PRELUDE}_r=${w}\n`).variables._r;
+      mine = typeof v === 'string' ? v : (v?.[0] ?? '');
+    } catch (error) {
+      if (error instanceof ParseError) return;
+      throw error;
+    }
+    answered++;
+    expect({ word: w, value: mine }).toEqual({ word: w, value: theirs[i] });
   });
-  return r.status !== 0 || r.stderr !== '' ? null : r.stdout === 'yes';
-}
+  expect(answered).toBeGreaterThan(180);
+});
 
 test('random [[ x == pattern ]] conditions decide as bash decides, or are refused', () => {
   const subject = fc.oneof(
@@ -176,22 +172,29 @@ test('random [[ x == pattern ]] conditions decide as bash decides, or are refuse
     double,
     param.map((p) => `"${p}"`),
   );
-  fc.assert(
-    fc.property(
+  const cases = fc.sample(
+    fc.tuple(
       subject,
       pattern.filter((p) => p !== ''),
-      (s, p) => {
-        let mine: boolean;
-        try {
-          const v = parsePkgbuild(`${PRELUDE}[[ ${s} == ${p} ]] && _m=yes || _m=no\n`).variables._m;
-          mine = v === 'yes';
-        } catch (error) {
-          if (error instanceof ParseError) return;
-          throw error;
-        }
-        expect({ s, p, match: mine }).toEqual({ s, p, match: bashMatch(s, p) });
-      },
     ),
-    { numRuns: 400, seed: Number(process.env.RBEE_DIFF_SEED ?? 20261127) },
+    {
+      numRuns: 500,
+      seed: SEED,
+    },
   );
+  const script = ([s, p]: [string, string]) => `${PRELUDE}[[ ${s} == ${p} ]] && _m=yes || _m=no\n`;
+  const theirs = bashBatch(cases.map(script), 'printf "%s" "$_m"');
+  let answered = 0;
+  cases.forEach((c, i) => {
+    let mine: string;
+    try {
+      mine = String(parsePkgbuild(script(c)).variables._m);
+    } catch (error) {
+      if (error instanceof ParseError) return;
+      throw error;
+    }
+    answered++;
+    expect({ case: c, match: mine }).toEqual({ case: c, match: theirs[i] });
+  });
+  expect(answered).toBeGreaterThan(180);
 });
