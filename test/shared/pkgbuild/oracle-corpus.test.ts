@@ -7,26 +7,12 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ParseError, parsePkgbuild, printSrcinfo } from '../../../shared/pkgbuild/index.ts';
-import { makepkgCarch, makepkgPrintsrcinfo } from './makepkg-oracle.ts';
+import { limiter, makepkgCarch, makepkgPrintsrcinfo } from './makepkg-oracle.ts';
 
 const FIXTURES = 'test/fixtures/pkgbuild';
 const carch = await makepkgCarch();
 
 /** makepkg takes about a second per file and the machine has two cores: two at a time. */
-function limiter(max: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
 const oracle = limiter(2);
 
 function fileExists(dir: string) {
