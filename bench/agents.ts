@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flag, kb, pool, repoRoot, rssOf, sleep, startListening } from './support.ts';
+import { children, flag, kb, pool, repoRoot, rssOf, sleep, startListening } from './support.ts';
 
 const N = flag('agents', 10_000);
 const CLIENTS = flag('clients', 2);
@@ -32,6 +32,7 @@ async function startClients(
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
+      children.add(child);
       const client: Client = { child, jobs: 0 };
       return new Promise<Client>((resolve, reject) => {
         child.on('message', (m: { ready?: number; jobs?: number }) => {

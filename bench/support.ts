@@ -11,6 +11,13 @@ export function rssOf(pid: number): number {
   return kb ? Number(kb[1]) * 1024 : Number.NaN;
 }
 
+/** Every process a bench started: killed when the bench exits, however it exits. */
+export const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
 /** Starts a process and resolves with the URL from its "listening on URL" line. */
 export function startListening(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const child = spawn(cmd, args, {
@@ -18,6 +25,7 @@ export function startListening(cmd: string, args: string[], env: NodeJS.ProcessE
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
   let out = '';
   return new Promise<{ url: string; child: ChildProcess }>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
