@@ -44,7 +44,10 @@ const read = (runs: BothRuns, path: string) =>
 const tree = (runs: BothRuns) => snapshotTree(join(runs.rbeeDir, 'pkg'));
 const steps = (runs: BothRuns) => runs.events.filter((e): e is StepEvent => e.type === 'step');
 
-describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchive --nodeps', () => {
+// Tests queue for one of two build slots; the timeout covers the wait, not one build.
+describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchive --nodeps', {
+  timeout: 240_000,
+}, () => {
   test('basic: local sources, build, check, man page, symlink, directory modes', async () => {
     const runs = await expectSameSuccess('basic');
     const t = tree(runs);
