@@ -29,7 +29,8 @@ export type SourceSpec = {
   fragment?: string;
   /** The raw query (without `?`), fragment stripped, as get_uri_query returns it. */
   query?: string;
-  /** The VCS fragment split at `=`, for VCS protocols. */
+  /** The VCS reference (`branch`, `tag`, `commit`, `revision` and its value) as makepkg's
+   * source/<vcs>.sh reads it, for VCS protocols. */
   vcs?: SourceFragment;
   isVcs: boolean;
   isLocal: boolean;
@@ -125,14 +126,29 @@ export function parseSource(entry: string): SourceSpec {
     const plus = head.indexOf('+');
     if (plus !== -1) spec.transport = head.slice(plus + 1);
   }
-  if (isVcs && fragment) {
-    const eq = fragment.indexOf('=');
-    spec.vcs =
-      eq === -1
-        ? { kind: fragment, value: '' }
-        : { kind: fragment.slice(0, eq), value: fragment.slice(eq + 1) };
+  if (isVcs) {
+    const vcs = vcsFragment(entry, protocol);
+    if (vcs) spec.vcs = vcs;
   }
   return spec;
+}
+
+/**
+ * The reference a VCS source asks for, read the way each of makepkg's source/*.sh reads it:
+ * git and fossil take get_uri_fragment (query removed), hg, svn and bzr take everything after
+ * the first `#`; the kind is up to the first `=`, the value after the last one (bzr: the first).
+ */
+function vcsFragment(entry: string, protocol: string): SourceFragment | undefined {
+  const hash = entry.indexOf('#');
+  if (hash === -1) return undefined;
+  const fragment =
+    protocol === 'git' || protocol === 'fossil' ? sourceFragment(entry)! : entry.slice(hash + 1);
+  if (!fragment) return undefined;
+  const eq = fragment.indexOf('=');
+  if (eq === -1) return { kind: fragment, value: '' };
+  const value =
+    protocol === 'bzr' ? fragment.slice(eq + 1) : fragment.slice(fragment.lastIndexOf('=') + 1);
+  return { kind: fragment.slice(0, eq), value };
 }
 
 /** `${s%%pat*}` for a literal pat: everything before the first occurrence. */
