@@ -1,13 +1,15 @@
 /**
- * `npm run bench:build`: the executor against makepkg, one run of each measurement.
+ * `npm run bench:build`: the executor against makepkg. Every figure is the median of a few
+ * rounds run in turn with its competitor (this machine is shared and load comes in bursts).
  *  1. Wall time of `makepkg --noarchive --nodeps -f` and of `rbee build` on the same trivial
  *     package, both as whole commands. `rbee build` is timed three ways: as users type it
  *     (`npm run -s rbee -- build`: npm, scripts/bootstrap.mjs and the tsx CLI start first), as
  *     `node --import tsx cli/rbee.ts build` (every subcommand's module is loaded), and with only
  *     the build command's module loaded, which is what the executor itself costs.
- *  2. The line rate of a build printing 1,000,000 short lines through the callback, next to
- *     reading `seq 1000000` through a plain pipe in Node. Both paths run once before the
- *     measured run, so neither is measured before the JIT has compiled it.
+ *  2. The line rate of a build printing 1,000,000 short lines through the callback (from the
+ *     build step's start event to its end event), next to reading `seq 1000000` through a
+ *     plain pipe in Node (spawn to close). Both run once first, so neither is measured before
+ *     the JIT has compiled it.
  * As root, makepkg runs as nobody (it refuses root) and so does the executor's PKGBUILD code.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -56,9 +58,9 @@ function timeCommand(cmd: string, args: string[], cwd: string): Promise<number> 
   );
 }
 
-async function makepkgTime(): Promise<number> {
-  const dir = packageDir('makepkg', TRIVIAL);
-  const home = join(base, 'makepkg-home');
+async function makepkgTime(round: number): Promise<number> {
+  const dir = packageDir(`makepkg-${round}`, TRIVIAL);
+  const home = join(base, `makepkg-home-${round}`);
   mkdirSync(home);
   if (isRoot) execFileSync('chown', ['65534:65534', home]);
   const makepkg = ['makepkg', '--noarchive', '--nodeps', '-f'];
@@ -98,8 +100,8 @@ const rbeeWays: [string, (dir: string) => [string, string[]]][] = [
   ],
 ];
 
-async function rbeeTime(way: number): Promise<number> {
-  const dir = packageDir(`rbee-${way}`, TRIVIAL);
+async function rbeeTime(way: number, round: number): Promise<number> {
+  const dir = packageDir(`rbee-${way}-${round}`, TRIVIAL);
   const [cmd, args] = rbeeWays[way]![1](dir);
   return timeCommand(cmd, args, ROOT);
 }
@@ -150,26 +152,40 @@ function pipeLineRate(n: number): Promise<{ rate: number; lines: number; ms: num
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+
+/** Rounds per figure: the machine may be busy, so each figure is the median of its rounds. */
+const TIME_ROUNDS = 3;
+const LINE_ROUNDS = 5;
 
 try {
-  const makepkgMs = await makepkgTime();
-  const rbee: string[] = [];
-  for (let way = 0; way < rbeeWays.length; way++) {
-    const ms = await rbeeTime(way);
-    const name = rbeeWays[way]![0].padEnd(38);
-    rbee.push(
-      `  ${name}${fmt(ms).padStart(6)} ms   (${(ms / makepkgMs).toFixed(2)} × makepkg; target ≤ 0.50)`,
-    );
+  // Interleaved rounds, so a burst of load elsewhere hits every contender alike.
+  const makepkgRuns: number[] = [];
+  const rbeeRuns: number[][] = rbeeWays.map(() => []);
+  for (let round = 0; round < TIME_ROUNDS; round++) {
+    makepkgRuns.push(await makepkgTime(round));
+    for (let way = 0; way < rbeeWays.length; way++) rbeeRuns[way]!.push(await rbeeTime(way, round));
   }
+  const makepkgMs = median(makepkgRuns);
+  const rbee = rbeeWays.map(([name], way) => {
+    const ms = median(rbeeRuns[way]!);
+    return `  ${name.padEnd(38)}${fmt(ms).padStart(6)} ms   (${(ms / makepkgMs).toFixed(2)} × makepkg; target ≤ 0.50)`;
+  });
   await pipeLineRate(1_000_000);
   await executorLineRate(1_000_000, 'warm-up');
-  const pipe = await pipeLineRate(1_000_000);
-  const executor = await executorLineRate(1_000_000, 'measured');
+  const pipes: Awaited<ReturnType<typeof pipeLineRate>>[] = [];
+  const executors: Awaited<ReturnType<typeof executorLineRate>>[] = [];
+  for (let round = 0; round < LINE_ROUNDS; round++) {
+    pipes.push(await pipeLineRate(1_000_000));
+    executors.push(await executorLineRate(1_000_000, `round-${round}`));
+  }
+  const pipe = pipes.find((p) => p.rate === median(pipes.map((q) => q.rate)))!;
+  const executor = executors.find((e) => e.rate === median(executors.map((q) => q.rate)))!;
   const out = [
-    'trivial package, whole commands (one run each):',
+    `trivial package, whole commands (median of ${TIME_ROUNDS} runs each):`,
     `  ${'makepkg --noarchive --nodeps -f'.padEnd(38)}${fmt(makepkgMs).padStart(6)} ms`,
     ...rbee,
-    '1,000,000 short lines:',
+    `1,000,000 short lines (median of ${LINE_ROUNDS} runs each, after one warm-up run):`,
     `  ${'plain pipe in Node (seq | split)'.padEnd(38)}${fmt(pipe.rate)} lines/s   (${fmt(pipe.ms)} ms, ${fmt(pipe.lines)} lines)`,
     `  ${'rbee build → onEvent'.padEnd(38)}${fmt(executor.rate)} lines/s   (${fmt(executor.stepMs)} ms build step, ${fmt(executor.lines)} lines; ${(executor.rate / pipe.rate).toFixed(2)} × pipe; target ≥ 0.50)`,
   ];
