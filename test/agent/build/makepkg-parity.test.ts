@@ -1,8 +1,8 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BuildError, type StepEvent } from '../../../agent/build/index.ts';
-import { type BothRuns, buildBoth, limiter } from './build-both.ts';
+import { BuildError, runBuild, type StepEvent } from '../../../agent/build/index.ts';
+import { type BothRuns, buildBoth, copyFixture, limiter } from './build-both.ts';
 import { type FixtureWorld, startFixtureWorld } from './fixture-env.ts';
 import { exists, snapshotTree } from './tree-snapshot.ts';
 
@@ -316,6 +316,21 @@ describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchi
     );
     const t = tree(runs);
     expect(t['rbee-fakeroot/usr/share/rbee-fakeroot/locked/inside']?.type).toBe('file');
+  });
+
+  test('without /etc/makepkg.conf, the built-in defaults give the same settings', async () => {
+    const runs = await expectSameSuccess('makepkg-settings');
+    const builtIn = await slot(() =>
+      runBuild(copyFixture(world, 'makepkg-settings', 'makepkg-settings-builtin'), {
+        env: { ...process.env, ...world.env },
+        makepkgConf: null,
+      }),
+    );
+    const file = 'rbee-settings/usr/share/rbee-settings/settings';
+    expect(readFileSync(join(builtIn.startdir, 'pkg', file), 'utf8')).toBe(read(runs, file));
+    expect(read(runs, file)).toContain(
+      'OPTIONS: strip docs libtool staticlibs emptydirs zipman purge !debug !lto',
+    );
   });
 
   test('functions see makepkg variables and exported build flags', async () => {
