@@ -50,7 +50,7 @@ export function expandFields(word: Word, scope: Scope): string[] {
 
 /** Expands a word to one string, as in `x=word`, `case word`, or `[[ word ]]`. */
 export function expandString(word: Word, scope: Scope, assignment = false): string {
-  if (assignment) tildeGuard(word.parts, true);
+  tildeGuard(word.parts, assignment);
   let s = '';
   for (const seg of segments(word.parts, scope, false)) s += 'brk' in seg ? ' ' : seg.v;
   return s;
@@ -58,6 +58,7 @@ export function expandString(word: Word, scope: Scope, assignment = false): stri
 
 /** Expands a word used as a pattern: quoted pieces stay literal, unquoted ones keep their glob meaning. */
 export function expandPatternSegs(word: Word, scope: Scope): PatternSeg[] {
+  tildeGuard(word.parts, false);
   const segs = segments(word.parts, scope, false).map((s) =>
     'brk' in s ? { v: ' ', q: true } : { v: s.v, q: s.q },
   );
@@ -253,6 +254,9 @@ function expandParam(p: ParamPart, scope: Scope): Seg[] {
   if (op === ':?' || op === '?' || op?.startsWith('@')) {
     fail('UNSUPPORTED_EXPANSION', `${describe(p)} is not supported`, p.start);
   }
+  // bash tilde-expands these operands (even patterns and replacements inside double quotes).
+  if (p.arg) tildeGuard(p.arg.parts, false);
+  if (p.arg2) tildeGuard(p.arg2.parts, false);
   const { values, list, set } = lookup(p, scope);
   if (op === ':=' || op === '=') {
     if (!scope.assign || p.index !== undefined || p.length) {

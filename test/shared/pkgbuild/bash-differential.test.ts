@@ -67,6 +67,7 @@ const single = quotable.map((s) => `'${s.replaceAll("'", `'\\''`)}'`);
 const double = quotable.map((s) => `"${s.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`);
 const ansi = quotable.map((s) => `$'${s.replace(/[\\']/g, (c) => `\\${c}`)}\\t'`);
 const patternPiece = fc.constantFrom(
+  '~',
   '*',
   '?',
   '.',
@@ -112,7 +113,9 @@ const braces = fc.oneof(
     .map(([a, b]) => `{${a}..${b}}`),
   fc.constantFrom('{a..e..2}', '{01..3}', '{x}', '{,a}', '{a,{b,c}}'),
 );
+const tilde = fc.constantFrom('~', '~/x', 'a:~', '\\~', "'~'");
 const piece = fc.oneof(
+  tilde,
   lit,
   single,
   double,
