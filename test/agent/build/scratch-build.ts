@@ -1,14 +1,16 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onTestFinished } from 'vitest';
 
 /**
  * A throwaway PKGBUILD folder owned by nobody (the tests run as root, the executor builds as
- * nobody). `body` is the PKGBUILD after its standard header.
+ * nobody), removed when the test ends. `body` is the PKGBUILD after its standard header.
  */
 export function scratchPkgbuild(body: string, files: Record<string, string> = {}): string {
   const base = mkdtempSync(join(tmpdir(), 'rbee-scratch-'));
+  onTestFinished(() => rmSync(base, { recursive: true, force: true }));
   chmodSync(base, 0o755);
   const dir = join(base, 'pkg-src');
   mkdirSync(dir);
