@@ -8,6 +8,11 @@ export type EdgeOptions = {
   deliveryTimeoutMs: number;
   /** Largest stored log per job, in bytes; past it the frame is refused (LOG_TOO_LARGE). */
   maxLogBytesPerJob: number;
+  /**
+   * Log bytes an agent may send ahead of the edge's acks (agents keep a 4 MiB window); more
+   * is refused as FLOOD.
+   */
+  maxPendingLogBytes: number;
   /** Messages per second per agent connection (token bucket, burst twice this). */
   maxMessagesPerSecond: number;
   /** Time an agent has to send `hello` after the upgrade. */
@@ -21,6 +26,7 @@ export const defaultEdgeOptions: EdgeOptions = {
   maxFrameBytes: 1024 * 1024,
   deliveryTimeoutMs: 24 * 60 * 60 * 1000,
   maxLogBytesPerJob: 256 * 1024 * 1024,
+  maxPendingLogBytes: 64 * 1024 * 1024,
   maxMessagesPerSecond: 1000,
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,

@@ -36,8 +36,8 @@ export class AgentSession {
   closed = false;
   #queue: Promise<void> = Promise.resolve();
   readonly #bucket: TokenBucket;
-  /** job id → stored log head, for the jobs this session has written to. */
-  readonly #heads = new Map<string, LogHead>();
+  /** Per job: what is stored, and validated entries waiting for the writer (group commit). */
+  readonly #appends = new Map<string, AppendState>();
   readonly #ownJobs = new Set<string>();
   /** Jobs whose job_done came before all their log entries: settled as the entries arrive. */
   readonly #awaitingLogs = new Set<string>();
@@ -148,10 +148,15 @@ export class AgentSession {
         return this.#logs(message.job, message.entries, size);
       case 'job_done': {
         await this.#ownJob(message.job);
-        const head = this.#heads.get(message.job) ?? (await this.deps.store.logHead(message.job));
+        const state = this.#appends.get(message.job);
+        const head = state?.stored ?? (await this.deps.store.logHead(message.job));
         const final = await this.deps.jobs.onDone(message.job, message, head);
         if (final) this.send({ type: 'done_ack', job: message.job });
-        else this.#awaitingLogs.add(message.job);
+        else {
+          this.#awaitingLogs.add(message.job);
+          // The writer may have stored the last entries while onDone ran: settle now if idle.
+          if (state && !state.writing) await this.#settle(message.job, state.stored);
+        }
         return;
       }
       case 'capabilities':
@@ -197,6 +202,11 @@ export class AgentSession {
     this.#ownJobs.add(id);
   }
 
+  /**
+   * Validates a log frame and hands its new entries to the job's writer. Frames are not stored
+   * one by one: while a commit is in flight the next frames gather, and go in the next commit
+   * (group commit), so the store's latency does not cap the log rate. Acks follow each commit.
+   */
   async #logs(job: string, entries: LogEntry[], size: number) {
     await this.#ownJob(job);
     for (let i = 1; i < entries.length; i++) {
@@ -207,29 +217,88 @@ export class AgentSession {
         );
       }
     }
-    const head = this.#heads.get(job) ?? (await this.deps.store.logHead(job));
-    // The frame's size stands in for what it adds: a frame is refused before it is stored.
-    const cap = this.deps.options.maxLogBytesPerJob;
-    if (head.bytes + size > cap && entries[entries.length - 1]!.s >= head.next) {
+    let state = this.#appends.get(job);
+    if (!state) {
+      const stored = await this.deps.store.logHead(job);
+      state = { stored, expected: stored.next, pending: [], pendingBytes: 0, writing: false };
+      this.#appends.set(job, state);
+    }
+    const first = entries[0]!.s;
+    if (first > state.expected) {
       throw protocolError(
-        'LOG_TOO_LARGE',
-        `job ${job}'s log would pass ${cap} bytes (${head.bytes} stored, frame of ${size})`,
+        'SEQ_GAP',
+        `log entries start at seq ${first} but the log needs seq ${state.expected} first`,
       );
     }
-    let next: LogHead;
-    try {
-      next = await this.deps.store.appendLog(job, entries);
-    } catch (error) {
-      if (error instanceof LogGapError) throw protocolError('SEQ_GAP', error.message);
-      throw error;
+    const fresh = first < state.expected ? entries.slice(state.expected - first) : entries;
+    if (fresh.length === 0) {
+      // A resend of what is stored or on its way: acknowledge what is stored.
+      this.send({ type: 'ack', job, next_seq: state.stored.next });
+      return;
     }
-    this.#heads.set(job, next);
-    this.deps.metrics.logEntriesStored += next.next - head.next;
-    this.send({ type: 'ack', job, next_seq: next.next });
-    if (next.next !== head.next) this.deps.bus.publish(job);
-    if (this.#awaitingLogs.has(job) && (await this.deps.jobs.settle(job, next))) {
+    // The frame's size stands in for what it adds: a frame is refused before it is stored.
+    const cap = this.deps.options.maxLogBytesPerJob;
+    const held = state.stored.bytes + state.pendingBytes;
+    if (held + size > cap) {
+      throw protocolError(
+        'LOG_TOO_LARGE',
+        `job ${job}'s log would pass ${cap} bytes (${held} held, frame of ${size})`,
+      );
+    }
+    // An agent keeps a bounded window of unacknowledged entries; one that does not is flooding.
+    if (state.pendingBytes + size > this.deps.options.maxPendingLogBytes) {
+      throw protocolError(
+        'FLOOD',
+        `more than ${this.deps.options.maxPendingLogBytes} bytes of log sent ahead of acks`,
+      );
+    }
+    for (const entry of fresh) state.pending.push(entry);
+    state.expected += fresh.length;
+    state.pendingBytes += size;
+    if (!state.writing) void this.#write(job, state);
+  }
+
+  /** The job's one writer: stores everything pending in one append, acks, repeats. */
+  async #write(job: string, state: AppendState) {
+    state.writing = true;
+    try {
+      while (state.pending.length > 0) {
+        const batch = state.pending;
+        state.pending = [];
+        state.pendingBytes = 0;
+        const before = state.stored.next;
+        state.stored = await this.deps.store.appendLog(job, batch);
+        this.deps.metrics.logEntriesStored += state.stored.next - before;
+        this.send({ type: 'ack', job, next_seq: state.stored.next });
+        if (state.stored.next !== before) this.deps.bus.publish(job);
+      }
+      state.writing = false;
+      await this.#settle(job, state.stored);
+    } catch (error) {
+      state.writing = false;
+      if (error instanceof LogGapError) this.refuse(protocolError('SEQ_GAP', error.message));
+      else {
+        console.error(`hive ${this.hive}: storing the log of ${job} failed:`, error);
+        this.close(1011, 'INTERNAL');
+      }
+    }
+  }
+
+  /** Finishes a job whose job_done came before its last entries, once they are stored. */
+  async #settle(job: string, head: LogHead) {
+    if (this.#awaitingLogs.has(job) && (await this.deps.jobs.settle(job, head))) {
       this.#awaitingLogs.delete(job);
       this.send({ type: 'done_ack', job });
     }
   }
 }
+
+type AppendState = {
+  /** What the store holds. */
+  stored: LogHead;
+  /** The next seq a frame may add: stored plus pending. */
+  expected: number;
+  pending: LogEntry[];
+  pendingBytes: number;
+  writing: boolean;
+};

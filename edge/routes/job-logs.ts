@@ -58,8 +58,15 @@ export function jobLogsRoutes(store: Store, bus: LogBus) {
       while (!abort.signal.aborted) {
         // Subscribe before reading so nothing stored in between is missed.
         const woken = bus.next(id, abort.signal);
-        for await (const batch of store.readLog(id, cursor)) {
-          cursor = await writeBatch(stream, batch, cursor);
+        for await (const chunk of store.readLogChunks(id, cursor)) {
+          if (chunk.text.includes('"k":"step"')) {
+            cursor = await writeBatch(stream, JSON.parse(chunk.text) as LogEntry[], cursor);
+          } else {
+            // Only lines: the stored JSON is the event's data as it is, no parse, no stringify.
+            const last = chunk.first + chunk.count - 1;
+            await stream.writeSSE({ event: 'logs', data: chunk.text, id: String(last) });
+            cursor = last + 1;
+          }
           if (abort.signal.aborted) break;
         }
         job = (await store.getJob(id)) ?? job!;

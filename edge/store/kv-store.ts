@@ -2,7 +2,7 @@ import { terminalStates } from '../../shared/protocol/job.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
-import { LogGapError, type LogHead, type Store } from './store.ts';
+import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
 
 /** Deno KV caps a value at 64 KiB and an atomic write at ~800 KB; stay under both. */
 const CHUNK_BYTES = 60 * 1024;
@@ -222,22 +222,40 @@ export class KvStore implements Store {
     return unpack<LogHead>(await this.kv.get<Uint8Array>(K.logHead(job))) ?? { next: 0, bytes: 0 };
   }
 
+  /** The log head this instance last wrote, with the versionstamp to compare-and-set on. */
+  readonly #heads = new Map<string, { head: LogHead; versionstamp: string | null }>();
+
+  async #readHead(job: string) {
+    const entry = await this.kv.get<Uint8Array>(K.logHead(job));
+    return {
+      head: unpack<LogHead>(entry) ?? { next: 0, bytes: 0 },
+      versionstamp: entry.versionstamp,
+    };
+  }
+
   async appendLog(job: string, entries: LogEntry[]): Promise<LogHead> {
+    // The head is written only by appends, so the cached one is right unless another writer
+    // (another edge instance, a replaced session) moved it; the compare-and-set tells.
+    let current = this.#heads.get(job) ?? (await this.#readHead(job));
     for (;;) {
-      const headEntry = await this.kv.get<Uint8Array>(K.logHead(job));
-      const head = unpack<LogHead>(headEntry) ?? { next: 0, bytes: 0 };
-      const first = entries[0]?.s ?? head.next;
-      if (first > head.next) throw new LogGapError(head.next, first);
-      const fresh = entries.slice(head.next - first);
-      if (fresh.length === 0) return head;
+      const first = entries[0]?.s ?? current.head.next;
+      if (first > current.head.next) {
+        const stored = await this.#readHead(job);
+        if (stored.versionstamp === current.versionstamp)
+          throw new LogGapError(stored.head.next, first);
+        current = stored;
+        continue;
+      }
+      const fresh = entries.slice(current.head.next - first);
+      if (fresh.length === 0) return current.head;
       const chunks = chunkEntries(fresh);
-      let check = headEntry;
-      let next = head;
       let conflict = false;
-      for (let i = 0; i < chunks.length; i += CHUNKS_PER_COMMIT) {
+      for (let i = 0; i < chunks.length && !conflict; i += CHUNKS_PER_COMMIT) {
         const group = chunks.slice(i, i + CHUNKS_PER_COMMIT);
-        let bytes = next.bytes;
-        const op = this.kv.atomic().check(check);
+        let bytes = current.head.bytes;
+        const op = this.kv
+          .atomic()
+          .check({ key: K.logHead(job), versionstamp: current.versionstamp });
         for (const chunk of group) {
           // A single entry can be larger than a KV value: its bytes continue under
           // [..., first, 1], [..., first, 2], keys that sort right after the chunk's own.
@@ -249,23 +267,23 @@ export class KvStore implements Store {
           bytes += chunk.bytes.length;
         }
         const last = group[group.length - 1]!;
-        const head2: LogHead = { next: last.first + last.count, bytes };
-        op.set(K.logHead(job), pack(head2));
-        if (!(await op.commit()).ok) {
-          conflict = true;
-          break;
-        }
-        next = head2;
-        check = await this.kv.get<Uint8Array>(K.logHead(job));
+        const head: LogHead = { next: last.first + last.count, bytes };
+        op.set(K.logHead(job), pack(head));
+        const result = await op.commit();
+        if (result.ok) current = { head, versionstamp: result.versionstamp ?? null };
+        else conflict = true;
       }
-      if (!conflict) return next;
-      // Another writer moved the head: start over from what is stored now.
-      entries = entries.slice(Math.max(0, next.next - first));
-      if (entries.length === 0) return this.logHead(job);
+      if (!conflict) {
+        if (this.#heads.size > 10_000) this.#heads.clear();
+        this.#heads.set(job, current);
+        return current.head;
+      }
+      // Another writer moved the head: go on from what is stored now.
+      current = await this.#readHead(job);
     }
   }
 
-  async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
+  async *readLogChunks(job: string, from: number): AsyncIterable<LogChunk> {
     // The chunk holding `from` starts at or before it: find the last such chunk first.
     let start = from;
     for await (const e of this.kv.list(
@@ -275,21 +293,38 @@ export class KvStore implements Store {
       start = e.key[2] as number;
     }
     let pending: Uint8Array[] = [];
-    const decode = (): LogEntry[] => {
-      const bytes = pending.length === 1 ? pending[0]! : concat(pending);
+    let first = start;
+    const decode = (): LogChunk => {
+      const text = dec.decode(pending.length === 1 ? pending[0]! : concat(pending));
       pending = [];
-      const batch = JSON.parse(dec.decode(bytes)) as LogEntry[];
-      const first = batch[0]?.s ?? 0;
-      return first >= from ? batch : batch.slice(from - first);
+      const chunk = { first, count: lastSeq(text) - first + 1, text };
+      if (first >= from) return chunk;
+      // Only the first chunk can start before `from`: cut it there.
+      const entries = (JSON.parse(text) as LogEntry[]).slice(from - first);
+      return { first: from, count: entries.length, text: JSON.stringify(entries) };
     };
     for await (const e of this.kv.list<Uint8Array>({
       prefix: ['log', job],
       start: K.logChunk(job, start),
     })) {
-      if (e.key.length === 3 && pending.length > 0) yield decode();
+      if (e.key.length === 3) {
+        if (pending.length > 0) {
+          const chunk = decode();
+          if (chunk.count > 0) yield chunk;
+        }
+        first = e.key[2] as number;
+      }
       pending.push(e.value);
     }
-    if (pending.length > 0) yield decode();
+    if (pending.length > 0) {
+      const chunk = decode();
+      if (chunk.count > 0) yield chunk;
+    }
+  }
+
+  async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
+    for await (const chunk of this.readLogChunks(job, from))
+      yield JSON.parse(chunk.text) as LogEntry[];
   }
 
   async close() {
@@ -311,27 +346,49 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 type Chunk = { first: number; count: number; bytes: Uint8Array };
 
-/** Cuts consecutive entries into JSON arrays of at most CHUNK_BYTES each (one huge entry may exceed it). */
+/** The seq of the last entry of a chunk's JSON text (entries are written with `s` first). */
+function lastSeq(text: string): number {
+  const at = text.lastIndexOf('{"s":');
+  return Number.parseInt(text.slice(at + 5, at + 25), 10);
+}
+
+/** The entry with `s` as its first key, as lastSeq and the cutter expect. */
+function sFirst(entry: LogEntry): LogEntry {
+  if (Object.keys(entry)[0] === 's') return entry;
+  const { s, ...rest } = entry;
+  return { s, ...rest } as LogEntry;
+}
+
+/** Between two entries of a JSON array of entries; cannot occur inside a JSON string. */
+const BOUNDARY = '},{"s":';
+
+/**
+ * Cuts consecutive entries into JSON arrays of at most CHUNK_BYTES each (one huge entry may
+ * exceed it), stringifying the whole batch once and cutting the text at entry boundaries.
+ */
 function chunkEntries(entries: LogEntry[]): Chunk[] {
+  // Entries are stored with `s` first, whatever order they arrived in.
+  const text = JSON.stringify(entries.map(sFirst));
+  // Cut by characters; a character of non-ASCII text may take up to three bytes.
+  const limit = NON_ASCII.test(text) ? Math.floor(CHUNK_BYTES / 3) : CHUNK_BYTES;
   const chunks: Chunk[] = [];
-  let parts: string[] = [];
-  let size = 2;
+  let start = 1; // just after '['
   let first = entries[0]!.s;
-  const flush = () => {
-    if (parts.length === 0) return;
-    chunks.push({ first, count: parts.length, bytes: enc.encode(`[${parts.join(',')}]`) });
-    first += parts.length;
-    parts = [];
-    size = 2;
-  };
-  for (const entry of entries) {
-    const json = JSON.stringify(entry);
-    // JSON of ASCII text is as long in bytes as in characters; measure only the others.
-    const bytes = NON_ASCII.test(json) ? enc.encode(json).length : json.length;
-    if (parts.length > 0 && size + bytes + 1 > CHUNK_BYTES) flush();
-    parts.push(json);
-    size += bytes + 1;
+  const end = text.length - 1; // the closing ']'
+  while (start < end) {
+    let cut = end;
+    if (end - start > limit) {
+      const back = text.lastIndexOf(BOUNDARY, start + limit);
+      cut = back > start ? back + 1 : text.indexOf(BOUNDARY, start + 1) + 1 || end;
+    }
+    const body = text.slice(start, cut);
+    const next =
+      cut < end
+        ? Number.parseInt(text.slice(cut + 6, cut + 26), 10)
+        : entries[entries.length - 1]!.s + 1;
+    chunks.push({ first, count: next - first, bytes: enc.encode(`[${body}]`) });
+    first = next;
+    start = cut + 1;
   }
-  flush();
   return chunks;
 }

@@ -1,6 +1,9 @@
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
 
+/** A stored piece of a job's log, as JSON text. */
+export type LogChunk = { first: number; count: number; text: string };
+
 /** Where a job's log stands: the next seq it needs and the bytes stored so far. */
 export type LogHead = { next: number; bytes: number };
 
@@ -56,6 +59,11 @@ export interface Store {
   appendLog(job: string, entries: LogEntry[]): Promise<LogHead>;
   /** The stored log from seq `from`, in the batches it was stored in. */
   readLog(job: string, from: number): AsyncIterable<LogEntry[]>;
+  /**
+   * The same, as stored JSON text: `text` is a JSON array of the entries `first` to
+   * `first + count - 1`, so it can be served as is, without parsing.
+   */
+  readLogChunks(job: string, from: number): AsyncIterable<LogChunk>;
 
   close(): Promise<void>;
 }

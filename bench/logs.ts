@@ -1,0 +1,190 @@
+/**
+ * bench:logs — build output → agent → edge (durable store) → one SSE client, end to end.
+ * 1. Throughput: a build printing 2,000,000 lines as fast as it can; lines/s from the first line
+ *    read by the agent to the last one received over SSE, next to a bare ws relay of the same
+ *    lines (read from `seq` through a pipe, framed, relayed, parsed) in the same run.
+ * 2. Latency: a build printing ~10,000 lines/s for 10 s; per line, SSE arrival − agent read time.
+ * Targets (issue 5): ≥ 500,000 lines/s and ≥ 25% of the raw relay; p99 ≤ 50 ms at 10,000 lines/s.
+ *   npm run bench:logs
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import WebSocket from 'ws';
+import { followSse } from './sse-follow.ts';
+import { children, repoRoot, sleep, startListening } from './support.ts';
+
+const ADMIN = 'rba_bench_admin_token_000000000000000000000';
+/** BENCH_PROFILE=DIR writes CPU profiles of the edge and the agent there. */
+const prof = (name: string) =>
+  process.env.BENCH_PROFILE
+    ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_PROFILE, name)]
+    : [];
+const LINES = 2_000_000;
+const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-logs-'));
+chmodSync(dir, 0o755);
+
+async function rawRelay(): Promise<number> {
+  const { url } = await startListening(process.execPath, ['--import', 'tsx', 'bench/raw-relay.ts']);
+  const ws = url.replace(/^http/, 'ws');
+  const consumer = new WebSocket(`${ws}/consume`, { perMessageDeflate: false });
+  await new Promise((r) => consumer.once('open', r));
+  const producer = new WebSocket(`${ws}/produce`, { perMessageDeflate: false });
+  await new Promise((r) => producer.once('open', r));
+  let received = 0;
+  let first = 0;
+  const done = new Promise<number>((resolve) => {
+    consumer.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { entries: unknown[] };
+      received += frame.entries.length;
+      if (received >= LINES) resolve(performance.now());
+    });
+  });
+  // The same lines, framed like the agent frames them: 4096 entries a frame.
+  const seq = spawn('seq', ['-f', 'line %.0f', '1', String(LINES)]);
+  let batch: Array<{ s: number; t: number; k: string; x: string }> = [];
+  let s = 0;
+  for await (const line of createInterface({ input: seq.stdout })) {
+    if (s === 0) first = performance.now();
+    batch.push({ s: s++, t: Date.now(), k: 'o', x: line });
+    if (batch.length === 4096) {
+      producer.send(JSON.stringify({ v: 1, type: 'logs', job: 'job_raw00000', entries: batch }));
+      batch = [];
+    }
+  }
+  if (batch.length)
+    producer.send(JSON.stringify({ v: 1, type: 'logs', job: 'job_raw00000', entries: batch }));
+  const last = await done;
+  consumer.close();
+  producer.close();
+  return LINES / ((last - first) / 1000);
+}
+
+async function fleet() {
+  const { url } = await startListening(
+    process.execPath,
+    [
+      ...prof('edge'),
+      '--import',
+      'tsx',
+      'cli/rbee.ts',
+      'edge',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      join(dir, 'edge'),
+      '--catalog',
+      join(repoRoot, 'bench', 'catalog'),
+    ],
+    { RBEE_ADMIN_TOKEN: ADMIN },
+  );
+  const api = async (path: string, body: unknown) => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as { token: string; job: { id: string } };
+  };
+  const { token } = await api('/api/hives', { name: 'bench' });
+  const agent = spawn(
+    process.execPath,
+    [
+      ...prof('agent'),
+      '--import',
+      'tsx',
+      'cli/rbee.ts',
+      'agent',
+      '--edge',
+      url,
+      '--token',
+      token,
+      '--state',
+      join(dir, 'agent'),
+    ],
+    {
+      cwd: repoRoot,
+      stdio: 'ignore',
+    },
+  );
+  children.add(agent);
+  await sleep(1500);
+  return { url, api };
+}
+
+async function throughput(
+  url: string,
+  api: (p: string, b: unknown) => Promise<{ job: { id: string } }>,
+) {
+  const { job } = await api('/api/installs', { hive: 'bench', worker: 'bench-fast-lines' });
+  let lines = 0;
+  let firstRead = 0;
+  let lastArrival = 0;
+  const end = await followSse(`${url}/api/jobs/${job.id}/logs`, ADMIN, (entries, at) => {
+    for (const e of entries) {
+      if (e.x?.startsWith('line ')) {
+        if (lines === 0) firstRead = e.t;
+        lines++;
+        lastArrival = at;
+      }
+    }
+  });
+  if (end.state !== 'succeeded' || lines !== LINES)
+    throw new Error(`fast build: ${end.state}, ${lines} lines`);
+  return LINES / ((lastArrival - firstRead) / 1000);
+}
+
+async function latency(
+  url: string,
+  api: (p: string, b: unknown) => Promise<{ job: { id: string } }>,
+) {
+  const { job } = await api('/api/installs', { hive: 'bench', worker: 'bench-steady-lines' });
+  const latencies: number[] = [];
+  let first = 0;
+  let last = 0;
+  const end = await followSse(`${url}/api/jobs/${job.id}/logs`, ADMIN, (entries, at) => {
+    for (const e of entries) {
+      if (!e.x?.startsWith('tick ')) continue;
+      if (!first) first = e.t;
+      last = e.t;
+      latencies.push(at - e.t);
+    }
+  });
+  if (end.state !== 'succeeded') throw new Error(`steady build: ${end.state}`);
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+  return {
+    rate: latencies.length / ((last - first) / 1000),
+    p50: q(0.5),
+    p99: q(0.99),
+    max: latencies.at(-1)!,
+  };
+}
+
+console.log(
+  `bench:logs — ${LINES.toLocaleString('en')} lines, build → agent → edge (Deno KV file) → SSE`,
+);
+const raw = await rawRelay();
+const { url, api } = await fleet();
+const e2e = await throughput(url, api);
+const lat = await latency(url, api);
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+console.log('');
+console.log(`end to end (durable)      ${fmt(e2e).padStart(10)} lines/s`);
+console.log(
+  `raw ws relay (baseline)   ${fmt(raw).padStart(10)} lines/s   (seq | frame | ws relay | parse, no storage)`,
+);
+console.log(`ratio                     ${((e2e / raw) * 100).toFixed(0).padStart(9)} %`);
+console.log(
+  `latency at ${fmt(lat.rate)} lines/s: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms`,
+);
+console.log('');
+console.log(`target: ≥ 500,000 lines/s end to end → ${e2e >= 500_000 ? 'met' : 'NOT met'}`);
+console.log(`target: ≥ 25% of the raw relay → ${e2e / raw >= 0.25 ? 'met' : 'NOT met'}`);
+console.log(`target: p99 ≤ 50 ms at ~10,000 lines/s → ${lat.p99 <= 50 ? 'met' : 'NOT met'}`);
+process.exit(0);
