@@ -32,11 +32,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${out}\n`);
     return 0;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`rbee: '${name}' is not a command. Run 'rbee --help' for the list.\n`);
     return 2;
   }
+  const command: Command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage.trimEnd()}\n`);
     return 0;

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -80,7 +80,11 @@ const testSteps = [
     ['--noEmit', '-p', 'tsconfig.shared.json'],
   ],
   ['lint and format (biome)', 'biome', ['check', '.']],
-  ['deno check of the Deno entry and Deno test scripts', 'deno', ['check', 'edge/deno/main.ts', 'test/deno/']],
+  [
+    'deno check of the Deno entry and Deno test scripts',
+    'deno',
+    ['check', 'edge/deno/main.ts', 'test/deno/'],
+  ],
   ['tests (vitest: unit, end-to-end, Deno, Chromium)', 'vitest', ['run']],
 ];
 
@@ -101,8 +105,13 @@ function runTests(extra) {
 
 const [mode, ...rest] = process.argv.slice(2);
 ensureNpmDependencies();
+// One process: node loads tsx as a hook (the tsx CLI would fork a second node), and the
+// command runs in the folder npm was called from, so relative paths mean what the user meant.
+const tsxHook = pathToFileURL(join(root, 'node_modules', 'tsx', 'dist', 'loader.mjs')).href;
 const tsx = (args) =>
-  run(bin('tsx'), [join(root, 'cli', 'rbee.ts'), ...args], { cwd: process.cwd() });
+  run(process.execPath, ['--import', tsxHook, join(root, 'cli', 'rbee.ts'), ...args], {
+    cwd: process.env.INIT_CWD ?? process.cwd(),
+  });
 switch (mode) {
   case 'start':
     process.exitCode = tsx(['start', ...rest]);

@@ -1,15 +1,36 @@
 import type { Command } from '../command.ts';
-import { agentCommand } from './agent.ts';
-import { buildCommand } from './build.ts';
-import { edgeCommand } from './edge.ts';
-import { srcinfoCommand } from './srcinfo.ts';
-import { startCommand } from './start.ts';
 
-/** Every subcommand, in the order `rbee --help` lists them. */
-export const commands: Command[] = [
-  startCommand,
-  edgeCommand,
-  agentCommand,
-  srcinfoCommand,
-  buildCommand,
+/** A subcommand as `rbee --help` lists it; its module is loaded only when it runs. */
+export type CommandEntry = { name: string; summary: string; load: () => Promise<Command> };
+
+/**
+ * Every subcommand, in the order `rbee --help` lists them. Loading lazily keeps `rbee build`
+ * from paying for the edge's and the agent's modules at start-up.
+ */
+export const commands: CommandEntry[] = [
+  {
+    name: 'start',
+    summary: 'the main job: the edge with its embedded store and dashboard, plus a local agent',
+    load: async () => (await import('./start.ts')).startCommand,
+  },
+  {
+    name: 'edge',
+    summary: 'run the edge: catalog, admin API, agent hub and dashboard',
+    load: async () => (await import('./edge.ts')).edgeCommand,
+  },
+  {
+    name: 'agent',
+    summary: 'run the hive agent: dial the edge, build what it sends, stream the logs',
+    load: async () => (await import('./agent.ts')).agentCommand,
+  },
+  {
+    name: 'srcinfo',
+    summary: "print a PKGBUILD's .SRCINFO (makepkg --printsrcinfo, without bash)",
+    load: async () => (await import('./srcinfo.ts')).srcinfoCommand,
+  },
+  {
+    name: 'build',
+    summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
+    load: async () => (await import('./build.ts')).buildCommand,
+  },
 ];
