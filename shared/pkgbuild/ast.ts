@@ -39,7 +39,13 @@ export type ParamPart = {
 export type CmdSubPart = { t: 'cmdsub'; start: number; body?: List; text: string; q: boolean };
 export type ArithPart = { t: 'arith'; start: number; q: boolean };
 
-export type Word = { parts: Part[]; start: number; end: number };
+export type Word = {
+  parts: Part[];
+  start: number;
+  end: number;
+  /** Braces whose expansion depends on bash's own pairing of nested quotes: refused if expanded. */
+  braceAmbiguous?: boolean;
+};
 
 export type Assign = {
   name: string;

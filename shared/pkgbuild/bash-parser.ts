@@ -789,7 +789,16 @@ class BashParser {
   readWord(): Word {
     const start = this.pos;
     const parts = this.readParts(null);
-    return { parts, start, end: this.pos };
+    const word: Word = { parts, start, end: this.pos };
+    // bash's brace expansion pairs the quotes inside a double-quoted ${…} its own way, so a
+    // `{` anywhere else in such a word may or may not expand: flagged, refused if expanded.
+    if (
+      parts.some(hasNestedQuotes) &&
+      this.src.slice(start, this.pos).replace(/\$\{/g, '').includes('{')
+    ) {
+      word.braceAmbiguous = true;
+    }
+    return word;
   }
 
   /**
@@ -1179,6 +1188,11 @@ class BashParser {
     if (q && /['"]/.test(src.slice(start, this.pos))) p.nestedQuotes = true;
     return p;
   }
+}
+
+function hasNestedQuotes(p: Part): boolean {
+  if (p.t === 'dq') return p.parts.some(hasNestedQuotes);
+  return p.t === 'param' && p.nestedQuotes === true;
 }
 
 /** The text of a word made only of unquoted literal characters, else undefined. */

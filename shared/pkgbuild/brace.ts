@@ -11,16 +11,6 @@ type Token = string | Part;
  */
 export function braceExpand(parts: Part[], maxWords: number): Part[][] {
   if (!parts.some((p) => p.t === 'lit' && !p.q && p.v.includes('{'))) return [parts];
-  const nested = parts.find(
-    (p) => p.t === 'dq' && p.parts.some((x) => x.t === 'param' && x.nestedQuotes),
-  );
-  if (nested) {
-    fail(
-      'UNSUPPORTED_EXPANSION',
-      'braces next to a double-quoted parameter expansion holding quotes: bash pairs those quotes its own way',
-      nested.start,
-    );
-  }
   const tokens: Token[] = [];
   for (const p of parts) {
     if (p.t === 'lit' && !p.q) for (const c of p.v) tokens.push(c);

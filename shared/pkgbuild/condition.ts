@@ -45,7 +45,7 @@ export function evalCond(e: CondExpr, scope: Scope): boolean {
     case 'binary': {
       const left = expandString(e.left, scope);
       if (e.op === '==' || e.op === '=' || e.op === '!=') {
-        const pat = compilePattern(expandPatternSegs(e.right, scope), e.start);
+        const pat = compilePattern(expandPatternSegs(e.right, scope), e.start, scope.budget);
         const m = matchWhole(pat, left, e.start);
         return e.op === '!=' ? !m : m;
       }

@@ -10,7 +10,7 @@ import {
   type Value,
 } from './expand.ts';
 import { fail } from './parse-error.ts';
-import { compilePattern, matchWhole } from './pattern.ts';
+import { compilePattern, DEFAULT_MAX_MATCH_STEPS, MatchBudget, matchWhole } from './pattern.ts';
 
 /** Lowercase names makepkg 6.0.2 defines before it sources a PKGBUILD (from `compgen -v`). */
 export const MAKEPKG_NAMES = new Set([
@@ -80,8 +80,14 @@ export type EvalState = {
 /** Bounds on what a for loop may do, so a hostile PKGBUILD cannot stall the edge. */
 export const DEFAULT_MAX_LOOP_ITERATIONS = 10_000;
 
+export const DEFAULT_MAX_VALUE_LENGTH = 1024 * 1024;
+
 export type EvaluateOptions = {
   carch?: string;
+  /** Most characters one variable may hold (an array counts its elements). */
+  maxValueLength?: number;
+  /** Most characters pattern matching may scan in the whole parse. */
+  maxMatchSteps?: number;
   /** Most for-loop iterations in one PKGBUILD. */
   maxLoopIterations?: number;
   /** Most words one brace expansion may make. */
@@ -95,8 +101,11 @@ export type EvaluateOptions = {
  */
 export function evaluate(script: Script, options: EvaluateOptions): EvalState {
   const vars = new Map<string, Value>();
+  const maxValue = options.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH;
   const scope: Scope = {
     maxBraceWords: options.maxBraceWords ?? DEFAULT_MAX_BRACE_WORDS,
+    budget: new MatchBudget(options.maxMatchSteps ?? DEFAULT_MAX_MATCH_STEPS),
+    maxValueLength: maxValue,
     get(name, at) {
       const v = vars.get(name);
       if (v !== undefined) return v;
@@ -201,7 +210,11 @@ class Runner {
           const hit =
             fallthrough ||
             item.patterns.some((p) =>
-              matchWhole(compilePattern(expandPatternSegs(p, this.scope), p.start), word, p.start),
+              matchWhole(
+                compilePattern(expandPatternSegs(p, this.scope), p.start, this.scope.budget),
+                word,
+                p.start,
+              ),
             );
           if (!hit) continue;
           status = this.list(item.body);
@@ -322,6 +335,26 @@ class Runner {
  * arrays (`x=v` on an array sets element 0; `x+=(…)` on a string makes an array).
  */
 export function assignedValue(a: Assign, scope: Scope, current: Value | undefined): Value {
+  const value = computeAssignment(a, scope, current);
+  checkSize(value, scope.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH, a.start);
+  return value;
+}
+
+/** Refuses a value past maxValueLength: `x=$x$x` repeated would otherwise exhaust memory. */
+function checkSize(v: Value, max: number, at: number): void {
+  let size = 0;
+  if (v.kind === 'string') size = v.value.length;
+  else for (const item of v.values) size += item.length + 1;
+  if (size > max) {
+    fail(
+      'LIMIT_EXCEEDED',
+      `a value of ${size} characters is more than ${max} (maxValueLength)`,
+      at,
+    );
+  }
+}
+
+function computeAssignment(a: Assign, scope: Scope, current: Value | undefined): Value {
   if (a.array) {
     const items: string[] = [];
     for (const w of a.array) {

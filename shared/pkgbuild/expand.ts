@@ -3,6 +3,7 @@ import { braceExpand } from './brace.ts';
 import { fail } from './parse-error.ts';
 import {
   compilePattern,
+  type MatchBudget,
   type PatternSeg,
   removePrefix,
   removeSuffix,
@@ -21,6 +22,10 @@ export interface Scope {
   extglob?: boolean;
   /** Most words one brace expansion may make (ParseOptions.maxBraceWords). */
   maxBraceWords?: number;
+  /** What pattern matching may still scan (ParseOptions.maxMatchSteps). */
+  budget?: MatchBudget;
+  /** Most characters one variable may hold (ParseOptions.maxValueLength). */
+  maxValueLength?: number;
 }
 
 export const DEFAULT_MAX_BRACE_WORDS = 10_000;
@@ -38,6 +43,13 @@ const IFS_WS = /[ \t\n]/;
  * @example expandFields(word('{a,b}$x'), scope) // ['a1', 'b1'] with x=1
  */
 export function expandFields(word: Word, scope: Scope): string[] {
+  if (word.braceAmbiguous) {
+    fail(
+      'UNSUPPORTED_EXPANSION',
+      'braces in a word whose double-quoted parameter expansion holds quotes: bash pairs them its own way',
+      word.start,
+    );
+  }
   const out: string[] = [];
   for (const parts of braceExpand(word.parts, scope.maxBraceWords ?? DEFAULT_MAX_BRACE_WORDS)) {
     tildeGuard(parts, false);
@@ -287,7 +299,7 @@ function expandParam(p: ParamPart, scope: Scope): Seg[] {
   if (op === undefined) return join(values, list, p);
   let result: string[];
   if (op === '%' || op === '%%' || op === '#' || op === '##') {
-    const pat = compilePattern(expandPatternSegs(p.arg!, scope), p.start);
+    const pat = compilePattern(expandPatternSegs(p.arg!, scope), p.start, scope.budget);
     const longest = op.length === 2;
     result = values.map((v) =>
       op[0] === '%'
@@ -295,7 +307,7 @@ function expandParam(p: ParamPart, scope: Scope): Seg[] {
         : removePrefix(v, pat, longest, p.start),
     );
   } else if (op === '/' || op === '//' || op === '/#' || op === '/%') {
-    const pat = compilePattern(expandPatternSegs(p.arg!, scope), p.start);
+    const pat = compilePattern(expandPatternSegs(p.arg!, scope), p.start, scope.budget);
     const rep = p.arg2 ? segments(p.arg2.parts, scope, false) : [];
     const replace = (matched: string): string => {
       let s = '';

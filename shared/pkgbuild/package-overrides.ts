@@ -373,6 +373,8 @@ export function overrideScope(base: Scope, pkgname: Value): Scope {
     },
   };
   if (base.maxBraceWords !== undefined) scope.maxBraceWords = base.maxBraceWords;
+  if (base.budget !== undefined) scope.budget = base.budget;
+  if (base.maxValueLength !== undefined) scope.maxValueLength = base.maxValueLength;
   return scope;
 }
 

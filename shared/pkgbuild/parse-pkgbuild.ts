@@ -29,6 +29,10 @@ export type ParseOptions = {
   maxLoopIterations?: number;
   /** Most words one brace expansion may make (default 10,000). */
   maxBraceWords?: number;
+  /** Most characters one variable may hold, an array counting its elements (default 1 MiB). */
+  maxValueLength?: number;
+  /** Most characters pattern matching (`${x//a/b}`, `case`, `[[ == ]]`) may scan (default 50 million). */
+  maxMatchSteps?: number;
 };
 
 export const DEFAULT_MAX_LENGTH = 1024 * 1024;
@@ -120,6 +124,8 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
   if (options.maxLoopIterations !== undefined)
     evalOptions.maxLoopIterations = options.maxLoopIterations;
   if (options.maxBraceWords !== undefined) evalOptions.maxBraceWords = options.maxBraceWords;
+  if (options.maxValueLength !== undefined) evalOptions.maxValueLength = options.maxValueLength;
+  if (options.maxMatchSteps !== undefined) evalOptions.maxMatchSteps = options.maxMatchSteps;
   const state = evaluate(script, evalOptions);
   const ctx = new PkgbuildContext(text, script, state, state.scope);
 

@@ -20,53 +20,150 @@ const CLASSES: Record<string, string> = {
   ascii: '\\x00-\\x7f',
 };
 
-const cache = new Map<string, RegExp>();
+/**
+ * How many characters pattern matching may scan in one parse: `${x//?/y}` on a long value is
+ * quadratic, and a hostile PKGBUILD must not stall the edge.
+ */
+export class MatchBudget {
+  left: number;
+  constructor(readonly max: number) {
+    this.left = max;
+  }
 
-/** Compiled pattern plus whether it can match differently under a byte locale. */
-export type Pattern = { re: RegExp; charSensitive: boolean; source: string };
+  spend(n: number, at: number): void {
+    this.left -= n;
+    if (this.left < 0) {
+      fail(
+        'LIMIT_EXCEEDED',
+        `pattern matching scans more than ${this.max} characters (maxMatchSteps)`,
+        at,
+      );
+    }
+  }
+}
 
-const escapeChar = (c: string) => (/[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c);
+export const DEFAULT_MAX_MATCH_STEPS = 50_000_000;
+
+/** One element of a compiled glob: `*`, or a test for exactly one character. */
+type Token = { star: true } | { star: false; test: (c: string) => boolean };
 
 /**
- * Turns bash glob segments into an anchored regular expression (`*`, `?`, `[…]` with classes),
- * the matcher behind `${x%pat}`, `case` and `[[ x == pat ]]`.
- * @example compilePattern([{ v: '*.tar', q: false }]).re.test('a.tar') // true
+ * A compiled glob. Matching walks the tokens over the text (no regular expression, so no
+ * catastrophic backtracking): O(text × pattern) per match, paid for from the budget.
  */
-export function compilePattern(segs: PatternSeg[], at: number): Pattern {
-  let src = '';
+export type Pattern = {
+  tokens: Token[];
+  /** The tokens reversed, for suffix matching. */
+  reversed: Token[];
+  hasStar: boolean;
+  charSensitive: boolean;
+  budget: MatchBudget | undefined;
+  at: number;
+};
+
+const STAR: Token = { star: true };
+const ANY: Token = { star: false, test: () => true };
+const classCache = new Map<string, Token>();
+
+function literal(c: string): Token {
+  return { star: false, test: (x) => x === c };
+}
+
+/**
+ * Compiles bash glob segments (`*`, `?`, `[…]` with classes; quoted segments literal), the
+ * matcher behind `${x%pat}`, `${x/pat/rep}`, `case` and `[[ x == pat ]]`.
+ * @example matchWhole(compilePattern([{ v: '*.tar', q: false }], 0), 'a.tar', 0) // true
+ */
+export function compilePattern(segs: PatternSeg[], at: number, budget?: MatchBudget): Pattern {
+  const tokens: Token[] = [];
   let charSensitive = false;
   for (const seg of segs) {
     const s = seg.v;
     if (seg.q) {
-      for (const c of s) src += escapeChar(c);
+      for (let i = 0; i < s.length; i++) tokens.push(literal(s[i]!));
       continue;
     }
     for (let i = 0; i < s.length; i++) {
       const c = s[i]!;
-      if (c === '*') src += '[\\s\\S]*';
-      else if (c === '?') {
-        src += '[\\s\\S]';
+      if (c === '*') {
+        // Consecutive stars match what one star matches.
+        if (tokens[tokens.length - 1] !== STAR) tokens.push(STAR);
+      } else if (c === '?') {
+        tokens.push(ANY);
         charSensitive = true;
       } else if (c === '\\' && i + 1 < s.length) {
-        src += escapeChar(s[++i]!);
+        tokens.push(literal(s[++i]!));
       } else if (c === '[') {
         const b = bracket(s, i, at);
         if (b) {
-          src += b.re;
+          let token = classCache.get(b.re);
+          if (!token) {
+            const re = new RegExp(`^${b.re}$`);
+            token = { star: false, test: (x) => re.test(x) };
+            if (classCache.size > 500) classCache.clear();
+            classCache.set(b.re, token);
+          }
+          tokens.push(token);
           i = b.end;
           charSensitive = true;
-        } else src += '\\[';
-      } else src += escapeChar(c);
+        } else tokens.push(literal('['));
+      } else tokens.push(literal(c));
     }
   }
-  let re = cache.get(src);
-  if (!re) {
-    re = new RegExp(`^(?:${src})$`);
-    if (cache.size > 500) cache.clear();
-    cache.set(src, re);
-  }
-  return { re, charSensitive, source: src };
+  return {
+    tokens,
+    reversed: [...tokens].reverse(),
+    hasStar: tokens.includes(STAR),
+    charSensitive,
+    budget,
+    at,
+  };
 }
+
+/**
+ * Every end position e such that s[from..e) matches the tokens, as a boolean array indexed by
+ * position. Scanning backwards (`reverse`) matches the reversed tokens on the reversed text
+ * without building it: then the result is indexed by the start position of a suffix.
+ */
+function reachable(p: Pattern, s: string, from: number, reverse: boolean): Uint8Array {
+  const n = s.length;
+  const tokens = reverse ? p.reversed : p.tokens;
+  p.budget?.spend((n + 1) * (tokens.length + 1), p.at);
+  let cur = new Uint8Array(n + 2);
+  let next = new Uint8Array(n + 2);
+  // Positions are counted from the scan's start: k characters consumed.
+  const limit = reverse ? from : n - from;
+  cur[0] = 1;
+  for (const t of tokens) {
+    next.fill(0);
+    if (t.star) {
+      let k = 0;
+      while (k <= limit && !cur[k]) k++;
+      for (; k <= limit; k++) next[k] = 1;
+    } else {
+      for (let k = 0; k < limit; k++) {
+        if (!cur[k]) continue;
+        const c = reverse ? s[from - 1 - k]! : s[from + k]!;
+        if (t.test(c)) next[k + 1] = 1;
+      }
+    }
+    [cur, next] = [next, cur];
+  }
+  return cur;
+}
+
+/** Whether s[from..from+k) matches, for a pattern without `*` (fixed length k). */
+function fixedAt(p: Pattern, s: string, from: number): boolean {
+  const t = p.tokens;
+  p.budget?.spend(t.length + 1, p.at);
+  if (from + t.length > s.length) return false;
+  for (let k = 0; k < t.length; k++) {
+    if (!(t[k] as { test: (c: string) => boolean }).test(s[from + k]!)) return false;
+  }
+  return true;
+}
+
+const escapeChar = (c: string) => (/[\\^$.*+?()[\]{}|/-]/.test(c) ? `\\${c}` : c);
 
 /** A bracket expression starting at `s[i] === '['`, or undefined when it has no closing `]`. */
 function bracket(s: string, i: number, at: number): { re: string; end: number } | undefined {
@@ -120,34 +217,53 @@ function guardLocale(p: Pattern, subject: string, at: number): void {
 /** `[[ s == pat ]]` and `case`. */
 export function matchWhole(p: Pattern, s: string, at: number): boolean {
   guardLocale(p, s, at);
-  return p.re.test(s);
+  if (!p.hasStar) return p.tokens.length === s.length && fixedAt(p, s, 0);
+  return reachable(p, s, 0, false)[s.length] === 1;
+}
+
+/** Lengths k for which s[0..k) (or, reversed, the last k characters) match. */
+function lengths(p: Pattern, s: string, reverse: boolean): Uint8Array {
+  if (p.hasStar) return reachable(p, s, reverse ? s.length : 0, reverse);
+  const out = new Uint8Array(s.length + 2);
+  const k = p.tokens.length;
+  if (k <= s.length && fixedAt(p, s, reverse ? s.length - k : 0)) out[k] = 1;
+  return out;
+}
+
+function pick(ok: Uint8Array, n: number, longest: boolean): number {
+  if (longest) {
+    for (let k = n; k >= 0; k--) if (ok[k]) return k;
+  } else {
+    for (let k = 0; k <= n; k++) if (ok[k]) return k;
+  }
+  return -1;
 }
 
 /** `${s#pat}` (shortest) and `${s##pat}` (longest). */
 export function removePrefix(s: string, p: Pattern, longest: boolean, at: number): string {
   guardLocale(p, s, at);
-  if (longest) {
-    for (let i = s.length; i >= 0; i--) if (p.re.test(s.slice(0, i))) return s.slice(i);
-  } else {
-    for (let i = 0; i <= s.length; i++) if (p.re.test(s.slice(0, i))) return s.slice(i);
-  }
-  return s;
+  const k = pick(lengths(p, s, false), s.length, longest);
+  return k === -1 ? s : s.slice(k);
 }
 
 /** `${s%pat}` (shortest) and `${s%%pat}` (longest). */
 export function removeSuffix(s: string, p: Pattern, longest: boolean, at: number): string {
   guardLocale(p, s, at);
-  if (longest) {
-    for (let i = 0; i <= s.length; i++) if (p.re.test(s.slice(i))) return s.slice(0, i);
-  } else {
-    for (let i = s.length; i >= 0; i--) if (p.re.test(s.slice(i))) return s.slice(0, i);
-  }
-  return s;
+  const k = pick(lengths(p, s, true), s.length, longest);
+  return k === -1 ? s : s.slice(0, s.length - k);
+}
+
+/** The longest match starting at `i`, as its length, or -1. */
+function longestAt(p: Pattern, s: string, i: number): number {
+  if (!p.hasStar) return fixedAt(p, s, i) ? p.tokens.length : -1;
+  const first = p.tokens[0]!;
+  if (!first.star && (i >= s.length || !first.test(s[i]!))) return -1;
+  return pick(reachable(p, s, i, false), s.length - i, true);
 }
 
 /**
- * `${s/pat/rep}` and its `//`, `/#`, `/%` forms. `rep` gets the matched text, for bash 5.2's
- * patsub_replacement (`&`).
+ * `${s/pat/rep}` and its `//`, `/#`, `/%` forms: leftmost, longest matches, as bash finds them.
+ * `rep` gets the matched text, for bash 5.2's patsub_replacement (`&`).
  */
 export function replacePattern(
   s: string,
@@ -158,42 +274,29 @@ export function replacePattern(
 ): string {
   guardLocale(p, s, at);
   if (mode === '/#') {
-    for (let e = s.length; e >= 0; e--) {
-      if (p.re.test(s.slice(0, e))) return rep(s.slice(0, e)) + s.slice(e);
-    }
-    return s;
+    const k = pick(lengths(p, s, false), s.length, true);
+    return k === -1 ? s : rep(s.slice(0, k)) + s.slice(k);
   }
   if (mode === '/%') {
-    for (let b = 0; b <= s.length; b++) {
-      if (p.re.test(s.slice(b))) return s.slice(0, b) + rep(s.slice(b));
-    }
-    return s;
+    const k = pick(lengths(p, s, true), s.length, true);
+    return k === -1 ? s : s.slice(0, s.length - k) + rep(s.slice(s.length - k));
   }
   // An empty pattern matches nothing in bash's / and // forms.
-  if (p.source === '') return s;
+  if (p.tokens.length === 0) return s;
   // An empty value is matched once, by a pattern that matches the empty string (`*`).
-  if (s === '') return p.re.test('') ? rep('') : s;
+  if (s === '') return matchWhole(p, '', at) ? rep('') : s;
   let out = '';
   let i = 0;
-  while (i <= s.length) {
-    let matched = -1;
-    for (let e = s.length; e >= i; e--) {
-      if (p.re.test(s.slice(i, e))) {
-        matched = e;
-        break;
-      }
-    }
-    if (matched === -1 || (matched === i && i === s.length)) {
-      if (i < s.length) out += s[i];
+  while (i < s.length) {
+    const k = longestAt(p, s, i);
+    if (k <= 0) {
+      out += s[i];
       i++;
       continue;
     }
-    out += rep(s.slice(i, matched));
-    if (mode === '/') return out + s.slice(matched);
-    if (matched === i) {
-      if (i < s.length) out += s[i];
-      i++;
-    } else i = matched;
+    out += rep(s.slice(i, i + k));
+    i += k;
+    if (mode === '/') return out + s.slice(i);
   }
   return out;
 }

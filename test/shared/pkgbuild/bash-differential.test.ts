@@ -140,7 +140,7 @@ test('random words expand exactly as bash expands them, or are refused', () => {
     const mine = ours(w);
     if (mine instanceof ParseError) return;
     answered++;
-    expect({ word: w, fields: mine }).toEqual({ word: w, fields: theirs[i] });
+    expect(mine, `groups=(${w})`).toEqual(theirs[i]);
   });
   // The refusals must stay the exception, or this test would prove little.
   expect(answered).toBeGreaterThan(400);
@@ -163,7 +163,7 @@ test('random scalar assignments (no splitting, no braces) match bash, or are ref
       throw error;
     }
     answered++;
-    expect({ word: w, value: mine }).toEqual({ word: w, value: theirs[i] });
+    expect(mine, `_r=${w}`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(180);
 });
@@ -197,7 +197,7 @@ test('random [[ x == pattern ]] conditions decide as bash decides, or are refuse
       throw error;
     }
     answered++;
-    expect({ case: c, match: mine }).toEqual({ case: c, match: theirs[i] });
+    expect(mine, `[[ ${c[0]} == ${c[1]} ]]`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(180);
 });

@@ -138,6 +138,26 @@ describe('every limit is an option with a default, refused just above it', () =>
     expect(limited(`${head}groups=({1..10000})\n`, {})).toBe('ok');
   });
 
+  test('maxValueLength', () => {
+    const text = `${head}_x=${'a'.repeat(100)}\n_y=$_x$_x\n`;
+    expect(limited(text, { maxValueLength: 199 })).toBe('LIMIT_EXCEEDED');
+    expect(limited(text, { maxValueLength: 200 })).toBe('ok');
+    // Doubling a value in a loop is stopped long before memory runs out.
+    const doubling = `${head}_x=ab\nfor i in {1..40}; do _x=$_x$_x; done\n`;
+    expect(limited(doubling, {})).toBe('LIMIT_EXCEEDED');
+  });
+
+  test('maxMatchSteps bounds pattern matching; a hostile pattern fails fast', () => {
+    const text = `${head}_x=${'a'.repeat(50)}\n_y=\${_x//a/b}\n`;
+    const steps = (max: number) => limited(text, { maxMatchSteps: max });
+    expect(steps(10)).toBe('LIMIT_EXCEEDED');
+    expect(steps(1_000_000)).toBe('ok');
+    const hostile = `${head}_x=${'a'.repeat(200_000)}\n_y=\${_x//*a*a*a*a*a*b/c}\n`;
+    const started = performance.now();
+    expect(limited(hostile, {})).toBe('LIMIT_EXCEEDED');
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
   test('limits hold inside package-function overrides too', () => {
     const text = `${head}package() { groups=({1..100}); }\n`;
     expect(limited(text, { maxBraceWords: 99 })).toBe('LIMIT_EXCEEDED');
