@@ -187,7 +187,7 @@ export class LogStreamer {
   }
 
   private hold(entry: LogEntry): number {
-    const bytes = Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
+    const bytes = jsonBytesBound(entry);
     this.held.push({ entry, bytes });
     this.heldBytes += bytes;
     return bytes;
@@ -241,6 +241,25 @@ export class LogStreamer {
       this.sent += entries.length;
     }
   }
+}
+
+/** Outside printable ASCII, a character may take up to 6 bytes as JSON (`\u001b`). */
+const NOT_PLAIN = /[^\x20-\x7e]/;
+/** `"` and `\` take two bytes as JSON. */
+const ESCAPED = /["\\]/;
+
+/**
+ * An upper bound of an entry's size as a JSON line, without serialising it: frames are cut
+ * and the window is counted by it, and it must never undercount (a frame over the edge's
+ * limit would be refused for ever). Exact for plain text, generous for the rest.
+ */
+function jsonBytesBound(entry: LogEntry): number {
+  if (entry.k === 'step') return Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
+  const text = entry.x;
+  // {"s":…,"t":…,"k":"o","x":"…","c":1} plus the newline: at most 72 bytes around the text.
+  if (NOT_PLAIN.test(text)) return text.length * 6 + 72;
+  if (ESCAPED.test(text)) return text.length * 2 + 72;
+  return text.length + 72;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

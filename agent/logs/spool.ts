@@ -15,7 +15,33 @@ export type SpoolOptions = {
   compactBytes?: number;
 };
 
-const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+/** UTF-8 length; plain ASCII (the common case) needs no encoding pass. */
+const utf8 = (text: string) =>
+  NON_ASCII.test(text) ? Buffer.byteLength(text, 'utf8') : text.length;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Between two entries of a JSON array of entries (each written with `s` first). */
+const BOUNDARY = '},{"s":';
+
+/**
+ * Entries as NDJSON lines, with each line's size in bytes. One JSON.stringify for the batch
+ * and one native replace are much cheaper than a stringify per entry; should an entry not
+ * start with `s` (so a boundary is missed), it falls back to one line at a time.
+ */
+function ndjson(entries: readonly LogEntry[]): { chunk: string; sizes: number[] } {
+  const json = JSON.stringify(entries);
+  const chunk = `${json.slice(1, -1).replaceAll(BOUNDARY, '}\n{"s":')}\n`;
+  const ascii = !NON_ASCII.test(chunk);
+  const sizes: number[] = [];
+  for (let at = 0; at < chunk.length; ) {
+    const end = chunk.indexOf('\n', at) + 1;
+    sizes.push(ascii ? end - at : utf8(chunk.slice(at, end)));
+    at = end;
+  }
+  if (sizes.length === entries.length) return { chunk, sizes };
+  const lines = entries.map((entry) => `${JSON.stringify(entry)}\n`);
+  return { chunk: lines.join(''), sizes: lines.map(utf8) };
+}
 
 /**
  * One job's unacknowledged log entries on disk, as NDJSON: a header line `{"from":N}` then one
@@ -38,6 +64,8 @@ export class JobSpool {
   /** Bytes of each entry's line in the file, from `from` on. */
   private lineBytes: number[] = [];
   private ackedBytes = 0;
+  /** Sum of lineBytes, kept as lines come and go (an ack must not walk the whole array). */
+  private totalBytes = 0;
   private ackedCount = 0;
 
   constructor(path: string, options: SpoolOptions = {}) {
@@ -102,19 +130,16 @@ export class JobSpool {
           `Cannot append seq ${entries[0]!.s} to spool ${this.path}: the next seq is ${this.nextSeq}`,
         );
       }
-      let chunk = '';
-      const sizes: number[] = [];
-      for (const entry of entries) {
-        const line = `${JSON.stringify(entry)}\n`;
-        sizes.push(utf8(line));
-        chunk += line;
-      }
+      const { chunk, sizes } = ndjson(entries);
       if (!this.handle) {
         if (this.headerBytes === 0) await this.rewrite(this.from, []);
         this.handle = await open(this.path, 'a');
       }
       await this.handle.appendFile(chunk);
-      for (const size of sizes) this.lineBytes.push(size);
+      for (const size of sizes) {
+        this.lineBytes.push(size);
+        this.totalBytes += size;
+      }
     });
   }
 
@@ -126,7 +151,7 @@ export class JobSpool {
       for (let i = this.ackedCount; i < this.ackedCount + drop; i++)
         this.ackedBytes += this.lineBytes[i]!;
       this.ackedCount += drop;
-      const liveBytes = this.lineBytes.reduce((a, b) => a + b, 0) - this.ackedBytes;
+      const liveBytes = this.totalBytes - this.ackedBytes;
       // Rewriting costs the live bytes; waiting until the acked part is at least as big keeps
       // the cost per entry constant however long the build runs.
       if (this.ackedBytes >= this.compactBytes && this.ackedBytes >= liveBytes) {
@@ -179,6 +204,7 @@ export class JobSpool {
     this.from = from;
     this.headerBytes = utf8(header);
     this.lineBytes = body.map(utf8);
+    this.totalBytes = this.lineBytes.reduce((a, b) => a + b, 0);
     this.ackedBytes = 0;
     this.ackedCount = 0;
   }

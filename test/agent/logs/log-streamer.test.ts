@@ -92,7 +92,8 @@ describe('LogStreamer', () => {
     const logs = new LogStreamer({
       job: 'job_aaaaaaaa',
       persist: memorySpool().persist,
-      maxFrameBytes: 200,
+      // A 60-character line counts 132 bytes (its text plus a 72-byte bound for the rest).
+      maxFrameBytes: 300,
       flushDelayMs: 60_000,
     });
     logs.resume(out.send, 0);
@@ -105,7 +106,7 @@ describe('LogStreamer', () => {
     await logs.flush();
     expect(seqs(out.frames)).toEqual([[0, 1], [2], [3]]);
     for (const frame of out.frames.filter((f) => f.entries.length > 1)) {
-      expect(JSON.stringify(frame.entries).length).toBeLessThanOrEqual(200);
+      expect(JSON.stringify(frame.entries).length).toBeLessThanOrEqual(300);
     }
   });
 
@@ -139,13 +140,13 @@ describe('LogStreamer', () => {
     const logs = new LogStreamer({
       job: 'job_aaaaaaaa',
       persist: spool.persist,
-      windowBytes: 100, // a small entry is 37 bytes of JSON (with its newline)
+      windowBytes: 200, // an 8-character line counts 80 bytes (text + a 72-byte bound)
       flushDelayMs: 1,
     });
     logs.resume(out.send, 0);
     expect(logs.append(line('aaaaaaaa'))).toBeUndefined();
     expect(logs.append(line('bbbbbbbb'))).toBeUndefined();
-    const paused = logs.append(line('c'.repeat(68))); // 171 bytes held: over the window
+    const paused = logs.append(line('c'.repeat(68))); // 300 bytes held: over the window
     expect(paused).toBeInstanceOf(Promise);
     let resumed = false;
     void paused!.then(() => (resumed = true));
@@ -153,7 +154,7 @@ describe('LogStreamer', () => {
     expect(resumed).toBe(false); // written and sent, but not acknowledged: still waiting
     expect(seqs(out.frames).flat()).toEqual([0, 1, 2]);
 
-    logs.ack(1); // frees 37 bytes: 134 still held, still over
+    logs.ack(1); // frees 80 bytes: 220 still held, still over
     await Promise.resolve();
     expect(resumed).toBe(false);
     logs.ack(3);
@@ -344,5 +345,33 @@ describe('LogStreamer', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('the size bound of an entry', () => {
+  test('never undercounts the JSON of a line, whatever its characters', () => {
+    const out = collector();
+    const texts = [
+      'plain',
+      'with "quotes" and \\ slashes',
+      '\u001b[31mred\u001b[0m',
+      'é'.repeat(50),
+      '😀'.repeat(20),
+      '\t\u0000'.repeat(30),
+    ];
+    for (const text of texts) {
+      const logs = new LogStreamer({
+        job: 'job_aaaaaaaa',
+        persist: memorySpool().persist,
+        flushDelayMs: 60_000,
+      });
+      logs.resume(out.send, 0);
+      logs.append({ t: 1_795_786_865_494, k: 'e', x: text, c: 1 });
+      const exact = Buffer.byteLength(
+        `${JSON.stringify({ s: 0, t: 1_795_786_865_494, k: 'e', x: text, c: 1 })}\n`,
+      );
+      expect(logs.unackedBytes).toBeGreaterThanOrEqual(exact);
+      logs.close();
+    }
   });
 });

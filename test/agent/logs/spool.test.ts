@@ -147,3 +147,23 @@ describe('JobSpool', () => {
     expect(await spools.jobs()).toEqual([]);
   });
 });
+
+describe('JobSpool batch encoding', () => {
+  test('lines that look like entry boundaries, and entries with s not first, read back whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rbee-spool-'));
+    const path = join(dir, 'job.ndjson');
+    const tricky: LogEntry[] = [
+      { s: 0, t: 1, k: 'o', x: '},{"s":99,"t":1,"k":"o","x":"fake"}' },
+      { s: 1, t: 2, k: 'e', x: 'é ünïcode 😀' },
+      { t: 3, k: 'o', x: 's is not first', s: 2 } as LogEntry,
+      { s: 3, t: 4, k: 'o', x: 'last' },
+    ];
+    const spool = new JobSpool(path);
+    await spool.load();
+    await spool.append(tricky);
+    await spool.close();
+    const { from, entries } = await new JobSpool(path).load();
+    expect(from).toBe(0);
+    expect(entries).toEqual(tricky);
+  });
+});
