@@ -1,11 +1,12 @@
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
+import { ParseError, type Pkgbuild, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 
 /** A file the catalog serves: its bytes and a strong ETag computed once at load. */
 export type CatalogFile = { bytes: Uint8Array; etag: string };
 
 export type CatalogWorker = {
   entry: CatalogEntry;
-  pkgbuild: CatalogFile & { text: string };
+  pkgbuild: CatalogFile & { text: string; parsed: Pkgbuild };
   /** Local source files named by the PKGBUILD, by file name. */
   files: Map<string, CatalogFile>;
 };
@@ -76,12 +77,12 @@ export async function loadCatalog(
     }
   }
   for (const [raw, from] of sources) {
-    const parsed = catalogEntrySchema.safeParse(raw);
-    if (!parsed.success) {
+    const valid = catalogEntrySchema.safeParse(raw);
+    if (!valid.success) {
       const id = (raw as { id?: unknown })?.id;
-      throw new CatalogError(`Catalog entry ${String(id)} is invalid: ${parsed.error.message}`);
+      throw new CatalogError(`Catalog entry ${String(id)} is invalid: ${valid.error.message}`);
     }
-    const entry = parsed.data;
+    const entry = valid.data;
     if (seen.has(entry.id)) throw new CatalogError(`Catalog entry ${entry.id} is listed twice`);
     seen.add(entry.id);
     const names = await from.list(entry.id).catch(() => [] as string[]);
@@ -89,21 +90,69 @@ export async function loadCatalog(
       throw new CatalogError(`Catalog entry ${entry.id} has no PKGBUILD in its folder`);
     }
     const pkgbuildBytes = await from.read(entry.id, 'PKGBUILD');
+    const text = new TextDecoder().decode(pkgbuildBytes);
+    const parsed = checkPkgbuild(entry, text, names);
+    // Only what the PKGBUILD names is served: its local sources, install and changelog files.
+    const named = new Set(parsed.sources.filter((src) => src.isLocal).map((src) => src.filename));
+    for (const list of Object.values(parsed.archSources)) {
+      for (const src of list) if (src.isLocal) named.add(src.filename);
+    }
+    for (const key of ['install', 'changelog']) {
+      const value = parsed.fields[key];
+      if (typeof value === 'string' && value) named.add(value);
+    }
     const files = new Map<string, CatalogFile>();
-    for (const name of names) {
-      if (name === 'PKGBUILD' || (from !== reader && name === 'worker.json')) continue;
+    for (const name of [...named].sort()) {
+      if (!names.includes(name)) {
+        throw new CatalogError(
+          `Catalog entry ${entry.id}: its PKGBUILD names ${name}, which is not in its folder`,
+        );
+      }
       const bytes = await from.read(entry.id, name);
       files.set(name, { bytes, etag: await etagOf(bytes) });
     }
     workers.push({
       entry,
-      pkgbuild: {
-        bytes: pkgbuildBytes,
-        etag: await etagOf(pkgbuildBytes),
-        text: new TextDecoder().decode(pkgbuildBytes),
-      },
+      pkgbuild: { bytes: pkgbuildBytes, etag: await etagOf(pkgbuildBytes), text, parsed },
       files,
     });
   }
   return new Catalog(workers);
+}
+
+/**
+ * Parses a catalog PKGBUILD with the shared parser and checks it against its entry: the entry's
+ * id is one of its packages, the versions agree, and it builds for every listed architecture.
+ */
+function checkPkgbuild(entry: CatalogEntry, text: string, names: string[]): Pkgbuild {
+  let parsed: Pkgbuild;
+  try {
+    parsed = parsePkgbuild(text, {
+      filename: `${entry.id}/PKGBUILD`,
+      fileExists: (path) => names.includes(path),
+    });
+  } catch (error) {
+    if (error instanceof ParseError) {
+      throw new CatalogError(`Catalog entry ${entry.id}: ${error.message} [${error.code}]`);
+    }
+    throw error;
+  }
+  if (!parsed.pkgnames.includes(entry.id)) {
+    throw new CatalogError(
+      `Catalog entry ${entry.id}: its PKGBUILD builds ${parsed.pkgnames.join(', ')}, not ${entry.id}`,
+    );
+  }
+  if (parsed.pkgver !== entry.version) {
+    throw new CatalogError(
+      `Catalog entry ${entry.id}: version ${entry.version} disagrees with the PKGBUILD's pkgver ${parsed.pkgver}`,
+    );
+  }
+  const arch = parsed.packages.find((p) => p.name === entry.id)?.arch ?? [];
+  const missing = entry.architectures.filter((a) => !arch.includes(a) && !arch.includes('any'));
+  if (missing.length > 0) {
+    throw new CatalogError(
+      `Catalog entry ${entry.id}: lists ${missing.join(', ')}, which its PKGBUILD's arch=(${arch.join(' ')}) does not build`,
+    );
+  }
+  return parsed;
 }

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { checkName } from '../../shared/catalog/names.ts';
+import { printSrcinfo } from '../../shared/pkgbuild/index.ts';
 import type { Catalog, CatalogFile, CatalogWorker } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 
@@ -37,6 +38,27 @@ export function workersRoutes(catalog: Catalog) {
   app.get('/workers/:id', (c) => {
     const worker = lookup(c);
     return worker instanceof Response ? worker : c.json(worker.entry);
+  });
+
+  // The PKGBUILD as makepkg reads it, from the shared static parser (no bash on the edge).
+  app.get('/workers/:id/srcinfo', (c) => {
+    const worker = lookup(c);
+    if (worker instanceof Response) return worker;
+    const { parsed } = worker.pkgbuild;
+    return c.json({
+      pkgbase: parsed.pkgbase,
+      pkgnames: parsed.pkgnames,
+      pkgver: parsed.pkgver,
+      pkgrel: parsed.pkgrel,
+      epoch: parsed.epoch,
+      fields: parsed.fields,
+      arch_fields: parsed.archFields,
+      packages: parsed.packages,
+      sources: parsed.sources,
+      arch_sources: parsed.archSources,
+      functions: Object.keys(parsed.functions),
+      srcinfo: printSrcinfo(parsed),
+    });
   });
 
   app.get('/workers/:id/PKGBUILD', (c) => {
