@@ -8,12 +8,12 @@ import {
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
 import { runBuild } from './build/index.ts';
-import { startConnection } from './connection/connection.ts';
+import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { createInstallPipeline } from './install/install-pipeline.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
-import { createRunner } from './jobs/runner.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
 import { detectPlatform } from './platform/detect-platform.ts';
 
@@ -45,7 +45,11 @@ export type AgentOptions = {
   maxLogBytes?: number;
   /** The most output one build may print (the executor's default when unset). */
   maxOutputBytes?: number;
-  /** Replaces the job pipeline (the install pipeline plugs in here). */
+  /** Dependency check before a build: `check` refuses when one is missing (default), `skip`. */
+  deps?: 'check' | 'skip';
+  /** How long a failed job's workspace is kept for a person to look (default 24 h). */
+  keepFailedWorkspaceMs?: number;
+  /** Replaces the install pipeline (tests, or another way to run jobs). */
   pipeline?: JobPipeline;
   /** Replaces platform detection (tests, or a hive that wants to say less). */
   platform?: PlatformInfo;
@@ -110,16 +114,27 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ]);
   const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
   const lock = await lockStateDir(stateDir);
+  // The session's send, while one is up: the pipeline reports capabilities through it.
+  let send: Send | undefined;
   const jobs = await JobManager.open({
     stateDir,
     installRoot,
     edgeHttp,
     pipeline:
       options.pipeline ??
-      createRunner(
+      createInstallPipeline({
+        stateDir,
+        platform,
         runBuild,
-        options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
-      ),
+        ...(options.deps ? { deps: options.deps } : {}),
+        ...(options.keepFailedWorkspaceMs !== undefined
+          ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
+          : {}),
+        buildOptions: options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+        // Offline, the next hello carries the same list from capabilities.json.
+        report: (caps) =>
+          send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
+      }),
     ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
     ...(options.maxLogBytes ? { maxLogBytes: options.maxLogBytes } : {}),
     logs: {
@@ -153,9 +168,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         installed: await readInstalled(stateDir, log),
         jobs: jobs.helloJobs(),
       }),
-      onWelcome: (welcome, send) => jobs.onWelcome(welcome, send),
+      onWelcome: (welcome, sendMessage) => {
+        send = sendMessage;
+        jobs.onWelcome(welcome, sendMessage);
+      },
       onMessage: (message) => jobs.onMessage(message),
-      onDisconnect: () => jobs.onDisconnect(),
+      onDisconnect: () => {
+        send = undefined;
+        jobs.onDisconnect();
+      },
     },
   });
   return {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { type Agent, startAgent } from '../../agent/agent.ts';
 import { EdgeUrlError, edgeUrls } from '../../agent/connection/edge-url.ts';
 import { StateLockError } from '../../agent/jobs/state-lock.ts';
@@ -13,7 +15,12 @@ options:
   --edge URL           the edge's base URL, http(s):// or ws(s)://; the agent dials <URL>/agent
   --token TOKEN        the hive token (rbh_...); or set RBEE_TOKEN
   --state DIR          job ledger, log spool, workspaces (default ./.rbee/agent)
-  --install-root DIR   where workers are installed (default <state>/root)
+  --install-root DIR   where workers are installed (default / as root, ~/.local otherwise)
+  --deps check|skip    check a worker's depends and makedepends on this hive first (default
+                       check: a missing one refuses the job), or skip the check
+  --keep-failed-workspace DURATION
+                       how long a failed job's workspace is kept for a look: 90s, 30m, 24h,
+                       7d, or 0 to delete at the next job (default 24h)
   --backoff-cap MS     longest wait between reconnects (default 30000)
   --max-jobs N         builds at the same time (default 1)
   -h, --help           show this help`;
@@ -26,6 +33,24 @@ function positive(name: string, value: string | undefined): number | undefined {
     throw new UsageError(`--${name} must be a positive integer, got "${value}"`);
   }
   return n;
+}
+
+/** `/` when the agent runs as root (a system install), `~/.local` for anyone else. */
+export function defaultInstallRoot(): string {
+  return process.getuid?.() === 0 ? '/' : join(homedir(), '.local');
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `90s`, `30m`, `24h`, `7d`, `500ms` or a bare number of milliseconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!match) {
+    throw new UsageError(
+      `--keep-failed-workspace must be a duration like 90s, 30m, 24h or 7d, got "${text}"`,
+    );
+  }
+  return Number(match[1]) * UNITS[match[2] ?? 'ms']!;
 }
 
 /** `rbee agent`: one hive's agent, until SIGINT or SIGTERM. */
@@ -41,6 +66,8 @@ export const agentCommand: Command = {
       'install-root': { type: 'string' },
       'backoff-cap': { type: 'string' },
       'max-jobs': { type: 'string' },
+      deps: { type: 'string' },
+      'keep-failed-workspace': { type: 'string' },
     });
     if (!values.edge)
       throw new UsageError('--edge URL is required (the edge, e.g. http://edge:8787)');
@@ -58,13 +85,21 @@ export const agentCommand: Command = {
     }
     const backoffCapMs = positive('backoff-cap', values['backoff-cap']);
     const maxConcurrentJobs = positive('max-jobs', values['max-jobs']);
+    const deps = values.deps ?? 'check';
+    if (deps !== 'check' && deps !== 'skip') {
+      throw new UsageError(`--deps must be check or skip, got "${deps}"`);
+    }
+    const keep = values['keep-failed-workspace'];
+    const keepFailedWorkspaceMs = keep === undefined ? undefined : parseDuration(keep);
     let agent: Agent;
     try {
       agent = await startAgent({
         edge: values.edge,
         token,
         ...(values.state ? { stateDir: values.state } : {}),
-        ...(values['install-root'] ? { installRoot: values['install-root'] } : {}),
+        installRoot: values['install-root'] ?? defaultInstallRoot(),
+        deps,
+        ...(keepFailedWorkspaceMs !== undefined ? { keepFailedWorkspaceMs } : {}),
         ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
         ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),
       });

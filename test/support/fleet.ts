@@ -49,11 +49,15 @@ export type AgentProcess = {
   stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
-/** `rbee agent` as its own process. Its state dir is traversable by the unprivileged build user. */
+/**
+ * `rbee agent` as its own process. Its state dir is traversable by the unprivileged build user;
+ * workers install into `<state>/root` (never the test machine's `/`) unless `extraArgs` say.
+ */
 export function startAgentProcess(
   edgeUrl: string,
   token: string,
   stateDir = tempDir('e2e-agent'),
+  extraArgs: string[] = [],
 ): AgentProcess {
   chmodSync(stateDir, 0o755);
   const child = spawn(
@@ -70,6 +74,8 @@ export function startAgentProcess(
       stateDir,
       '--backoff-cap',
       '300',
+      ...(extraArgs.includes('--install-root') ? [] : ['--install-root', join(stateDir, 'root')]),
+      ...extraArgs,
     ],
     {
       cwd: repoRoot,
