@@ -1,9 +1,8 @@
 import { join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import { edgeDefaults } from '../../edge/config.ts';
-import { startEdge } from '../../edge/node/start-edge.ts';
 import { type Command, UsageError } from '../command.ts';
-import { parseEdgeFlags } from './edge.ts';
+import { parseEdgeFlags, startEdgeOrExplain } from './edge.ts';
 import { localHiveToken } from './local-hive.ts';
 
 /** Takes `--install-root DIR` out of argv; the rest are the edge's flags. */
@@ -38,7 +37,8 @@ Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
   async run(argv) {
     const { installRoot, rest } = takeInstallRoot(argv);
     const config = parseEdgeFlags(rest);
-    const running = await startEdge(config);
+    const running = await startEdgeOrExplain(config);
+    if (!running) return 1;
     const dataDir = resolve(config.dataDir);
     const token = await localHiveToken(running.store, dataDir, Date.now());
     const agentUrl = `http://127.0.0.1:${running.port}`;

@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { catalogEntrySchema } from '../../shared/catalog/schema.ts';
+import { makepkgPrintsrcinfo } from '../shared/pkgbuild/makepkg-oracle.ts';
 import { repoRoot } from '../support/edge-process.ts';
 
 /** How a contract reaches an edge: a fetch-like call on a path, sent as written. */
@@ -41,6 +42,8 @@ export function rawFetcher(baseUrl: () => string): Fetcher {
 }
 
 const workersDir = join(repoRoot, 'edge', 'catalog', 'workers');
+/** makepkg's own .SRCINFO of the demo worker: the oracle, run once for every runtime's checks. */
+const helloSrcinfo = makepkgPrintsrcinfo(join(workersDir, 'rbee-hello-worker'));
 const diskFile = (id: string, name: string) => readFileSync(join(workersDir, id, name));
 
 /** Bad names and what the edge must answer for each; every answer is JSON naming the rule. */
@@ -201,6 +204,41 @@ export function catalogContract(fetcher: () => Fetcher) {
       );
       expect(res.headers.get('etag')).toMatch(/^"sha256-/);
     }
+  });
+
+  it('GET /workers/:id/srcinfo gives the parsed PKGBUILD, its .SRCINFO exactly as makepkg prints it', async () => {
+    const res = await fetcher()('/workers/rbee-hello-worker/srcinfo');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      pkgbase: 'rbee-hello-worker',
+      pkgnames: ['rbee-hello-worker'],
+      pkgver: '1.0.0',
+      pkgrel: '1',
+      functions: ['build', 'check', 'package'],
+      fields: expect.objectContaining({ backup: ['etc/rbee/hello-worker.conf'] }),
+    });
+    expect(
+      (body.sources as Array<{ filename: string; isLocal: boolean }>).map((s) => [
+        s.filename,
+        s.isLocal,
+      ]),
+    ).toEqual([
+      ['rbee-hello-worker.sh', true],
+      ['rbee-hello-worker.1', true],
+      ['hello-worker.conf', true],
+    ]);
+    const oracle = await helloSrcinfo;
+    expect(oracle.exitCode).toBe(0);
+    expect(body.srcinfo).toBe(oracle.stdout);
+    const git = (await (await fetcher()('/workers/llm-worker-rbee-cuda/srcinfo')).json()) as {
+      sources: Array<{ protocol: string; filename: string; vcs: { kind: string; value: string } }>;
+    };
+    expect(git.sources[0]).toMatchObject({
+      protocol: 'git',
+      filename: 'llama-orch',
+      vcs: { kind: 'branch', value: 'main' },
+    });
   });
 
   for (const bad of badNameCases) {
