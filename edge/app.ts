@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { Sessions } from './auth/sessions.ts';
 import type { Catalog } from './catalog/catalog.ts';
+import { dashboardRoutes } from './dashboard/routes.tsx';
 import { apiError } from './http/errors.ts';
 import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
@@ -67,7 +69,9 @@ export function createEdge(deps: EdgeDeps): Edge {
   );
   app.route('/', workersRoutes(deps.catalog));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
-  app.use('/api/*', requireAdmin(deps.store));
+  const sessions = new Sessions(deps.store, now);
+  app.route('/', dashboardRoutes(deps.store, sessions));
+  app.use('/api/*', requireAdmin(deps.store, sessions, now));
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),

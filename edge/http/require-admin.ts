@@ -1,5 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { adminTokenHash } from '../auth/admin-token.ts';
+import { csrfMatches, SESSION_COOKIE, type Sessions } from '../auth/sessions.ts';
 import { bearer, hashToken, sameDigest } from '../auth/tokens.ts';
 import type { Store } from '../store/store.ts';
 import { apiError } from './errors.ts';
@@ -7,11 +9,48 @@ import { apiError } from './errors.ts';
 /** The stored hash changes only at start-up; a short cache keeps a KV read off every request. */
 const CACHE_MS = 5000;
 
-/** Admin routes take `Authorization: Bearer <admin token>`. */
-export function requireAdmin(store: Store, now: () => number = Date.now): MiddlewareHandler {
+/** Methods that change something: a cookie alone is not enough for them (CSRF). */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The header a signed-in dashboard sends its session's CSRF token in. */
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** Checks an admin token against the stored hash. */
+export function adminTokenCheck(store: Store, now: () => number = Date.now) {
   let cached: { hash: string | null; at: number } | null = null;
+  return async (token: string): Promise<boolean> => {
+    if (!cached || now() - cached.at > CACHE_MS)
+      cached = { hash: await adminTokenHash(store), at: now() };
+    return !!cached.hash && sameDigest(cached.hash, await hashToken(token));
+  };
+}
+
+/**
+ * Admin routes take `Authorization: Bearer <admin token>`, or a dashboard session cookie; with
+ * the cookie, POST/PUT/PATCH/DELETE also need the session's CSRF token in `X-CSRF-Token`.
+ */
+export function requireAdmin(
+  store: Store,
+  sessions?: Sessions,
+  now: () => number = Date.now,
+): MiddlewareHandler {
+  const check = adminTokenCheck(store, now);
   return async (c, next) => {
     const token = bearer(c.req.header('Authorization'));
+    const cookie = sessions ? getCookie(c, SESSION_COOKIE) : undefined;
+    if (!token && cookie && sessions) {
+      const session = await sessions.get(cookie);
+      if (!session) return apiError(c, 401, 'UNAUTHORIZED', 'the session has ended; sign in again');
+      if (!SAFE.has(c.req.method) && !csrfMatches(session, c.req.header(CSRF_HEADER))) {
+        return apiError(
+          c,
+          403,
+          'CSRF',
+          `a signed-in ${c.req.method} needs the session's CSRF token in ${CSRF_HEADER}`,
+        );
+      }
+      return next();
+    }
     if (!token) {
       return apiError(
         c,
@@ -20,12 +59,7 @@ export function requireAdmin(store: Store, now: () => number = Date.now): Middle
         'admin API needs an Authorization: Bearer <admin token> header',
       );
     }
-    if (!cached || now() - cached.at > CACHE_MS)
-      cached = { hash: await adminTokenHash(store), at: now() };
-    const stored = cached.hash;
-    if (!stored || !sameDigest(stored, await hashToken(token))) {
-      return apiError(c, 401, 'UNAUTHORIZED', 'the admin token is wrong');
-    }
+    if (!(await check(token))) return apiError(c, 401, 'UNAUTHORIZED', 'the admin token is wrong');
     await next();
   };
 }

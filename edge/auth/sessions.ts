@@ -1,0 +1,49 @@
+import type { Store } from '../store/store.ts';
+import { hashToken, randomId, sameDigest } from './tokens.ts';
+
+/** The dashboard's session cookie. It holds a random id; the store keeps only its SHA-256. */
+export const SESSION_COOKIE = 'rbee_session';
+/** A signed-in browser stays signed in this long. */
+export const SESSION_TTL_MS = 12 * 3600 * 1000;
+
+export type Session = { csrf: string; expires: number };
+
+const key = async (id: string) => `session:${await hashToken(id)}`;
+
+/**
+ * Dashboard sessions, kept as meta entries so they live in whatever engine the Store uses
+ * (Deno KV on Node and on Deno). Each session has its own CSRF token for unsafe requests.
+ * @example const { id, session } = await sessions.create(); setCookie(c, SESSION_COOKIE, id)
+ */
+export class Sessions {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs = SESSION_TTL_MS,
+  ) {}
+
+  async create(): Promise<{ id: string; session: Session }> {
+    const id = randomId(40);
+    const session = { csrf: randomId(32), expires: this.now() + this.ttlMs };
+    await this.store.setMeta(await key(id), JSON.stringify(session));
+    return { id, session };
+  }
+
+  /** The live session for a cookie value, or null when unknown, ended or expired. */
+  async get(id: string | undefined): Promise<Session | null> {
+    if (!id || !/^[a-z2-7]{40}$/.test(id)) return null;
+    const raw = await this.store.getMeta(await key(id));
+    if (!raw) return null;
+    const session = JSON.parse(raw) as Session;
+    return session.expires > this.now() ? session : null;
+  }
+
+  /** Ends a session; the Store has no delete for meta, so the entry is emptied. */
+  async end(id: string | undefined): Promise<void> {
+    if ((await this.get(id)) !== null) await this.store.setMeta(await key(id!), '');
+  }
+}
+
+/** Does a CSRF token sent with a request match the session's, in constant time? */
+export const csrfMatches = (session: Session, sent: string | undefined | null) =>
+  typeof sent === 'string' && sameDigest(session.csrf, sent);

@@ -1,0 +1,185 @@
+import { Layout } from './layout.tsx';
+
+export function LoginPage({ error, next }: { error?: string; next: string }) {
+  return (
+    <Layout title="Sign in">
+      <form method="post" action="/login" class="card login">
+        <h1>Sign in</h1>
+        <p>Paste the admin token that the edge printed at its first start.</p>
+        {error ? (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <input type="hidden" name="next" value={next} />
+        <label>
+          Admin token
+          <input
+            type="password"
+            name="token"
+            autocomplete="current-password"
+            required
+            autofocus
+            spellcheck={false}
+          />
+        </label>
+        <button type="submit">Sign in</button>
+      </form>
+    </Layout>
+  );
+}
+
+export function FleetPage({ csrf }: { csrf: string }) {
+  return (
+    <Layout title="Fleet" page="fleet" csrf={csrf}>
+      <h1>
+        Fleet <span class="muted" id="fleet-summary" />
+      </h1>
+      <table class="grid" id="hives">
+        <thead>
+          <tr>
+            <th>Hive</th>
+            <th>Status</th>
+            <th>Platform</th>
+            <th>Accelerators</th>
+            <th>Labels</th>
+            <th>Installed workers</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td colspan={6} class="muted">
+              Loading…
+            </td>
+          </tr>
+        </tbody>
+      </table>
+    </Layout>
+  );
+}
+
+export function CatalogPage({ csrf }: { csrf: string }) {
+  return (
+    <Layout title="Catalog" page="catalog" csrf={csrf}>
+      <h1>Catalog</h1>
+      <p class="muted" id="catalog-note" />
+      <div id="catalog">Loading…</div>
+    </Layout>
+  );
+}
+
+export function JobsPage({ csrf }: { csrf: string }) {
+  return (
+    <Layout title="Jobs" page="jobs" csrf={csrf}>
+      <h1>Jobs</h1>
+      <form id="job-filters" class="filters">
+        <label>
+          Hive <select name="hive" />
+        </label>
+        <label>
+          Worker <select name="worker" />
+        </label>
+        <label>
+          State
+          <select name="state">
+            <option value="">any</option>
+            {[
+              'queued',
+              'dispatched',
+              'running',
+              'succeeded',
+              'failed',
+              'cancelled',
+              'timed_out',
+              'delivery_timed_out',
+            ].map((s) => (
+              <option value={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <table class="grid" id="jobs">
+        <thead>
+          <tr>
+            <th>Job</th>
+            <th>Worker</th>
+            <th>Hive</th>
+            <th>State</th>
+            <th>Step</th>
+            <th>Created</th>
+            <th>Rollout</th>
+          </tr>
+        </thead>
+        <tbody />
+      </table>
+    </Layout>
+  );
+}
+
+export function JobPage({ csrf, id }: { csrf: string; id: string }) {
+  return (
+    <Layout title={id} page="job" csrf={csrf} data={{ job: id }}>
+      <div class="job-head">
+        <h1>
+          <span id="job-title">{id}</span> <span class="badge" id="job-state" />
+        </h1>
+        <p class="muted" id="job-meta" />
+        <button type="button" id="cancel" hidden>
+          Cancel
+        </button>
+      </div>
+      <div id="outcome" hidden />
+      <ol id="steps" class="steps" />
+      <div class="log-bar">
+        <input type="search" id="log-search" placeholder="Search the log" />
+        <span id="search-count" class="muted" />
+        <button type="button" id="search-prev">
+          ↑
+        </button>
+        <button type="button" id="search-next">
+          ↓
+        </button>
+        <span class="spacer" />
+        <span id="log-count" class="muted" />
+        <a id="download" href={`/api/jobs/${id}/logs.txt`} download={`${id}.log`}>
+          Download
+        </a>
+      </div>
+      <div class="log-wrap">
+        <div id="log" class="log" tabindex={0}>
+          <div id="log-spacer" />
+          <div id="log-rows" />
+        </div>
+        <button type="button" id="jump-end" hidden>
+          ↓ Jump to end
+        </button>
+      </div>
+    </Layout>
+  );
+}
+
+export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
+  return (
+    <Layout title={`Rollout ${id}`} page="rollout" csrf={csrf} data={{ rollout: id }}>
+      <h1>
+        Rollout <span>{id}</span>
+      </h1>
+      <p class="muted" id="rollout-note" />
+      <div class="progress">
+        <div id="rollout-bar" />
+      </div>
+      <p id="rollout-summary" />
+      <table class="grid" id="rollout-jobs">
+        <thead>
+          <tr>
+            <th>Hive</th>
+            <th>Job</th>
+            <th>State</th>
+            <th>Step</th>
+          </tr>
+        </thead>
+        <tbody />
+      </table>
+    </Layout>
+  );
+}

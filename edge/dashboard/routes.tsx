@@ -1,0 +1,115 @@
+import { type Context, Hono } from 'hono';
+import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { csrfMatches, SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../auth/sessions.ts';
+import { adminTokenCheck } from '../http/require-admin.ts';
+import type { Store } from '../store/store.ts';
+import { clientScript } from './client-script.ts';
+import { CatalogPage, FleetPage, JobPage, JobsPage, LoginPage, RolloutPage } from './pages.tsx';
+import { styles } from './styles.ts';
+
+const isHttps = (c: Context) =>
+  new URL(c.req.url).protocol === 'https:' || c.req.header('X-Forwarded-Proto') === 'https';
+
+/** Only a local path may be a place to go back to after signing in. */
+const safeNext = (next: unknown) =>
+  typeof next === 'string' && /^\/[A-Za-z0-9/_.-]*$/.test(next) && !next.startsWith('//')
+    ? next
+    : '/fleet';
+
+/** A form post from another site (login CSRF) is refused; browsers send Origin on POST. */
+function crossSite(c: Context): boolean {
+  if (c.req.header('Sec-Fetch-Site') === 'cross-site') return true;
+  const origin = c.req.header('Origin');
+  return !!origin && origin !== 'null' && origin !== new URL(c.req.url).origin;
+}
+
+const ASSET_HEADERS = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+
+/**
+ * The dashboard: server-rendered pages (hono/jsx) behind a session cookie, plus one client
+ * script for the live parts, which calls the admin API with the same cookie.
+ */
+export function dashboardRoutes(store: Store, sessions: Sessions) {
+  const app = new Hono();
+  const checkToken = adminTokenCheck(store);
+
+  app.get('/dashboard/app.js', (c) =>
+    c.body(clientScript, 200, {
+      ...ASSET_HEADERS,
+      'Content-Type': 'text/javascript; charset=utf-8',
+    }),
+  );
+  app.get('/dashboard/app.css', (c) =>
+    c.body(styles, 200, { ...ASSET_HEADERS, 'Content-Type': 'text/css; charset=utf-8' }),
+  );
+
+  app.get('/', async (c) =>
+    c.redirect((await sessions.get(getCookie(c, SESSION_COOKIE))) ? '/fleet' : '/login'),
+  );
+
+  app.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} />));
+
+  app.post('/login', async (c) => {
+    if (crossSite(c)) return c.text('cross-site sign-in refused', 403);
+    const form = await c.req.parseBody();
+    const next = safeNext(form.next);
+    const token = typeof form.token === 'string' ? form.token.trim() : '';
+    if (!token || !(await checkToken(token))) {
+      return c.html(<LoginPage next={next} error="That admin token is not right." />, 401);
+    }
+    const { id } = await sessions.create();
+    setCookie(c, SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'Strict',
+      secure: isHttps(c),
+      path: '/',
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+    return c.redirect(next, 303);
+  });
+
+  app.post('/logout', async (c) => {
+    const id = getCookie(c, SESSION_COOKIE);
+    const session = await sessions.get(id);
+    const form = await c.req.parseBody();
+    if (session && !csrfMatches(session, typeof form.csrf === 'string' ? form.csrf : null)) {
+      return c.text('sign-out needs the CSRF token of the session', 403);
+    }
+    await sessions.end(id);
+    deleteCookie(c, SESSION_COOKIE, { path: '/', secure: isHttps(c) });
+    return c.redirect('/login', 303);
+  });
+
+  /** A page for signed-in users; others go to sign in and come back. */
+  const page =
+    (render: (csrf: string, c: Context) => ReturnType<typeof FleetPage>) => async (c: Context) => {
+      const session = await sessions.get(getCookie(c, SESSION_COOKIE));
+      if (!session) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
+      c.header('Cache-Control', 'no-store');
+      c.header('X-Frame-Options', 'DENY');
+      return c.html(render(session.csrf, c));
+    };
+
+  app.get(
+    '/fleet',
+    page((csrf) => <FleetPage csrf={csrf} />),
+  );
+  app.get(
+    '/catalog',
+    page((csrf) => <CatalogPage csrf={csrf} />),
+  );
+  app.get(
+    '/jobs',
+    page((csrf) => <JobsPage csrf={csrf} />),
+  );
+  app.get(
+    '/jobs/:id',
+    page((csrf, c) => <JobPage csrf={csrf} id={c.req.param('id') ?? ''} />),
+  );
+  app.get(
+    '/rollouts/:id',
+    page((csrf, c) => <RolloutPage csrf={csrf} id={c.req.param('id') ?? ''} />),
+  );
+
+  return app;
+}

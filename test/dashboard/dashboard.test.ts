@@ -1,0 +1,172 @@
+import { chmodSync } from 'node:fs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EdgeProcess, NODE_TS, startListening, tempDir } from '../support/edge-process.ts';
+import { adminApi, fixtureCatalog } from '../support/fleet.ts';
+import { ADMIN } from '../support/in-process-edge.ts';
+import { launchBrowser, screenshot, shownLines, signIn, waitForJobState } from './browser.ts';
+
+/** `rbee start` (edge + local agent as hive "local") driven from real Chromium. */
+let fleet: EdgeProcess;
+let browser: BrowserContext;
+let page: Page;
+const api = adminApi(() => fleet.url);
+
+beforeAll(async () => {
+  const data = tempDir('dashboard');
+  chmodSync(data, 0o755); // builds run as an unprivileged user under the data folder
+  [fleet, browser] = await Promise.all([
+    startListening(
+      process.execPath,
+      [
+        ...NODE_TS,
+        'cli/rbee.ts',
+        'start',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--data',
+        data,
+      ].concat(['--catalog', fixtureCatalog]),
+      { RBEE_ADMIN_TOKEN: ADMIN },
+    ),
+    launchBrowser(),
+  ]);
+  page = browser.pages()[0] ?? (await browser.newPage());
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await fleet?.stop();
+});
+
+async function install(worker: string) {
+  const res = await api('POST', '/api/installs', { hive: 'local', worker });
+  expect(res.status).toBe(201);
+  return res.body.job.id as string;
+}
+
+describe('dashboard in Chromium against rbee start', () => {
+  it('refuses a wrong token, signs in with the right one and shows the local hive online', async () => {
+    await page.goto(`${fleet.url}/`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await screenshot(page, 'login');
+    await page.fill('input[name=token]', 'rba_wrong');
+    await page.click('button[type=submit]');
+    expect(await page.textContent('.error')).toContain('not right');
+    await signIn(page, fleet.url);
+    const cookie = (await browser.cookies()).find((c) => c.name === 'rbee_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
+    expect(cookie.value).not.toContain(ADMIN);
+    const row = await page.waitForSelector('tr[data-hive=local] .badge.online', {
+      timeout: 20_000,
+    });
+    expect(await row.textContent()).toBe('online');
+    expect(await page.textContent('tr[data-hive=local]')).toContain('linux / x86_64');
+    await screenshot(page, 'fleet');
+  });
+
+  it('an unsafe API call with the cookie but without the CSRF token is refused', async () => {
+    const res = await page.evaluate(async () => {
+      const r = await fetch('/api/installs', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ hive: 'local', worker: 'rbee-hello-worker' }),
+      });
+      return { status: r.status, body: await r.json() };
+    });
+    expect(res).toEqual({ status: 403, body: { code: 'CSRF', error: expect.any(String) } });
+  });
+
+  it('installs the demo worker from the catalog and the log arrives live until success', async () => {
+    await page.goto(`${fleet.url}/catalog`);
+    const card = 'section[data-worker=rbee-hello-worker]';
+    await page.waitForSelector(`${card} tr[data-hive=local]`);
+    expect(await page.textContent(`${card} tr[data-hive=local]`)).toContain('can run');
+    expect(
+      await page.textContent('section[data-worker=llm-worker-rbee-cuda] tr[data-hive=local]'),
+    ).toContain('needs a CUDA GPU');
+    await screenshot(page, 'catalog');
+    await page.check(`${card} input[name=hive][value^=hive_]`);
+    await Promise.all([page.waitForURL(/\/jobs\/job_/), page.click(`${card} button.primary`)]);
+    // The page is open before the build ends: lines and steps arrive over the live stream.
+    await page.waitForSelector('#steps li[data-step=build]', { timeout: 30_000 });
+    await waitForJobState(page, 'succeeded');
+    expect(await page.textContent('#outcome')).toContain('Succeeded');
+    const id = page.url().split('/').pop()!;
+    const stored = (await api('GET', `/api/jobs/${id}`)).body.job;
+    expect(await shownLines(page)).toBe(stored.log_entries);
+    expect(await page.getAttribute('#download', 'href')).toBe(`/api/jobs/${id}/logs.txt`);
+    await screenshot(page, 'job-succeeded');
+    await page.goto(`${fleet.url}/fleet`);
+    await page.waitForSelector('tr[data-hive=local] .badge.online');
+    await page.waitForFunction(() =>
+      document.querySelector('tr[data-hive=local]')?.textContent?.includes('rbee-hello-worker'),
+    );
+  });
+
+  it('cancels a long build from its page', async () => {
+    const id = await install('test-slow-worker');
+    await page.goto(`${fleet.url}/jobs/${id}`);
+    await page.waitForFunction(
+      () => document.querySelector('#log')?.textContent?.includes('still building 3'),
+      null,
+      { timeout: 30_000 },
+    );
+    await page.click('#cancel');
+    await waitForJobState(page, 'cancelled');
+    expect(await page.textContent('#outcome')).toContain('Cancelled');
+    expect(await page.isHidden('#cancel')).toBe(true);
+    await screenshot(page, 'job-cancelled');
+  });
+
+  it("shows a failed build's step, exit code and last lines, with stderr told apart", async () => {
+    const id = await install('test-failing-worker');
+    await page.goto(`${fleet.url}/jobs/${id}`);
+    await waitForJobState(page, 'failed');
+    const outcome = await page.textContent('#outcome');
+    expect(outcome).toContain('Failed: step build');
+    expect(outcome).toContain('exit code 2');
+    expect(outcome).toContain('compiling part 2');
+    expect(await page.textContent('.ln.k1')).toContain('warning: something odd');
+    expect(await page.getAttribute('#steps li[data-step=build]', 'class')).toBe('failed');
+    await screenshot(page, 'job-failed');
+    await page.goto(`${fleet.url}/jobs?state=failed`);
+    await page.waitForSelector(`tr[data-job=${id}]`);
+    await screenshot(page, 'jobs');
+  });
+
+  it('gets the whole log back after a reload in the middle of a 200,000-line build', async () => {
+    const id = await install('test-lines-200k');
+    await page.goto(`${fleet.url}/jobs/${id}`);
+    await page.waitForFunction(
+      () => document.querySelector('#log')?.textContent?.includes('line 005000'),
+      null,
+      { timeout: 30_000 },
+    );
+    await page.reload();
+    await waitForJobState(page, 'succeeded', 60_000);
+    const stored = (await api('GET', `/api/jobs/${id}`)).body.job;
+    expect(await shownLines(page)).toBe(stored.log_entries);
+    // Only the rows in view are in the DOM.
+    expect(await page.locator('.ln').count()).toBeLessThan(200);
+    // Search finds one line among 200,000 and scrolls to it; following stops.
+    await page.fill('#log-search', 'line 123456');
+    await page.waitForSelector('.ln.cur');
+    expect(await page.textContent('.ln.cur')).toContain('line 123456');
+    expect(await page.textContent('#search-count')).toBe('1 match');
+    expect(await page.isVisible('#jump-end')).toBe(true);
+    await screenshot(page, 'job-search');
+    await page.click('#jump-end');
+    await page.waitForSelector('#jump-end', { state: 'hidden' });
+    expect(await page.textContent('#log')).toContain('==> package end');
+  });
+
+  it('signs out: the cookie no longer opens the API', async () => {
+    await page.goto(`${fleet.url}/fleet`);
+    await Promise.all([page.waitForURL(`${fleet.url}/login`), page.click('.signout button')]);
+    const status = await page.evaluate(async () => (await fetch('/api/hives')).status);
+    expect(status).toBe(401);
+  });
+});
