@@ -146,7 +146,7 @@ describe('agent socket authentication', () => {
   });
 
   it('an agent that answers pings stays connected through many heartbeat intervals', async () => {
-    edge = await inProcessEdge({ heartbeatMs: 50 });
+    edge = await inProcessEdge({ heartbeatMs: 200 });
     const hive = await edge.enrol('h1');
     const a = agent(hive.token);
     await a.hello();
