@@ -1,0 +1,124 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN, inProcessEdge } from '../support/in-process-edge.ts';
+
+let edge: Awaited<ReturnType<typeof inProcessEdge>> | null = null;
+afterEach(async () => {
+  await edge?.close();
+  edge = null;
+});
+
+/** Posts the sign-in form; returns the response without following the redirect. */
+function signIn(url: string, token: string, headers: Record<string, string> = {}) {
+  return fetch(`${url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams({ token, next: '/jobs' }),
+  });
+}
+
+const sessionCookie = (res: Response) =>
+  /rbee_session=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')![1]!;
+
+async function csrfOf(url: string, cookie: string) {
+  const html = await (
+    await fetch(`${url}/fleet`, { headers: { Cookie: `rbee_session=${cookie}` } })
+  ).text();
+  return /<meta name="csrf-token" content="([^"]+)"/.exec(html)![1]!;
+}
+
+describe('dashboard sign-in and the admin API with a session cookie', () => {
+  it('GET / sends a signed-out browser to sign in, and a page comes back after it', async () => {
+    edge = await inProcessEdge();
+    const root = await fetch(`${edge.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/login');
+    const page = await fetch(`${edge.url}/jobs`, { redirect: 'manual' });
+    expect(page.headers.get('location')).toBe('/login?next=%2Fjobs');
+  });
+
+  it('a wrong token is refused with 401 and no cookie', async () => {
+    edge = await inProcessEdge();
+    const res = await signIn(edge.url, 'rba_wrong');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('the right token sets an httpOnly SameSite=Strict cookie that is not the token', async () => {
+    edge = await inProcessEdge();
+    const res = await signIn(edge.url, ADMIN);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/jobs');
+    const header = res.headers.get('set-cookie')!;
+    expect(header).toMatch(/HttpOnly/);
+    expect(header).toMatch(/SameSite=Strict/);
+    expect(header).toMatch(/Path=\//);
+    expect(header).not.toMatch(/Secure/); // plain http here; https sets Secure
+    expect(header).not.toContain(ADMIN);
+    const hives = await fetch(`${edge.url}/api/hives`, {
+      headers: { Cookie: `rbee_session=${sessionCookie(res)}` },
+    });
+    expect(hives.status).toBe(200);
+  });
+
+  it('a cross-site sign-in form post is refused', async () => {
+    edge = await inProcessEdge();
+    const res = await signIn(edge.url, ADMIN, { Origin: 'https://evil.example' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('with the cookie, POST needs the CSRF token of that session; Bearer needs none', async () => {
+    edge = await inProcessEdge();
+    const cookie = sessionCookie(await signIn(edge.url, ADMIN));
+    const csrf = await csrfOf(edge.url, cookie);
+    const post = (headers: Record<string, string>) =>
+      fetch(`${edge!.url}/api/hives`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...headers },
+        body: JSON.stringify({ name: `h${Math.random().toString(36).slice(2, 8)}` }),
+      });
+    const bare = await post({ Cookie: `rbee_session=${cookie}` });
+    expect(bare.status).toBe(403);
+    expect(await bare.json()).toMatchObject({ code: 'CSRF' });
+    const other = await post({ Cookie: `rbee_session=${cookie}`, 'X-CSRF-Token': 'x'.repeat(32) });
+    expect(other.status).toBe(403);
+    expect((await post({ Cookie: `rbee_session=${cookie}`, 'X-CSRF-Token': csrf })).status).toBe(
+      201,
+    );
+    expect((await post({ Authorization: `Bearer ${ADMIN}` })).status).toBe(201);
+  });
+
+  it('sign-out needs the CSRF token, then the cookie opens nothing', async () => {
+    edge = await inProcessEdge();
+    const cookie = sessionCookie(await signIn(edge.url, ADMIN));
+    const csrf = await csrfOf(edge.url, cookie);
+    const out = (token: string) =>
+      fetch(`${edge!.url}/logout`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: {
+          Cookie: `rbee_session=${cookie}`,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ csrf: token }),
+      });
+    expect((await out('wrong')).status).toBe(403);
+    const res = await out(csrf);
+    expect(res.status).toBe(303);
+    expect(res.headers.get('set-cookie')).toMatch(/rbee_session=;/);
+    const after = await fetch(`${edge.url}/api/hives`, {
+      headers: { Cookie: `rbee_session=${cookie}` },
+    });
+    expect(after.status).toBe(401);
+  });
+
+  it('serves the client script and stylesheet with their types', async () => {
+    edge = await inProcessEdge();
+    const js = await fetch(`${edge.url}/dashboard/app.js`);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await js.text()).toContain('document.body.dataset.page');
+    const css = await fetch(`${edge.url}/dashboard/app.css`);
+    expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+  });
+});
