@@ -13,6 +13,9 @@ import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
+import { RolloutService } from './rollouts/rollout-service.ts';
+import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
+import { rolloutsRoutes } from './routes/api-rollouts.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
@@ -67,7 +70,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       hives_online: hub.onlineCount(),
     }),
   );
-  app.route('/', workersRoutes(deps.catalog));
+  app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
@@ -83,7 +86,10 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
   app.route('/', hivesRoutes(deps.store, hub, now));
-  app.route('/', jobsRoutes(deps.store, jobs, deps.catalog));
+  const rollouts = new RolloutService(deps.store, jobs);
+  app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
+  app.route('/', rolloutsRoutes(deps.store, rollouts));
+  app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));

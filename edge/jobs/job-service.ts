@@ -26,6 +26,12 @@ export type JobInput = {
   rollout?: string;
 };
 
+/** Held jobs (a rollout's beyond its concurrency) are out of the deadline sweep until released. */
+export const HELD_DELIVER_BY = Number.MAX_SAFE_INTEGER;
+
+/** Told once per job when it reaches a terminal state (rollouts release the next job here). */
+export type JobEndListener = (job: JobRecord, from: JobState) => void | Promise<void>;
+
 export class JobConflictError extends Error {
   override name = 'JobConflictError';
 }
@@ -37,14 +43,20 @@ export class JobConflictError extends Error {
 export class JobService {
   #accepts: { job: string; at: number }[] = [];
   #acceptTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #onEnd: JobEndListener[] = [];
 
   constructor(
     private readonly store: Store,
     private readonly bus: LogBus,
     private readonly options: EdgeOptions,
-    private readonly now: () => number,
+    readonly now: () => number,
     private link: HiveLink | null = null,
   ) {}
+
+  /** Calls `listener` once for every job that ends (whichever path ended it). */
+  onJobEnd(listener: JobEndListener) {
+    this.#onEnd.push(listener);
+  }
 
   attach(link: HiveLink) {
     this.link = link;
@@ -58,9 +70,11 @@ export class JobService {
     guard: (job: JobRecord) => boolean = () => true,
   ): Promise<JobRecord | null> {
     const now = this.now();
+    let from: JobState = to;
     const next = await this.store.updateJob(id, (job) => {
       if (job.state !== to && !canTransition(job.state, to)) return null;
       if (!guard(job)) return null;
+      from = job.state;
       return {
         ...job,
         ...patch,
@@ -70,6 +84,15 @@ export class JobService {
       };
     });
     if (next) this.bus.publish(id);
+    if (next && terminalStates.has(to) && !terminalStates.has(from)) {
+      for (const listener of this.#onEnd) {
+        try {
+          await listener(next, from);
+        } catch (error) {
+          console.error(`job ${id}: an end listener failed:`, error);
+        }
+      }
+    }
     return next;
   }
 
@@ -85,10 +108,16 @@ export class JobService {
    * with the socket, the next hello finds it dispatched and not in the agent's ledger, and
    * sends it again (at least once).
    */
-  async createMany(hives: string[], input: Omit<JobInput, 'hive'>): Promise<JobRecord[]> {
+  async createMany(
+    hives: string[],
+    input: Omit<JobInput, 'hive'>,
+    /** Jobs after the first `release` are held for their rollout (stored, not sent). */
+    release = hives.length,
+  ): Promise<JobRecord[]> {
     const now = this.now();
-    const jobs = hives.map((hive): JobRecord => {
-      const online = this.link?.isOnline(hive) ?? false;
+    const jobs = hives.map((hive, i): JobRecord => {
+      const held = i >= release;
+      const online = !held && (this.link?.isOnline(hive) ?? false);
       return {
         id: newJobId(now),
         hive,
@@ -98,7 +127,7 @@ export class JobService {
         step: null,
         created_at: now,
         updated_at: now,
-        deliver_by: now + this.options.deliveryTimeoutMs,
+        deliver_by: held ? HELD_DELIVER_BY : now + this.options.deliveryTimeoutMs,
         dispatched_at: online ? now : null,
         accepted_at: null,
         ended_at: null,
@@ -107,6 +136,7 @@ export class JobService {
         pending_done: null,
         timeout_ms: input.timeout_ms ?? null,
         rollout: input.rollout ?? null,
+        ...(held ? { held: true } : {}),
       };
     });
     // Store and send in slices, so the first agents are building while later jobs are stored.
@@ -138,6 +168,7 @@ export class JobService {
    * the redelivery on the next hello.
    */
   async deliver(job: JobRecord): Promise<boolean> {
+    if (job.held) return false; // its rollout releases it
     if (job.state === 'queued') {
       if (job.deliver_by < this.now()) {
         await this.transition(job.id, 'delivery_timed_out', {
@@ -184,7 +215,7 @@ export class JobService {
         });
       } else if (job.state === 'dispatched' && job.cancel_requested) {
         await this.transition(job.id, 'cancelled');
-      } else {
+      } else if (!job.held) {
         toDeliver.push(job);
       }
     }
@@ -269,6 +300,21 @@ export class JobService {
     this.link?.send(job.hive, { type: 'cancel', job: id });
     this.bus.publish(id);
     return marked ?? (await this.store.getJob(id));
+  }
+
+  /**
+   * Releases a held job of a rollout: it gets its delivery deadline from now and is sent if its
+   * hive is online. False when it was no longer held (released or cancelled meanwhile).
+   */
+  async release(id: string): Promise<boolean> {
+    const deliverBy = this.now() + this.options.deliveryTimeoutMs;
+    const job = await this.store.updateJob(id, (j) =>
+      j.held && j.state === 'queued' ? { ...j, held: false, deliver_by: deliverBy } : null,
+    );
+    if (!job) return false;
+    this.bus.publish(id);
+    if (this.link?.isOnline(job.hive)) await this.deliver(job);
+    return true;
   }
 
   /** Turns queued jobs past their delivery deadline into delivery_timed_out. */

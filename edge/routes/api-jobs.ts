@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
+import type { RolloutService } from '../rollouts/rollout-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { findHive } from './api-hives.ts';
@@ -32,11 +33,19 @@ const installSchema = z
       .positive()
       .max(7 * 24 * 3600 * 1000)
       .optional(),
+    /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
+    max_concurrency: z.number().int().positive().max(100_000).optional(),
+    /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
+    max_errors: z.number().int().positive().max(100_000).optional(),
   })
   .strict()
   .refine(
     (b) => [b.hive, b.hives, b.selector].filter((t) => t !== undefined).length === 1,
     'give exactly one of hive, hives or selector',
+  )
+  .refine(
+    (b) => b.hive === undefined || (b.max_concurrency === undefined && b.max_errors === undefined),
+    'max_concurrency and max_errors are for rollouts: give hives or selector',
   );
 
 type Selector = z.infer<typeof selectorSchema>;
@@ -63,7 +72,12 @@ const listQuerySchema = z.object({
 });
 
 /** `/api/installs` and `/api/jobs`: create, list, show and cancel jobs. */
-export function jobsRoutes(store: Store, jobs: JobService, catalog: Catalog) {
+export function jobsRoutes(
+  store: Store,
+  jobs: JobService,
+  catalog: Catalog,
+  rollouts: RolloutService,
+) {
   const app = new Hono();
 
   app.post('/api/installs', async (c) => {
@@ -104,7 +118,12 @@ export function jobsRoutes(store: Store, jobs: JobService, catalog: Catalog) {
         return apiError(c, 404, 'NO_MATCHING_HIVE', 'no hive matches the selector');
       }
     }
-    return c.json({ jobs: await jobs.createMany(targets, input) }, 201);
+    const created = await rollouts.create(targets, {
+      ...input,
+      ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
+      ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+    });
+    return c.json(created, 201);
   });
 
   app.get('/api/jobs', async (c) => {

@@ -2,8 +2,13 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { checkName } from '../../shared/catalog/names.ts';
 import { printSrcinfo } from '../../shared/pkgbuild/index.ts';
+import { bearer } from '../auth/tokens.ts';
 import type { Catalog, CatalogFile, CatalogWorker } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
+import { adminTokenCheck } from '../http/require-admin.ts';
+import type { Store } from '../store/store.ts';
+import { catalogForHive } from './api-hive-workers.ts';
+import { findHive } from './api-hives.ts';
 
 /** PKGBUILDs and sources change only with a deploy; a minute of caching plus ETag revalidation. */
 const CACHE_CONTROL = 'public, max-age=60';
@@ -20,8 +25,9 @@ function serveFile(c: Context, file: CatalogFile, contentType: string) {
 }
 
 /** The catalog API on the original's paths: `/workers`, `/workers/:id`, its PKGBUILD and files. */
-export function workersRoutes(catalog: Catalog) {
+export function workersRoutes(catalog: Catalog, store?: Store) {
   const app = new Hono();
+  const isAdmin = store ? adminTokenCheck(store) : null;
 
   const lookup = (c: Context): CatalogWorker | Response => {
     const id = c.req.param('id') ?? '';
@@ -33,7 +39,19 @@ export function workersRoutes(catalog: Catalog) {
     return worker;
   };
 
-  app.get('/workers', (c) => c.json({ workers: catalog.entries() }));
+  // `?hive=ID` (admin token): the entries that hive can run; `&all=1` adds the others with why.
+  app.get('/workers', async (c) => {
+    const ref = c.req.query('hive');
+    if (ref === undefined) return c.json({ workers: catalog.entries() });
+    const token = bearer(c.req.header('Authorization'));
+    if (!store || !isAdmin || !token || !(await isAdmin(token))) {
+      return apiError(c, 401, 'UNAUTHORIZED', 'the ?hive= filter needs the admin token');
+    }
+    const hive = await findHive(store, ref);
+    if (!hive) return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${ref}"`);
+    const all = c.req.query('all');
+    return c.json(catalogForHive(catalog, hive, all === '1' || all === 'true'));
+  });
 
   app.get('/workers/:id', (c) => {
     const worker = lookup(c);

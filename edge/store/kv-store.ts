@@ -1,7 +1,7 @@
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
-import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
+import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
 import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
 
 /** Deno KV caps a value at 64 KiB and an atomic write at ~800 KB; stay under both. */
@@ -28,6 +28,9 @@ const K = {
   /** Queued jobs by delivery deadline, so the sweep reads only the ones that are due. */
   due: (deliverBy: number, id: string): KvKey => ['due', deliverBy, id],
   logHead: (job: string): KvKey => ['log_head', job],
+  rollout: (id: string): KvKey => ['rollout', id],
+  /** Jobs a rollout holds back, so releasing the next one reads one key. */
+  held: (rollout: string, id: string): KvKey => ['held', rollout, id],
   logChunk: (job: string, first: number): KvKey => ['log', job, first],
 };
 
@@ -115,6 +118,7 @@ export class KvStore implements Store {
       .set(K.jobByHive(job.hive, job.id), pack(1));
     if (!terminalStates.has(job.state)) op.set(K.open(job.hive, job.id), pack(1));
     if (job.state === 'queued') op.set(K.due(job.deliver_by, job.id), pack(1));
+    if (job.held && job.rollout) op.set(K.held(job.rollout, job.id), pack(1));
     return (await op.commit()).ok;
   }
 
@@ -127,6 +131,7 @@ export class KvStore implements Store {
         op.set(K.job(job.id), pack(job)).set(K.jobByHive(job.hive, job.id), pack(1));
         if (!terminalStates.has(job.state)) op.set(K.open(job.hive, job.id), pack(1));
         if (job.state === 'queued') op.set(K.due(job.deliver_by, job.id), pack(1));
+        if (job.held && job.rollout) op.set(K.held(job.rollout, job.id), pack(1));
       }
       if (!(await op.commit()).ok) throw new Error('createJobs: a job id already exists');
     }
@@ -214,8 +219,62 @@ export class KvStore implements Store {
         op.delete(K.due(current.deliver_by, id));
       if (current.state !== 'queued' && next.state === 'queued')
         op.set(K.due(next.deliver_by, id), pack(1));
+      if (
+        current.state === 'queued' &&
+        next.state === 'queued' &&
+        current.deliver_by !== next.deliver_by
+      ) {
+        op.delete(K.due(current.deliver_by, id)).set(K.due(next.deliver_by, id), pack(1));
+      }
+      if (current.held && current.rollout && !(next.held && next.state === 'queued'))
+        op.delete(K.held(current.rollout, id));
       if ((await op.commit()).ok) return next;
     }
+  }
+
+  async createRollout(rollout: RolloutRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.rollout(rollout.id), versionstamp: null })
+      .set(K.rollout(rollout.id), pack(rollout))
+      .commit();
+    return res.ok;
+  }
+
+  async getRollout(id: string) {
+    return unpack<RolloutRecord>(await this.kv.get<Uint8Array>(K.rollout(id)));
+  }
+
+  async listRollouts(limit = 100) {
+    const out: RolloutRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>(
+      { prefix: ['rollout'] },
+      { reverse: true, limit },
+    )) {
+      out.push(JSON.parse(dec.decode(e.value)) as RolloutRecord);
+    }
+    return out;
+  }
+
+  async updateRollout(id: string, fn: (rollout: RolloutRecord) => RolloutRecord | null) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.rollout(id));
+      const current = unpack<RolloutRecord>(entry);
+      if (!current) return null;
+      const next = fn(current);
+      if (!next) return null;
+      const res = await this.kv.atomic().check(entry).set(K.rollout(id), pack(next)).commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async listHeldJobs(rollout: string, limit: number) {
+    const jobs: JobRecord[] = [];
+    for await (const e of this.kv.list({ prefix: ['held', rollout] }, { limit })) {
+      const job = await this.getJob(e.key[2] as string);
+      if (job?.held && job.state === 'queued') jobs.push(job);
+    }
+    return jobs;
   }
 
   async logHead(job: string): Promise<LogHead> {

@@ -37,6 +37,41 @@ export type JobRecord = {
   pending_done: PendingDone | null;
   timeout_ms: number | null;
   rollout: string | null;
+  /**
+   * Waiting for a slot of its rollout (max concurrency): stored queued but not delivered, and
+   * out of the delivery-deadline sweep, until the rollout releases it.
+   */
+  held?: boolean;
+};
+
+export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';
+
+/** How many of a rollout's jobs are where. `failed` counts failed and timed-out jobs. */
+export type RolloutCounts = {
+  total: number;
+  /** Held back by max_concurrency. */
+  waiting: number;
+  /** Released and not finished (queued for an offline hive, dispatched or running). */
+  in_progress: number;
+  succeeded: number;
+  failed: number;
+  cancelled: number;
+};
+
+/** One install sent to many hives, with a concurrency limit and an error threshold (AWS SSM's MaxConcurrency and MaxErrors). */
+export type RolloutRecord = {
+  id: string;
+  kind: JobKind;
+  worker: string;
+  state: RolloutState;
+  /** Jobs in progress at once; null: all at once. */
+  max_concurrency: number | null;
+  /** Failed jobs after which the waiting ones are cancelled and the rollout stopped; null: never. */
+  max_errors: number | null;
+  counts: RolloutCounts;
+  created_at: number;
+  updated_at: number;
+  ended_at: number | null;
 };
 
 export type JobFilter = { hive?: string; state?: JobState; limit?: number };

@@ -1,5 +1,5 @@
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
-import type { HiveRecord, JobFilter, JobRecord } from './records.ts';
+import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
 
 /** A stored piece of a job's log, as JSON text. */
 export type LogChunk = { first: number; count: number; text: string };
@@ -50,6 +50,19 @@ export interface Store {
    * `accepted_at` on the job.
    */
   recordAccepts(accepts: { job: string; at: number }[]): Promise<void>;
+
+  /** Creates a rollout; false when the id exists. */
+  createRollout(rollout: RolloutRecord): Promise<boolean>;
+  getRollout(id: string): Promise<RolloutRecord | null>;
+  /** Newest first. */
+  listRollouts(limit?: number): Promise<RolloutRecord[]>;
+  /** Compare-and-set on one rollout, retried on a concurrent write like updateJob; `fn` must be pure. */
+  updateRollout(
+    id: string,
+    fn: (rollout: RolloutRecord) => RolloutRecord | null,
+  ): Promise<RolloutRecord | null>;
+  /** Jobs of a rollout still held back (`held`), in creation order, at most `limit`. */
+  listHeldJobs(rollout: string, limit: number): Promise<JobRecord[]>;
 
   logHead(job: string): Promise<LogHead>;
   /**

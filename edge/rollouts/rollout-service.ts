@@ -1,0 +1,164 @@
+import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import { newJobId } from '../jobs/job-id.ts';
+import type { JobService } from '../jobs/job-service.ts';
+import type { JobRecord, RolloutCounts, RolloutRecord } from '../store/records.ts';
+import type { Store } from '../store/store.ts';
+
+export type RolloutInput = {
+  worker: string;
+  kind: JobKind;
+  timeout_ms?: number;
+  /** Jobs in progress at once (default: all). */
+  max_concurrency?: number;
+  /** Failed jobs after which the rest are cancelled and the rollout stops (default: never). */
+  max_errors?: number;
+};
+
+/** Which count a finished job adds to. */
+function outcomeOf(state: JobState): 'succeeded' | 'failed' | 'cancelled' {
+  if (state === 'succeeded') return 'succeeded';
+  if (state === 'cancelled') return 'cancelled';
+  return 'failed'; // failed, timed_out, delivery_timed_out
+}
+
+/** The state once every job is over: stopped stays stopped; any failure makes it failed. */
+function finalState(r: RolloutRecord): RolloutRecord['state'] {
+  if (r.state === 'stopped') return 'stopped';
+  return r.counts.failed > 0 ? 'failed' : 'succeeded';
+}
+
+/**
+ * Rollouts: one job per hive, at most `max_concurrency` in progress; each job that ends frees
+ * its slot for the next held one, until `max_errors` failures stop the rollout and cancel the
+ * jobs still held (those in progress finish), as AWS SSM's MaxConcurrency and MaxErrors do.
+ * @example
+ * const rollouts = new RolloutService(store, jobs);
+ * const { rollout, jobs: created } = await rollouts.create(hiveIds, { worker, kind: 'install', max_concurrency: 2, max_errors: 1 });
+ */
+export class RolloutService {
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobService,
+  ) {
+    jobs.onJobEnd((job, from) => (job.rollout ? this.#onJobEnd(job, from) : undefined));
+  }
+
+  async create(
+    hives: string[],
+    input: RolloutInput,
+  ): Promise<{ rollout: RolloutRecord; jobs: JobRecord[] }> {
+    const now = this.jobs.now();
+    const release = Math.min(hives.length, input.max_concurrency ?? hives.length);
+    const counts: RolloutCounts = {
+      total: hives.length,
+      waiting: hives.length - release,
+      in_progress: release,
+      succeeded: 0,
+      failed: 0,
+      cancelled: 0,
+    };
+    const rollout: RolloutRecord = {
+      id: newJobId(now).replace(/^job_/, 'ro_'),
+      kind: input.kind,
+      worker: input.worker,
+      state: 'running',
+      max_concurrency: input.max_concurrency ?? null,
+      max_errors: input.max_errors ?? null,
+      counts,
+      created_at: now,
+      updated_at: now,
+      ended_at: null,
+    };
+    await this.store.createRollout(rollout);
+    const jobs = await this.jobs.createMany(
+      hives,
+      {
+        worker: input.worker,
+        kind: input.kind,
+        rollout: rollout.id,
+        ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
+      },
+      release,
+    );
+    return { rollout: (await this.store.getRollout(rollout.id)) ?? rollout, jobs };
+  }
+
+  get(id: string) {
+    return this.store.getRollout(id);
+  }
+
+  /** A job of the rollout ended: count it, then stop the rollout or release the next job. */
+  async #onJobEnd(job: JobRecord, from: JobState) {
+    const id = job.rollout!;
+    const now = this.jobs.now();
+    const wasHeld = from === 'queued' && job.held === true;
+    const counted = await this.store.updateRollout(id, (r) => {
+      const counts = { ...r.counts };
+      if (wasHeld) counts.waiting -= 1;
+      else counts.in_progress -= 1;
+      counts[outcomeOf(job.state)] += 1;
+      const next: RolloutRecord = { ...r, counts, updated_at: now };
+      if (r.state === 'running' && r.max_errors !== null && counts.failed >= r.max_errors) {
+        next.state = 'stopped';
+      }
+      if (counts.waiting === 0 && counts.in_progress === 0) {
+        next.state = finalState(next);
+        next.ended_at = now;
+      }
+      return next;
+    });
+    if (!counted) return;
+    if (counted.state === 'stopped') {
+      await this.#cancelHeld(id);
+      return;
+    }
+    if (counted.state === 'running' && !wasHeld) await this.#releaseNext(id);
+  }
+
+  /** Frees the ended job's slot: the oldest held job is released (a raced one is skipped). */
+  async #releaseNext(id: string) {
+    for (;;) {
+      const [next] = await this.store.listHeldJobs(id, 1);
+      if (!next) return;
+      const moved = await this.store.updateRollout(id, (r) =>
+        r.state === 'running'
+          ? {
+              ...r,
+              counts: {
+                ...r.counts,
+                waiting: r.counts.waiting - 1,
+                in_progress: r.counts.in_progress + 1,
+              },
+            }
+          : null,
+      );
+      if (!moved) return;
+      if (await this.jobs.release(next.id)) return;
+      // Someone else released or cancelled it first: give the slot count back and try the next.
+      await this.store.updateRollout(id, (r) => ({
+        ...r,
+        counts: {
+          ...r.counts,
+          waiting: r.counts.waiting + 1,
+          in_progress: r.counts.in_progress - 1,
+        },
+      }));
+    }
+  }
+
+  /** Cancels every job the stopped rollout still holds; each is counted as it ends. */
+  async #cancelHeld(id: string) {
+    for (;;) {
+      const held = await this.store.listHeldJobs(id, 100);
+      if (held.length === 0) return;
+      for (const job of held) {
+        await this.jobs.transition(
+          job.id,
+          'cancelled',
+          { error: { message: `rollout ${id} stopped: its max_errors was reached` } },
+          (j) => j.state === 'queued' && j.held === true,
+        );
+      }
+    }
+  }
+}
