@@ -3,7 +3,7 @@
  * vitest runs it on Node, test/deno/store-contract.deno.ts runs it under Deno.
  */
 import assert from 'node:assert/strict';
-import type { HiveRecord, JobRecord } from '../../edge/store/records.ts';
+import type { HiveRecord, JobRecord, RolloutRecord } from '../../edge/store/records.ts';
 import { LogGapError, type Store } from '../../edge/store/store.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 
@@ -38,6 +38,20 @@ export const job = (id: string, over: Partial<JobRecord> = {}): JobRecord => ({
   pending_done: null,
   timeout_ms: null,
   rollout: null,
+  ...over,
+});
+
+export const rollout = (id: string, over: Partial<RolloutRecord> = {}): RolloutRecord => ({
+  id,
+  kind: 'install',
+  worker: 'rbee-hello-worker',
+  state: 'running',
+  max_concurrency: 2,
+  max_errors: null,
+  counts: { total: 3, waiting: 1, in_progress: 2, succeeded: 0, failed: 0, cancelled: 0 },
+  created_at: 1,
+  updated_at: 1,
+  ended_at: null,
   ...over,
 });
 
@@ -290,6 +304,63 @@ export const storeContract: ContractCase[] = [
       await store.appendLog('ab', range(0, 2));
       assert.equal((await collect(store.readLog('a', 0))).length, 3);
       assert.equal((await collect(store.readLog('ab', 0))).length, 2);
+    },
+  ],
+  [
+    'rollouts: create once, read, list newest first, compare-and-set updates apply once',
+    async (store) => {
+      assert.equal(await store.createRollout(rollout('ro_00000001')), true);
+      assert.equal(await store.createRollout(rollout('ro_00000001', { worker: 'x' })), false);
+      await store.createRollout(rollout('ro_00000002'));
+      assert.deepEqual(await store.getRollout('ro_00000001'), rollout('ro_00000001'));
+      assert.equal(await store.getRollout('ro_nope'), null);
+      assert.deepEqual(
+        (await store.listRollouts()).map((r) => r.id),
+        ['ro_00000002', 'ro_00000001'],
+      );
+      const bump = (r: RolloutRecord) =>
+        r.counts.succeeded === 0
+          ? { ...r, counts: { ...r.counts, succeeded: 1, in_progress: 1 } }
+          : null;
+      const results = await Promise.all([
+        store.updateRollout('ro_00000001', bump),
+        store.updateRollout('ro_00000001', bump),
+      ]);
+      assert.equal(results.filter((r) => r !== null).length, 1);
+      assert.equal((await store.getRollout('ro_00000001'))!.counts.succeeded, 1);
+      assert.equal(await store.updateRollout('ro_nope', bump), null);
+    },
+  ],
+  [
+    'held jobs of a rollout are listed in creation order until released or ended, and never due',
+    async (store) => {
+      const max = Number.MAX_SAFE_INTEGER;
+      await store.createJobs([
+        job('job_00000001', { rollout: 'ro_1' }),
+        job('job_00000002', { rollout: 'ro_1', held: true, deliver_by: max }),
+        job('job_00000003', { rollout: 'ro_1', held: true, deliver_by: max }),
+        job('job_00000004', { rollout: 'ro_2', held: true, deliver_by: max }),
+      ]);
+      await store.createJob(job('job_00000005', { rollout: 'ro_1', held: true, deliver_by: max }));
+      const held = async (r: string, limit = 10) =>
+        (await store.listHeldJobs(r, limit)).map((j) => j.id);
+      assert.deepEqual(await held('ro_1'), ['job_00000002', 'job_00000003', 'job_00000005']);
+      assert.deepEqual(await held('ro_1', 1), ['job_00000002']);
+      assert.deepEqual(
+        (await store.listDueJobs(1000)).map((j) => j.id),
+        ['job_00000001'],
+      );
+      // Released: no longer held, and due by its new deadline.
+      await store.updateJob('job_00000002', (j) => ({ ...j, held: false, deliver_by: 500 }));
+      assert.deepEqual(await held('ro_1', 1), ['job_00000003']);
+      assert.deepEqual((await store.listDueJobs(1000)).map((j) => j.id).sort(), [
+        'job_00000001',
+        'job_00000002',
+      ]);
+      // Cancelled while held: gone from the held list too.
+      await store.updateJob('job_00000003', (j) => ({ ...j, state: 'cancelled' }));
+      assert.deepEqual(await held('ro_1'), ['job_00000005']);
+      assert.deepEqual(await held('ro_2'), ['job_00000004']);
     },
   ],
 ];
