@@ -9,11 +9,22 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { children, flag, kb, pool, repoRoot, rssOf, sleep, startListening } from './support.ts';
+import {
+  BENCH_ADMIN,
+  children,
+  flag,
+  kb,
+  pool,
+  repoRoot,
+  rssOf,
+  sleep,
+  startBenchEdge,
+  startListening,
+} from './support.ts';
 
 const N = flag('agents', 10_000);
 const CLIENTS = flag('clients', 2);
-const ADMIN = 'rba_bench_admin_token_000000000000000000000';
+const ADMIN = BENCH_ADMIN;
 const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-agents-'));
 
 type Client = { child: ChildProcess; jobs: number };
@@ -55,30 +66,12 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
 }
 
 async function benchEdge() {
-  const { url, child } = await startListening(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'cli/rbee.ts',
-      'edge',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      join(dir, 'edge'),
-      '--heartbeat-ms',
-      '600000',
-    ],
-    { RBEE_ADMIN_TOKEN: ADMIN },
-  );
+  const { url, child, post } = await startBenchEdge(join(dir, 'edge'), [
+    '--heartbeat-ms',
+    '600000',
+  ]);
   const api = (path: string, body: unknown) =>
-    fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    }).then((r) => r.json() as Promise<{ token: string; job: { id: string } }>);
+    post<{ token: string; job: { id: string } }>(path, body);
   await sleep(1000);
   const idle = rssOf(child.pid!);
   const tokens = (

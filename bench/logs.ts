@@ -14,9 +14,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { followSse } from './sse-follow.ts';
-import { children, repoRoot, sleep, startListening } from './support.ts';
+import {
+  BENCH_ADMIN,
+  children,
+  repoRoot,
+  sleep,
+  startBenchEdge,
+  startListening,
+} from './support.ts';
 
-const ADMIN = 'rba_bench_admin_token_000000000000000000000';
+const ADMIN = BENCH_ADMIN;
 /** BENCH_PROFILE=DIR writes CPU profiles of the edge and the agent there. */
 const prof = (name: string) =>
   process.env.BENCH_PROFILE
@@ -63,33 +70,13 @@ async function rawRelay(): Promise<number> {
 }
 
 async function fleet() {
-  const { url } = await startListening(
-    process.execPath,
-    [
-      ...prof('edge'),
-      '--import',
-      'tsx',
-      'cli/rbee.ts',
-      'edge',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      join(dir, 'edge'),
-      '--catalog',
-      join(repoRoot, 'bench', 'catalog'),
-    ],
-    { RBEE_ADMIN_TOKEN: ADMIN },
+  const { url, post } = await startBenchEdge(
+    join(dir, 'edge'),
+    ['--catalog', join(repoRoot, 'bench', 'catalog')],
+    prof('edge'),
   );
-  const api = async (path: string, body: unknown) => {
-    const res = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await res.json()) as { token: string; job: { id: string } };
-  };
+  const api = (path: string, body: unknown) =>
+    post<{ token: string; job: { id: string } }>(path, body);
   const { token } = await api('/api/hives', { name: 'bench' });
   const agent = spawn(
     process.execPath,

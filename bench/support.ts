@@ -69,3 +69,43 @@ export function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
 }
+
+export const BENCH_ADMIN = 'rba_bench_admin_token_000000000000000000000';
+
+/**
+ * `rbee edge` as one node process on a free loopback port, with the bench's admin token and an
+ * admin POST helper. `nodeFlags` go before the entry (e.g. --cpu-prof), `args` after it.
+ */
+export async function startBenchEdge(
+  dataDir: string,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+) {
+  const { url, child } = await startListening(
+    process.execPath,
+    [
+      ...nodeFlags,
+      '--import',
+      'tsx',
+      'cli/rbee.ts',
+      'edge',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      dataDir,
+      ...args,
+    ],
+    { RBEE_ADMIN_TOKEN: BENCH_ADMIN },
+  );
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${BENCH_ADMIN}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as T;
+  };
+  return { url, child, post };
+}
