@@ -11,6 +11,7 @@ import { runBuild } from './build/index.ts';
 import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
@@ -114,6 +115,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ]);
   const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
   const lock = await lockStateDir(stateDir);
+  // capabilities.json says what this hive is from the start, installed workers or not.
+  await writeCapabilities(stateDir, platform).catch((error: Error) =>
+    log(`rbee agent: cannot write capabilities.json: ${error.message}`),
+  );
   // The session's send, while one is up: the pipeline reports capabilities through it.
   let send: Send | undefined;
   const jobs = await JobManager.open({

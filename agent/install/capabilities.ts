@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/index.ts';
 import { listManifests, type Manifest } from './manifest.ts';
 
+let writes = 0;
+
 /** `<state>/capabilities.json`: what this hive runs and what it could run. */
 export type Capabilities = {
   platform: PlatformInfo;
@@ -38,7 +40,9 @@ export async function writeCapabilities(
   };
   await mkdir(stateDir, { recursive: true });
   const path = join(stateDir, 'capabilities.json');
-  await writeFile(`${path}.tmp`, `${JSON.stringify(caps, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  // A temp name per write: two jobs finishing together must not rename each other's file.
+  const tmp = `${path}.${process.pid}.${++writes}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(caps, null, 2)}\n`);
+  await rename(tmp, path);
   return caps;
 }

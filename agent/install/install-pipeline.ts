@@ -61,6 +61,19 @@ function matchEntry(pkgbuild: Pkgbuild, entry: CatalogEntry, carch: string): str
   return `${pkgbuild.pkgnames.join(', ')} ${fullVersion(pkgbuild)}`;
 }
 
+const locks = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key (jobs of one worker in one state dir). */
+function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const run = (locks.get(key) ?? Promise.resolve()).then(fn, fn);
+  const settled = run.catch(() => {});
+  locks.set(key, settled);
+  void settled.then(() => {
+    if (locks.get(key) === settled) locks.delete(key);
+  });
+  return run;
+}
+
 /**
  * The install pipeline (issue 6): metadata → platform → fetch → parse → dependencies →
  * workspace → the executor's steps → install → capabilities → cleanup, each reported as a
@@ -71,6 +84,8 @@ function matchEntry(pkgbuild: Pkgbuild, entry: CatalogEntry, carch: string): str
  */
 export function createInstallPipeline(options: InstallPipelineOptions): JobPipeline {
   const carch = options.platform.arch;
+  const exclusive = <T>(worker: string, fn: () => Promise<T>) =>
+    oneAtATime(`${options.stateDir}\0${worker}`, fn);
   const keepMs = options.keepFailedWorkspaceMs ?? DEFAULT_KEEP_FAILED_WORKSPACE_MS;
 
   const capabilities = (ctx: JobContext) =>
@@ -84,18 +99,20 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     });
 
   const uninstall = async (worker: string, ctx: JobContext): Promise<JobResult> => {
-    await runStep(ctx, 'uninstall', worker, async () => {
-      const manifest = await readManifest(options.stateDir, worker);
-      if (!manifest) throw new Error(`${worker} is not installed on this hive`);
-      const { removed, kept } = await uninstallTree(manifest);
-      await deleteManifest(options.stateDir, worker);
-      for (const path of removed) await say(ctx, `removed /${path}`);
-      for (const path of kept) await say(ctx, `kept /${path} (a backup file you changed)`);
-      return {
-        value: null,
-        note: `${removed.length} files removed${kept.length ? `, ${kept.length} changed backup files kept` : ''}`,
-      };
-    });
+    await runStep(ctx, 'uninstall', worker, () =>
+      exclusive(worker, async () => {
+        const manifest = await readManifest(options.stateDir, worker);
+        if (!manifest) throw new Error(`${worker} is not installed on this hive`);
+        const { removed, kept } = await uninstallTree(manifest);
+        await deleteManifest(options.stateDir, worker);
+        for (const path of removed) await say(ctx, `removed /${path}`);
+        for (const path of kept) await say(ctx, `kept /${path} (a backup file you changed)`);
+        return {
+          value: null,
+          note: `${removed.length} files removed${kept.length ? `, ${kept.length} changed backup files kept` : ''}`,
+        };
+      }),
+    );
     await capabilities(ctx);
     return { outcome: 'succeeded' };
   };
@@ -172,33 +189,35 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
     });
 
-    await runStep(ctx, 'install', ctx.installRoot, async () => {
-      ctx.signal.throwIfAborted();
-      const previous = await readManifest(options.stateDir, entry.id);
-      const report = await installTree({
-        id: entry.id,
-        pkgnames: built.pkgnames,
-        version: fullVersion(built),
-        pkgdirs: built.pkgdirs,
-        root: ctx.installRoot,
-        backup: pkgbuild.pkgnames.flatMap((name) =>
-          list(packageFields(pkgbuild, name, carch).backup),
-        ),
-        previous,
-        binary: entry.install_path,
-        record: (manifest) => writeManifest(options.stateDir, manifest),
-      });
-      for (const f of report.manifest.files) await say(ctx, `installed /${f.path}`);
-      for (const p of report.pacnew)
-        await say(ctx, `warning: /${p} was changed: the new one is /${p}.pacnew`);
-      for (const p of report.removed) await say(ctx, `removed /${p} (no longer shipped)`);
-      for (const p of report.kept) await say(ctx, `kept /${p} (a backup file you changed)`);
-      const from = previous ? ` (upgrade from ${previous.version})` : '';
-      return {
-        value: report,
-        note: `${report.manifest.files.length} files, ${report.manifest.version}${from}`,
-      };
-    });
+    await runStep(ctx, 'install', ctx.installRoot, () =>
+      exclusive(entry.id, async () => {
+        ctx.signal.throwIfAborted();
+        const previous = await readManifest(options.stateDir, entry.id);
+        const report = await installTree({
+          id: entry.id,
+          pkgnames: built.pkgnames,
+          version: fullVersion(built),
+          pkgdirs: built.pkgdirs,
+          root: ctx.installRoot,
+          backup: pkgbuild.pkgnames.flatMap((name) =>
+            list(packageFields(pkgbuild, name, carch).backup),
+          ),
+          previous,
+          binary: entry.install_path,
+          record: (manifest) => writeManifest(options.stateDir, manifest),
+        });
+        for (const f of report.manifest.files) await say(ctx, `installed /${f.path}`);
+        for (const p of report.pacnew)
+          await say(ctx, `warning: /${p} was changed: the new one is /${p}.pacnew`);
+        for (const p of report.removed) await say(ctx, `removed /${p} (no longer shipped)`);
+        for (const p of report.kept) await say(ctx, `kept /${p} (a backup file you changed)`);
+        const from = previous ? ` (upgrade from ${previous.version})` : '';
+        return {
+          value: report,
+          note: `${report.manifest.files.length} files, ${report.manifest.version}${from}`,
+        };
+      }),
+    );
 
     await capabilities(ctx);
     return { outcome: 'succeeded' };

@@ -179,4 +179,18 @@ describe('install pipeline: the offline demo worker into a temporary install roo
       message: 'rbee-hello-worker is not installed on this hive',
     });
   });
+
+  test('two jobs installing one worker at the same time take turns: the manifest matches the disk after both', async () => {
+    const state = stateDir();
+    const root = tempDir('root');
+    const worker = 'rbee-hello-worker';
+    const [a, b] = await Promise.all([
+      runJob(v1.url, state, root, { kind: 'install', worker }),
+      runJob(v2.url, state, root, { kind: 'install', worker }),
+    ]);
+    expect([a.result, b.result]).toEqual([{ outcome: 'succeeded' }, { outcome: 'succeeded' }]);
+    const manifest = (await readManifest(state, worker))!;
+    expect(filesUnder(root)).toEqual(manifest.files.map((f) => f.path));
+    for (const f of manifest.files) expect(sha(join(root, f.path))).toBe(f.sha256);
+  });
 });
