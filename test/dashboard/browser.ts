@@ -7,7 +7,7 @@ import { ADMIN } from '../support/in-process-edge.ts';
 export const artifacts = join(repoRoot, 'test', 'artifacts');
 
 /** Debian's Chromium, headless, with a fresh profile (Playwright's own download is not used). */
-export async function launchBrowser(): Promise<BrowserContext> {
+export async function launchBrowser(extraArgs: string[] = []): Promise<BrowserContext> {
   return chromium.launchPersistentContext(tempDir('chromium'), {
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -20,6 +20,7 @@ export async function launchBrowser(): Promise<BrowserContext> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
     viewport: { width: 1280, height: 860 },
   });
