@@ -51,6 +51,7 @@ function ago(ms) {
   return new Date(ms).toLocaleString();
 }
 const duration = (ms) => ms < 1000 ? ms + ' ms' : ms < 120000 ? (ms / 1000).toFixed(1) + ' s' : Math.round(ms / 60000) + ' min';
+const plural = (n, word) => n + ' ' + word + (n === 1 ? '' : 's');
 const badge = (state) => h('span', { class: 'badge ' + state }, state.replace(/_/g, ' '));
 
 /** Runs fn now and then every ms, never two at once; a failure shows and the loop goes on. */
@@ -80,7 +81,7 @@ function fleetPage() {
     const r = await api('GET', '/api/hives');
     const hives = r.body.hives.sort((a, b) => a.name.localeCompare(b.name));
     const online = hives.filter((x) => x.online).length;
-    $('#fleet-summary').textContent = hives.length + ' hives, ' + online + ' online';
+    $('#fleet-summary').textContent = plural(hives.length, 'hive') + ', ' + online + ' online';
     tbody.replaceChildren(...hives.map((hv) => h('tr', { dataset: { hive: hv.name } },
       h('td', {}, h('strong', {}, hv.name), h('div', { class: 'muted' }, hv.id)),
       h('td', {}, badge(hv.online ? 'online' : 'offline'), h('div', { class: 'muted' }, hv.online ? 'connected' : 'last seen ' + ago(hv.last_seen))),
@@ -108,16 +109,14 @@ function whyNot(hive, entry) {
   return out;
 }
 
-/** Asks the edge which entries a hive can run (GET /workers?hive=); null when it cannot say. */
+/** Asks the edge which entries a hive can run and why not; null when this edge cannot say. */
 async function serverFit(hive) {
-  const r = await api('GET', '/workers?hive=' + encodeURIComponent(hive.id) + '&all=1');
+  const r = await api('GET', '/api/hives/' + encodeURIComponent(hive.id) + '/catalog?all=1');
   if (!r.ok || !Array.isArray(r.body.workers)) return null;
   const map = new Map();
   for (const w of r.body.workers) {
-    const can = w.can_run ?? w.runnable ?? w.compatible;
-    if (typeof can !== 'boolean') return null;
-    const why = w.why_not ?? w.reasons ?? w.reason ?? [];
-    map.set(w.id, can ? [] : (Array.isArray(why) ? why : [String(why)]));
+    if (typeof w.runnable !== 'boolean') return null;
+    map.set(w.id, w.runnable ? [] : (w.reasons || []).map((r) => (typeof r === 'string' ? r : r.message)));
   }
   return map;
 }
@@ -129,7 +128,7 @@ async function catalogPage() {
   const fits = await Promise.all(hives.map(serverFit));
   const fromServer = fits.every((f) => f !== null) && hives.length > 0;
   $('#catalog-note').textContent = fromServer
-    ? 'Which hive can run what comes from the edge.'
+    ? 'Which hive can run what is the edge\'s own check (the one the agent makes at its platform step).'
     : 'Which hive can run what is worked out here, from each hive\'s reported OS, CPU and GPUs.';
   const reasons = (hive, i, entry) => fromServer ? (fits[i].get(entry.id) ?? ['not in the edge\'s list for this hive']) : whyNot(hive, entry);
   $('#catalog').replaceChildren(...workers.map((entry) => workerCard(entry, hives, reasons)));
@@ -194,12 +193,12 @@ async function install(entry, form, status) {
     r = await api('POST', '/api/installs', body);
   }
   if (!r.ok) { status.replaceChildren(h('p', { class: 'error' }, 'Install refused: ' + (r.body.error || r.status))); return; }
-  if (r.body.rollout) { location.href = '/rollouts/' + encodeURIComponent(r.body.rollout.id || r.body.rollout); return; }
+  if (r.body.rollout && !note) { location.href = '/rollouts/' + encodeURIComponent(r.body.rollout.id); return; }
   const jobs = r.body.jobs || [r.body.job];
   if (jobs.length === 1 && !note) { location.href = '/jobs/' + jobs[0].id; return; }
   status.replaceChildren(
     note ? h('p', { class: 'notice' }, note) : null,
-    h('p', {}, jobs.length + ' install jobs started:'),
+    h('p', {}, plural(jobs.length, 'install job') + ' started:'),
     h('ul', {}, jobs.map((j) => h('li', {}, h('a', { href: '/jobs/' + j.id }, j.id), ' on ' + j.hive))));
 }
 
@@ -236,7 +235,7 @@ async function jobsPage() {
       h('td', {}, h('a', { href: '/jobs/' + j.id }, j.id)),
       h('td', {}, j.kind === 'install' ? j.worker : j.kind + ' ' + j.worker),
       h('td', {}, hiveNames.get(j.hive) || j.hive),
-      h('td', {}, badge(j.state), j.cancel_requested && !TERMINAL.has(j.state) ? h('span', { class: 'muted' }, ' cancelling') : null),
+      h('td', {}, badge(j.held ? 'waiting' : j.state), j.cancel_requested && !TERMINAL.has(j.state) ? h('span', { class: 'muted' }, ' cancelling') : null),
       h('td', {}, j.error && j.error.step ? h('span', { class: 'no' }, j.error.step) : (j.step || '')),
       h('td', { title: new Date(j.created_at).toLocaleString() }, ago(j.created_at)),
       h('td', {}, j.rollout ? h('a', { href: '/rollouts/' + j.rollout }, j.rollout) : ''),
@@ -248,6 +247,22 @@ async function jobsPage() {
 }
 
 // ── rollouts ─────────────────────────────────────────────────────────────────────────────
+const finished = (c) => c.succeeded + c.failed + c.cancelled;
+function rolloutsPage() {
+  const tbody = $('#rollouts tbody');
+  return every(2000, async () => {
+    const r = await api('GET', '/api/rollouts');
+    if (!r.ok) { tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'This edge has no rollouts API.'))); return; }
+    tbody.replaceChildren(...r.body.rollouts.map((ro) => h('tr', { dataset: { rollout: ro.id } },
+      h('td', {}, h('a', { href: '/rollouts/' + ro.id }, ro.id)),
+      h('td', {}, ro.kind + ' ' + ro.worker),
+      h('td', {}, badge(ro.state)),
+      h('td', {}, finished(ro.counts) + ' of ' + ro.counts.total + ' done · ' + ro.counts.succeeded + ' ok, ' + ro.counts.failed + ' failed'),
+      h('td', {}, ago(ro.created_at)))));
+    if (r.body.rollouts.length === 0) tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No rollout yet: install on several hives from the catalog.')));
+  });
+}
+
 function rolloutPage(id) {
   return every(2000, async () => {
     const [ro, all, hv] = await Promise.all([
@@ -256,16 +271,20 @@ function rolloutPage(id) {
       api('GET', '/api/hives'),
     ]);
     const names = new Map(hv.body.hives.map((x) => [x.id, x.name]));
-    let jobs = (ro.ok && Array.isArray(ro.body.jobs)) ? ro.body.jobs : all.body.jobs.filter((j) => j.rollout === id);
-    if (!ro.ok) $('#rollout-note').textContent = 'This edge has no rollout endpoint yet; progress is counted from the jobs that name this rollout.';
-    const counts = {};
-    for (const j of jobs) counts[j.state] = (counts[j.state] || 0) + 1;
-    const done = jobs.filter((j) => TERMINAL.has(j.state)).length;
-    $('#rollout-bar').style.width = (jobs.length ? (100 * done) / jobs.length : 0) + '%';
-    $('#rollout-summary').textContent = done + ' of ' + jobs.length + ' jobs finished · ' + Object.entries(counts).map(([k, v]) => v + ' ' + k).join(', ');
-    $('#rollout-jobs tbody').replaceChildren(...jobs.map((j) => h('tr', {},
+    const jobs = all.body.jobs.filter((j) => j.rollout === id);
+    if (!ro.ok) { $('#rollout-summary').textContent = ro.body.error || 'no such rollout'; return; }
+    const r = ro.body.rollout, c = r.counts;
+    $('#rollout-state').replaceChildren(badge(r.state));
+    $('#rollout-state').dataset.state = r.state;
+    $('#rollout-note').textContent = r.kind + ' ' + r.worker + ' on ' + plural(c.total, 'hive') + ' · ' +
+      (r.max_concurrency ? 'at most ' + r.max_concurrency + ' at once' : 'all at once') + ' · ' +
+      (r.max_errors ? 'stops after ' + r.max_errors + ' failed' : 'never stops on failures') + ' · started ' + ago(r.created_at);
+    $('#rollout-bar').style.width = (c.total ? (100 * finished(c)) / c.total : 0) + '%';
+    $('#rollout-summary').textContent = finished(c) + ' of ' + c.total + ' finished: ' + c.succeeded + ' succeeded, ' + c.failed + ' failed, ' +
+      c.cancelled + ' cancelled; ' + c.in_progress + ' in progress, ' + c.waiting + ' waiting for a slot';
+    $('#rollout-jobs tbody').replaceChildren(...jobs.map((j) => h('tr', { dataset: { job: j.id } },
       h('td', {}, names.get(j.hive) || j.hive), h('td', {}, h('a', { href: '/jobs/' + j.id }, j.id)),
-      h('td', {}, badge(j.state)), h('td', {}, j.step || ''))));
+      h('td', {}, badge(j.held ? 'waiting' : j.state)), h('td', {}, j.error && j.error.step ? h('span', { class: 'no' }, 'failed at ' + j.error.step) : (j.step || '')))));
   });
 }
 
@@ -517,5 +536,6 @@ if (page === 'fleet') fleetPage();
 else if (page === 'catalog') catalogPage();
 else if (page === 'jobs') jobsPage();
 else if (page === 'job') jobPage(document.body.dataset.job);
+else if (page === 'rollouts') rolloutsPage();
 else if (page === 'rollout') rolloutPage(document.body.dataset.rollout);
 `;

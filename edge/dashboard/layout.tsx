@@ -14,6 +14,7 @@ const NAV = [
   ['fleet', '/fleet', 'Fleet'],
   ['catalog', '/catalog', 'Catalog'],
   ['jobs', '/jobs', 'Jobs'],
+  ['rollouts', '/rollouts', 'Rollouts'],
 ] as const;
 
 /** The page frame: navigation, sign-out form and the client script for the live parts. */

@@ -162,7 +162,7 @@ export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
   return (
     <Layout title={`Rollout ${id}`} page="rollout" csrf={csrf} data={{ rollout: id }}>
       <h1>
-        Rollout <span>{id}</span>
+        Rollout <span>{id}</span> <span class="badge" id="rollout-state" />
       </h1>
       <p class="muted" id="rollout-note" />
       <div class="progress">
@@ -176,6 +176,26 @@ export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
             <th>Job</th>
             <th>State</th>
             <th>Step</th>
+          </tr>
+        </thead>
+        <tbody />
+      </table>
+    </Layout>
+  );
+}
+
+export function RolloutsPage({ csrf }: { csrf: string }) {
+  return (
+    <Layout title="Rollouts" page="rollouts" csrf={csrf}>
+      <h1>Rollouts</h1>
+      <table class="grid" id="rollouts">
+        <thead>
+          <tr>
+            <th>Rollout</th>
+            <th>What</th>
+            <th>State</th>
+            <th>Progress</th>
+            <th>Started</th>
           </tr>
         </thead>
         <tbody />

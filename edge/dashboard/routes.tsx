@@ -4,7 +4,15 @@ import { csrfMatches, SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../a
 import { adminTokenCheck } from '../http/require-admin.ts';
 import type { Store } from '../store/store.ts';
 import { clientScript } from './client-script.ts';
-import { CatalogPage, FleetPage, JobPage, JobsPage, LoginPage, RolloutPage } from './pages.tsx';
+import {
+  CatalogPage,
+  FleetPage,
+  JobPage,
+  JobsPage,
+  LoginPage,
+  RolloutPage,
+  RolloutsPage,
+} from './pages.tsx';
 import { styles } from './styles.ts';
 
 const isHttps = (c: Context) =>
@@ -105,6 +113,10 @@ export function dashboardRoutes(store: Store, sessions: Sessions) {
   app.get(
     '/jobs/:id',
     page((csrf, c) => <JobPage csrf={csrf} id={c.req.param('id') ?? ''} />),
+  );
+  app.get(
+    '/rollouts',
+    page((csrf) => <RolloutsPage csrf={csrf} />),
   );
   app.get(
     '/rollouts/:id',

@@ -32,7 +32,7 @@ table.grid { width:100%; border-collapse:collapse; background:#fff; border:1px s
 .badge.offline { background:#f2f4f7; color:var(--muted); }
 .badge.failed, .badge.timed_out, .badge.delivery_timed_out { background:#fee4e2; color:var(--bad); }
 .badge.running, .badge.dispatched { background:#dbeafe; color:var(--run); }
-.badge.cancelled, .badge.queued { background:#fef0c7; color:var(--warn); }
+.badge.cancelled, .badge.queued, .badge.stopped, .badge.waiting { background:#fef0c7; color:var(--warn); }
 .chip { display:inline-block; padding:0 6px; margin:1px 3px 1px 0; border-radius:4px; background:#eef2f6; font-size:12px; }
 .filters { display:flex; gap:16px; margin-bottom:12px; }
 .filters label { display:flex; gap:6px; align-items:center; }
@@ -67,7 +67,7 @@ table.grid { width:100%; border-collapse:collapse; background:#fff; border:1px s
 .ln.hit { background:#3d3410; } .ln.cur { background:#7a5c00; } .ln.cur .n { color:#fff; }
 #jump-end { position:absolute; right:22px; bottom:14px; background:#fbbf24; border-color:#f59e0b; font-weight:600; box-shadow:0 2px 6px rgba(0,0,0,.3); }
 .progress { height:14px; background:#e5e7eb; border-radius:7px; overflow:hidden; max-width:700px; }
-.progress div { height:100%; background:var(--ok); width:0; transition:width .3s; }
+.progress div { height:100%; background:var(--ok); width:0; }
 .a-b { font-weight:700; } .a-d { opacity:.7; } .a-i { font-style:italic; } .a-u { text-decoration:underline; }
 .f0{color:#4b5563}.f1{color:#f97066}.f2{color:#47cd89}.f3{color:#fdb022}.f4{color:#53b1fd}.f5{color:#d692ff}.f6{color:#22d3ee}.f7{color:#e5e7eb}
 .f8{color:#9ca3af}.f9{color:#fda29b}.f10{color:#75e0a7}.f11{color:#fec84b}.f12{color:#84caff}.f13{color:#e9d7fe}.f14{color:#67e8f9}.f15{color:#fff}

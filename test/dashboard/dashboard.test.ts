@@ -86,7 +86,7 @@ describe('dashboard in Chromium against rbee start', () => {
     expect(await page.textContent(`${card} tr[data-hive=local]`)).toContain('can run');
     expect(
       await page.textContent('section[data-worker=llm-worker-rbee-cuda] tr[data-hive=local]'),
-    ).toContain('needs a CUDA GPU');
+    ).toContain('needs CUDA');
     await screenshot(page, 'catalog');
     await page.check(`${card} input[name=hive][value^=hive_]`);
     await Promise.all([page.waitForURL(/\/jobs\/job_/), page.click(`${card} button.primary`)]);
@@ -104,6 +104,41 @@ describe('dashboard in Chromium against rbee start', () => {
     await page.waitForFunction(() =>
       document.querySelector('tr[data-hive=local]')?.textContent?.includes('rbee-hello-worker'),
     );
+  });
+
+  it('uninstalls the demo worker from the catalog', async () => {
+    await page.goto(`${fleet.url}/catalog`);
+    const row = 'section[data-worker=rbee-hello-worker] tr[data-hive=local]';
+    await page.waitForSelector(`${row} button.danger`);
+    expect(await page.textContent(row)).toContain('1.0.0-1 installed');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([page.waitForURL(/\/jobs\/job_/), page.click(`${row} button.danger`)]);
+    await waitForJobState(page, 'succeeded');
+    expect(await page.textContent('#job-title')).toBe('Uninstall rbee-hello-worker');
+    const hive = (await api('GET', '/api/hives/local')).body;
+    expect(hive.installed.map((w: { id: string }) => w.id)).not.toContain('rbee-hello-worker');
+  });
+
+  it('starts a rollout with limits from the catalog and shows its progress to the end', async () => {
+    await page.goto(`${fleet.url}/catalog`);
+    const card = 'section[data-worker=test-failing-worker]';
+    await page.waitForSelector(`${card} tr[data-hive=local]`);
+    await page.check(`${card} input[name=hive][value^=hive_]`);
+    await page.fill(`${card} input[name=max_concurrency]`, '1');
+    await page.fill(`${card} input[name=max_errors]`, '1');
+    await Promise.all([page.waitForURL(/\/rollouts\/ro_/), page.click(`${card} button.primary`)]);
+    await page.waitForFunction(
+      () => document.querySelector('#rollout-summary')?.textContent?.startsWith('1 of 1 finished'),
+      null,
+      { timeout: 30_000 },
+    );
+    expect(await page.textContent('#rollout-summary')).toContain('0 succeeded, 1 failed');
+    expect(await page.textContent('#rollout-note')).toContain('at most 1 at once');
+    expect(await page.textContent('#rollout-jobs tbody')).toContain('failed at build');
+    await screenshot(page, 'rollout');
+    await page.goto(`${fleet.url}/rollouts`);
+    await page.waitForSelector('#rollouts tr[data-rollout^=ro_]');
+    await screenshot(page, 'rollouts');
   });
 
   it('cancels a long build from its page', async () => {
