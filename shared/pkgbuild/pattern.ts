@@ -98,7 +98,18 @@ export function compilePattern(segs: PatternSeg[], at: number, budget?: MatchBud
         if (b) {
           let token = classCache.get(b.re);
           if (!token) {
-            const re = new RegExp(`^${b.re}$`);
+            let re: RegExp;
+            try {
+              re = new RegExp(`^${b.re}$`);
+            } catch {
+              // A reversed range (`[9-0]`): what bash matches then depends on the locale's
+              // collation, so refuse rather than guess.
+              fail(
+                'LOCALE_DEPENDENT',
+                `bracket expression ${s.slice(i, b.end + 1)} has a range out of order`,
+                at,
+              );
+            }
             token = { star: false, test: (x) => re.test(x) };
             if (classCache.size > 500) classCache.clear();
             classCache.set(b.re, token);
