@@ -141,7 +141,7 @@ describe('dashboard in Chromium against rbee start', () => {
     await screenshot(page, 'rollouts');
   });
 
-  it('cancels a long build from its page', async () => {
+  it('stops following when the reader scrolls up, jumps back to the end, and cancels a long build', async () => {
     const id = await install('test-slow-worker');
     await page.goto(`${fleet.url}/jobs/${id}`);
     await page.waitForFunction(
@@ -149,6 +149,30 @@ describe('dashboard in Chromium against rbee start', () => {
       null,
       { timeout: 30_000 },
     );
+    // More lines than the log box shows, so there is somewhere to scroll back to.
+    await page.waitForFunction(
+      () => document.querySelector('#log')?.textContent?.includes('still building 45'),
+      null,
+      { timeout: 30_000 },
+    );
+    expect(await page.isHidden('#jump-end')).toBe(true);
+    await page.hover('#log');
+    await page.mouse.wheel(0, -300);
+    await page.waitForSelector('#jump-end', { state: 'visible' });
+    const top = await page.$eval('#log', (el) => el.scrollTop);
+    const seen = await shownLines(page);
+    // New lines arrive while the reader is scrolled up: the view stays where the reader put it.
+    await page.waitForFunction(
+      (n) => (window as unknown as { __rbeeLog: { count: number } }).__rbeeLog.count >= n + 5,
+      seen,
+    );
+    expect(await page.$eval('#log', (el) => el.scrollTop)).toBe(top);
+    await page.click('#jump-end');
+    await page.waitForSelector('#jump-end', { state: 'hidden' });
+    await page.waitForFunction(() => {
+      const el = document.querySelector('#log')!;
+      return el.scrollTop + el.clientHeight >= el.scrollHeight - 16;
+    });
     await page.click('#cancel');
     await waitForJobState(page, 'cancelled');
     expect(await page.textContent('#outcome')).toContain('Cancelled');

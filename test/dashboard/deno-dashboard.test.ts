@@ -8,6 +8,7 @@ import {
   startAgentProcess,
 } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
+import { RawAgent } from '../support/raw-agent.ts';
 import { launchBrowser, screenshot, shownLines, signIn, waitForJobState } from './browser.ts';
 
 /** The same dashboard served by the edge under Deno, with a real agent process. */
@@ -65,5 +66,66 @@ describe('dashboard on the Deno edge', () => {
     await waitForJobState(page, 'cancelled');
     const stored = (await api('GET', `/api/jobs/${id}`)).body.job;
     expect(await shownLines(page)).toBe(stored.log_entries);
+  });
+
+  it('renders ANSI colours as styles, tells stderr apart and says how a job failed', async () => {
+    const hive = await api('POST', '/api/hives', { name: 'raw-hive' });
+    const raw = new RawAgent(edge.url, hive.body.token);
+    await raw.hello();
+    const res = await api('POST', '/api/installs', {
+      hive: 'raw-hive',
+      worker: 'test-failing-worker',
+    });
+    const id = res.body.job.id as string;
+    await raw.next('job');
+    raw.send({ type: 'accept', job: id, duplicate: false });
+    raw.send({ type: 'job_state', job: id, state: 'running', step: 'build' });
+    const t = Date.now();
+    raw.send({
+      type: 'logs',
+      job: id,
+      entries: [
+        { s: 0, t, k: 'step', step: 'build', phase: 'start' },
+        { s: 1, t, k: 'o', x: '\x1b[1;32m   Compiling\x1b[0m foo v0.1.0' },
+        { s: 2, t, k: 'e', x: '\x1b[38;5;196merror\x1b[39m: cannot find \x1b[4mbar\x1b[24m' },
+        { s: 3, t, k: 'o', x: '\x1b[38;2;10;20;30mtrue colour\x1b[0m plain' },
+        { s: 4, t, k: 'step', step: 'build', phase: 'end', ok: false, note: 'exit 101' },
+      ],
+    });
+    raw.send({
+      type: 'job_done',
+      job: id,
+      outcome: 'failed',
+      total: 5,
+      error: {
+        message: 'build() failed with exit code 101',
+        step: 'build',
+        function: 'build',
+        exit_code: 101,
+        last_lines: ['error: cannot find bar'],
+      },
+    });
+    await page.goto(`${edge.url}/jobs/${id}`);
+    await waitForJobState(page, 'failed');
+    const compiling = page.locator('.ln.k0 span.f2.a-b');
+    expect(await compiling.textContent()).toBe('   Compiling');
+    const stderr = page.locator('.ln.k1');
+    expect(await stderr.count()).toBe(1);
+    expect(await stderr.locator('span.a-u').textContent()).toBe('bar');
+    expect(await stderr.locator('span:not(.n)').first().getAttribute('style')).toBe(
+      'color: rgb(255, 0, 0);',
+    );
+    expect(
+      await page
+        .locator('.ln', { hasText: 'true colour' })
+        .locator('span:not(.n)')
+        .getAttribute('style'),
+    ).toBe('color: rgb(10, 20, 30);');
+    expect(await page.textContent('#log')).not.toContain('\x1b');
+    const outcome = await page.textContent('#outcome');
+    expect(outcome).toContain('Failed: step build, in build(), exit code 101');
+    expect(outcome).toContain('error: cannot find bar');
+    await screenshot(page, 'deno-job-ansi');
+    raw.close();
   });
 });
