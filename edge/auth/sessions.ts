@@ -35,12 +35,14 @@ export class Sessions {
     const raw = await this.store.getMeta(await key(id));
     if (!raw) return null;
     const session = JSON.parse(raw) as Session;
-    return session.expires > this.now() ? session : null;
+    if (session.expires > this.now()) return session;
+    await this.store.deleteMeta(await key(id)); // an expired session is removed when it is shown
+    return null;
   }
 
-  /** Ends a session; the Store has no delete for meta, so the entry is emptied. */
+  /** Ends a session: its entry is removed, so the cookie opens nothing any more. */
   async end(id: string | undefined): Promise<void> {
-    if ((await this.get(id)) !== null) await this.store.setMeta(await key(id!), '');
+    if (id && /^[a-z2-7]{40}$/.test(id)) await this.store.deleteMeta(await key(id));
   }
 }
 

@@ -31,6 +31,21 @@ function crossSite(c: Context): boolean {
   return !!origin && origin !== 'null' && origin !== new URL(c.req.url).origin;
 }
 
+/**
+ * Pages load only this origin's script and stylesheet and may not be framed; the client sets
+ * colours through element.style (CSSOM), which style-src 'self' allows.
+ */
+const CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/** Headers of every dashboard page, sign-in included. */
+function pageHeaders(c: Context) {
+  c.header('Content-Security-Policy', CSP);
+  c.header('X-Frame-Options', 'DENY');
+  c.header('Cache-Control', 'no-store');
+  c.header('Referrer-Policy', 'same-origin');
+}
+
 const ASSET_HEADERS = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
 
 /**
@@ -55,7 +70,10 @@ export function dashboardRoutes(store: Store, sessions: Sessions) {
     c.redirect((await sessions.get(getCookie(c, SESSION_COOKIE))) ? '/fleet' : '/login'),
   );
 
-  app.get('/login', (c) => c.html(<LoginPage next={safeNext(c.req.query('next'))} />));
+  app.get('/login', (c) => {
+    pageHeaders(c);
+    return c.html(<LoginPage next={safeNext(c.req.query('next'))} />);
+  });
 
   app.post('/login', async (c) => {
     if (crossSite(c)) return c.text('cross-site sign-in refused', 403);
@@ -63,6 +81,7 @@ export function dashboardRoutes(store: Store, sessions: Sessions) {
     const next = safeNext(form.next);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     if (!token || !(await checkToken(token))) {
+      pageHeaders(c);
       return c.html(<LoginPage next={next} error="That admin token is not right." />, 401);
     }
     const { id } = await sessions.create();

@@ -50,6 +50,10 @@ export class KvStore implements Store {
     await this.kv.set(K.meta(key), pack(value));
   }
 
+  async deleteMeta(key: string) {
+    await this.kv.delete(K.meta(key));
+  }
+
   async createHive(hive: HiveRecord) {
     const res = await this.kv
       .atomic()

@@ -14,6 +14,8 @@ export type LogHead = { next: number; bytes: number };
 export interface Store {
   getMeta(key: string): Promise<string | null>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Removes a meta entry (nothing when there is none). */
+  deleteMeta(key: string): Promise<void>;
 
   /** Creates a hive; false when the id or name is taken. */
   createHive(hive: HiveRecord): Promise<boolean>;

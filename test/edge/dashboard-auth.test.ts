@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Sessions } from '../../edge/auth/sessions.ts';
+import { hashToken } from '../../edge/auth/tokens.ts';
+import { openNodeStore } from '../../edge/node/open-store.ts';
+import { tempDir } from '../support/edge-process.ts';
 import { ADMIN, inProcessEdge } from '../support/in-process-edge.ts';
 
 let edge: Awaited<ReturnType<typeof inProcessEdge>> | null = null;
@@ -120,5 +124,37 @@ describe('dashboard sign-in and the admin API with a session cookie', () => {
     expect(await js.text()).toContain('document.body.dataset.page');
     const css = await fetch(`${edge.url}/dashboard/app.css`);
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
+  });
+
+  it('pages carry a content security policy that allows only this origin', async () => {
+    edge = await inProcessEdge();
+    const login = await fetch(`${edge.url}/login`);
+    expect(login.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(login.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+  });
+});
+
+describe('Sessions', () => {
+  it('a session ends at its time to live and its entry is removed when shown', async () => {
+    const store = await openNodeStore(tempDir('sessions'));
+    let now = 1_000_000;
+    const sessions = new Sessions(store, () => now, 60_000);
+    const { id, session } = await sessions.create();
+    expect(await sessions.get(id)).toEqual(session);
+    now += 59_999;
+    expect(await sessions.get(id)).toEqual(session);
+    now += 1;
+    expect(await sessions.get(id)).toBeNull();
+    expect(await store.getMeta(`session:${await hashToken(id)}`)).toBeNull();
+    await store.close();
+  });
+
+  it('a cookie value that is not a session id is refused', async () => {
+    const store = await openNodeStore(tempDir('sessions'));
+    const sessions = new Sessions(store);
+    for (const bad of ['', 'x', 'A'.repeat(40), `${'a'.repeat(39)}1`, undefined]) {
+      expect(await sessions.get(bad)).toBeNull();
+    }
+    await store.close();
   });
 });

@@ -78,6 +78,16 @@ export const storeContract: ContractCase[] = [
     },
   ],
   [
+    'a deleted meta value is gone; deleting a missing one is harmless',
+    async (store) => {
+      await store.setMeta('session:x', '{}');
+      await store.deleteMeta('session:x');
+      assert.equal(await store.getMeta('session:x'), null);
+      await store.deleteMeta('session:never');
+      assert.equal(await store.getMeta('session:never'), null);
+    },
+  ],
+  [
     'a hive is found by id, name and token hash; ids and names are unique',
     async (store) => {
       assert.equal(await store.createHive(hive('h1', { labels: { gpu: 'yes' } })), true);
