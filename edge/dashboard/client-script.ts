@@ -364,14 +364,30 @@ function logViewer() {
     renderAnsi(row, texts[i]);
     row._i = i; row._g = gen;
   }
+  // Chromium cannot lay out an element much taller than 33,554,428 px: past maxPx the scroll
+  // range is kept at maxPx and mapped linearly onto the lines.
+  const maxPx = window.__rbeeMaxPx || 15000000;
+  const scrollRange = () => Math.min(n * ROW, maxPx);
+  /** The line (fractional) at the top of the view for a scroll position, and the reverse. */
+  function lineAt(top) {
+    if (n * ROW <= maxPx) return top / ROW;
+    const maxTop = scrollRange() - box.clientHeight, maxLine = n - box.clientHeight / ROW;
+    return maxTop > 0 ? (top / maxTop) * maxLine : 0;
+  }
+  function topFor(line) {
+    if (n * ROW <= maxPx) return line * ROW;
+    const maxTop = scrollRange() - box.clientHeight, maxLine = n - box.clientHeight / ROW;
+    return maxLine > 0 ? (line / maxLine) * maxTop : 0;
+  }
   function render() {
     queued = false;
-    if (painted !== n) { spacer.style.height = n * ROW + 'px'; painted = n; for (const f of onCount) f(n); }
+    if (painted !== n) { spacer.style.height = scrollRange() + 'px'; painted = n; for (const f of onCount) f(n); }
     if (follow) box.scrollTop = box.scrollHeight;
     const top = box.scrollTop, height = box.clientHeight;
-    const first = Math.max(0, Math.floor(top / ROW) - 4);
-    const last = Math.min(n, Math.ceil((top + height) / ROW) + 4);
-    rowsEl.style.transform = 'translateY(' + first * ROW + 'px)';
+    const exact = lineAt(top);
+    const first = Math.max(0, Math.floor(exact) - 4);
+    const last = Math.min(n, Math.ceil(exact + height / ROW) + 4);
+    rowsEl.style.transform = 'translateY(' + (top - (exact - first) * ROW) + 'px)';
     while (pool.length < last - first) { const r = document.createElement('div'); r._i = -1; rowsEl.append(r); pool.push(r); }
     for (let j = 0; j < pool.length; j++) {
       const row = pool[j], i = first + j;
@@ -391,7 +407,7 @@ function logViewer() {
   window.addEventListener('resize', paint);
   function goTo(i) {
     follow = false; cur = i; gen++;
-    box.scrollTop = Math.max(0, i * ROW - box.clientHeight / 2);
+    box.scrollTop = Math.max(0, topFor(i - box.clientHeight / ROW / 2));
     paint();
   }
   /** Searches every line in slices of 100,000 so the page never blocks on a long log. */
@@ -419,7 +435,7 @@ function logViewer() {
   function step(dir) {
     if (hits.length === 0) return -1;
     let k = hits.indexOf(cur);
-    k = k < 0 ? (dir > 0 ? hits.findIndex((x) => x >= Math.floor(box.scrollTop / ROW)) : hits.length - 1) : (k + dir + hits.length) % hits.length;
+    k = k < 0 ? (dir > 0 ? hits.findIndex((x) => x >= Math.floor(lineAt(box.scrollTop))) : hits.length - 1) : (k + dir + hits.length) % hits.length;
     if (k < 0) k = 0;
     goTo(hits[k]);
     return k;

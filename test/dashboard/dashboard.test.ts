@@ -198,6 +198,11 @@ describe('dashboard in Chromium against rbee start', () => {
 
   it('gets the whole log back after a reload in the middle of a 200,000-line build', async () => {
     const id = await install('test-lines-200k');
+    // A scroll range of 1,000,000 px (62,500 rows): this log runs in the mode that maps the
+    // scroll position onto the lines, as logs past ~900,000 lines do with the default range.
+    await page.addInitScript(() => {
+      (window as unknown as { __rbeeMaxPx: number }).__rbeeMaxPx = 1_000_000;
+    });
     await page.goto(`${fleet.url}/jobs/${id}`);
     await page.waitForFunction(
       () => document.querySelector('#log')?.textContent?.includes('line 005000'),
@@ -219,7 +224,10 @@ describe('dashboard in Chromium against rbee start', () => {
     await screenshot(page, 'job-search');
     await page.click('#jump-end');
     await page.waitForSelector('#jump-end', { state: 'hidden' });
-    expect(await page.textContent('#log')).toContain('==> package end');
+    expect(await page.textContent('#log')).toContain('==> cleanup end');
+    expect(await page.$eval('#log-spacer', (el) => (el as HTMLElement).offsetHeight)).toBe(
+      1_000_000,
+    );
   });
 
   it('signs out: the cookie no longer opens the API', async () => {
