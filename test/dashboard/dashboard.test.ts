@@ -157,7 +157,15 @@ describe('dashboard in Chromium against rbee start', () => {
     );
     expect(await page.isHidden('#jump-end')).toBe(true);
     await page.hover('#log');
+    // A wheel scroll may be animated: its position is read once the scroll has ended.
+    await page.evaluate(() => {
+      const w = window as unknown as { __scrolled: Promise<void> };
+      w.__scrolled = new Promise((done) =>
+        document.querySelector('#log')!.addEventListener('scrollend', () => done(), { once: true }),
+      );
+    });
     await page.mouse.wheel(0, -300);
+    await page.evaluate(() => (window as unknown as { __scrolled: Promise<void> }).__scrolled);
     await page.waitForSelector('#jump-end', { state: 'visible' });
     const top = await page.$eval('#log', (el) => el.scrollTop);
     const seen = await shownLines(page);
