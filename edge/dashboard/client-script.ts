@@ -477,7 +477,10 @@ function jobPage(id) {
     if (!final) return;
     const e = s.error;
     if (s.state === 'succeeded') showOutcome('ok', 'Succeeded', 'Every step finished; ' + view.count.toLocaleString('en-US') + ' log lines.');
-    else if (s.state === 'cancelled') showOutcome('neutral', 'Cancelled' + (s.step ? ' during step ' + s.step : ''), e ? e.message : null);
+    else if (s.state === 'cancelled') {
+      const stopped = s.step || ($('#steps li.failed, #steps li.running') || { dataset: {} }).dataset.step;
+      showOutcome('neutral', 'Cancelled' + (stopped ? ' during step ' + stopped : ''), e ? e.message : null);
+    }
     else if (s.state === 'delivery_timed_out') showOutcome('bad', 'Never delivered', e ? e.message : 'The hive did not come online before the delivery deadline.');
     else {
       const parts = [];

@@ -23,7 +23,9 @@ export function LoginPage({ error, next }: { error?: string; next: string }) {
             spellcheck={false}
           />
         </label>
-        <button type="submit">Sign in</button>
+        <button type="submit" class="primary">
+          Sign in
+        </button>
       </form>
     </Layout>
   );

@@ -21,6 +21,7 @@ button:disabled { opacity:.5; cursor:default; }
 .muted { color:var(--muted); font-weight:normal; }
 .card { background:#fff; border:1px solid var(--line); border-radius:10px; padding:16px 18px; margin-bottom:16px; }
 .login { max-width:420px; margin:60px auto; display:flex; flex-direction:column; gap:12px; }
+.login h1, .login p { margin:0; }
 .login label { display:flex; flex-direction:column; gap:4px; font-weight:600; }
 .login input { padding:8px; border:1px solid #cbd5e1; border-radius:6px; }
 .error { color:var(--bad); background:#fef3f2; border:1px solid #fecdca; border-radius:6px; padding:8px 10px; }

@@ -183,7 +183,7 @@ describe('dashboard in Chromium against rbee start', () => {
     });
     await page.click('#cancel');
     await waitForJobState(page, 'cancelled');
-    expect(await page.textContent('#outcome')).toContain('Cancelled');
+    expect(await page.textContent('#outcome')).toContain('Cancelled during step build');
     expect(await page.isHidden('#cancel')).toBe(true);
     await screenshot(page, 'job-cancelled');
   });
