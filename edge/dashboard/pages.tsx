@@ -1,3 +1,4 @@
+import { jobStateSchema } from '../../shared/protocol/job.ts';
 import { Layout } from './layout.tsx';
 
 export function LoginPage({ error, next }: { error?: string; next: string }) {
@@ -85,16 +86,7 @@ export function JobsPage({ csrf }: { csrf: string }) {
           State
           <select name="state">
             <option value="">any</option>
-            {[
-              'queued',
-              'dispatched',
-              'running',
-              'succeeded',
-              'failed',
-              'cancelled',
-              'timed_out',
-              'delivery_timed_out',
-            ].map((s) => (
+            {jobStateSchema.options.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { workerIdSchema } from '../../shared/catalog/schema.ts';
+import { jobTimeoutSchema } from '../../shared/protocol/job.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -13,12 +14,7 @@ import { findHive } from './api-hives.ts';
 const uninstallSchema = z
   .object({
     worker: workerIdSchema,
-    timeout_ms: z
-      .number()
-      .int()
-      .positive()
-      .max(7 * 24 * 3600 * 1000)
-      .optional(),
+    timeout_ms: jobTimeoutSchema.optional(),
   })
   .strict();
 

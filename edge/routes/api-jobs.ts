@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
-import { jobStateSchema } from '../../shared/protocol/job.ts';
+import { jobStateSchema, jobTimeoutSchema } from '../../shared/protocol/job.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -27,12 +27,7 @@ const installSchema = z
     hives: z.array(z.string().min(1).max(64)).min(1).max(100_000).optional(),
     selector: selectorSchema.optional(),
     worker: workerIdSchema,
-    timeout_ms: z
-      .number()
-      .int()
-      .positive()
-      .max(7 * 24 * 3600 * 1000)
-      .optional(),
+    timeout_ms: jobTimeoutSchema.optional(),
     /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */

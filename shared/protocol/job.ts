@@ -44,6 +44,13 @@ export const jobErrorSchema = z.object({
 });
 export type JobError = z.infer<typeof jobErrorSchema>;
 
+/** How long a job may run, in milliseconds: up to a week. */
+export const jobTimeoutSchema = z
+  .number()
+  .int()
+  .positive()
+  .max(7 * 24 * 3600 * 1000);
+
 /** What the edge sends down to run: enough for the agent to fetch everything else itself. */
 export const jobSpecSchema = z.object({
   id: jobIdSchema,
