@@ -50,17 +50,27 @@ function ensureNpmDependencies() {
   }
 }
 
-function ensureDebianPackages() {
-  const missing = [...new Set(testTools.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
+/** What the local agent of `npm start` runs a build with (package() runs under fakeroot). */
+const agentTools = [
+  ['bash', 'bash'],
+  ['fakeroot', 'fakeroot'],
+  ['bsdtar', 'libarchive-tools'],
+  ['strip', 'binutils'],
+  ['git', 'git'],
+  ['setpriv', 'util-linux'],
+];
+
+function ensureDebianPackages(tools, who) {
+  const missing = [...new Set(tools.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
   if (missing.length === 0) return;
   const install = `apt-get install -y ${missing.join(' ')}`;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !has('apt-get')) {
-    say(`the tests need these Debian packages: ${missing.join(' ')}`);
+    say(`${who} need these Debian packages: ${missing.join(' ')}`);
     say(`install them first: sudo apt-get update && sudo ${install}`);
     process.exit(1);
   }
-  say(`installing Debian packages the tests need: ${missing.join(' ')}`);
+  say(`installing Debian packages ${who} need: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (
     run('apt-get', ['update', '-qq'], { env }) !== 0 ||
@@ -89,7 +99,7 @@ const testSteps = [
 ];
 
 function runTests(extra) {
-  ensureDebianPackages();
+  ensureDebianPackages(testTools, 'the tests');
   if (extra.length > 0) return run(bin('vitest'), ['run', ...extra]);
   for (const [title, tool, args] of testSteps) {
     say(`── ${title}: ${tool} ${args.join(' ')}`);
@@ -114,6 +124,7 @@ const tsx = (args) =>
   });
 switch (mode) {
   case 'start':
+    ensureDebianPackages(agentTools, "the local agent's builds");
     process.exitCode = tsx(['start', ...rest]);
     break;
   case 'test':
