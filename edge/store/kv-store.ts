@@ -417,7 +417,11 @@ function lastSeq(text: string): number {
 
 /** The entry with `s` as its first key, as lastSeq and the cutter expect. */
 function sFirst(entry: LogEntry): LogEntry {
-  if (Object.keys(entry)[0] === 's') return entry;
+  // A for…in that stops at the first key allocates nothing (Object.keys would, per entry).
+  for (const key in entry) {
+    if (key === 's') return entry;
+    break;
+  }
   const { s, ...rest } = entry;
   return { s, ...rest } as LogEntry;
 }

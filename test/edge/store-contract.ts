@@ -308,6 +308,19 @@ export const storeContract: ContractCase[] = [
     },
   ],
   [
+    'entries whose keys come in another order are stored and read back whole',
+    async (store) => {
+      const odd = [
+        { t: 1, k: 'o', x: 'x first? no: t first', s: 0 },
+        { x: 'text with },{"s":9} inside', s: 1, k: 'e', t: 2 },
+        { s: 2, t: 3, k: 'o', x: 'plain' },
+      ] as LogEntry[];
+      await store.appendLog('j', odd);
+      assert.deepEqual(await collect(store.readLog('j', 0)), odd);
+      assert.deepEqual(await collect(store.readLog('j', 2)), [odd[2]]);
+    },
+  ],
+  [
     'logs of different jobs do not mix',
     async (store) => {
       await store.appendLog('a', range(0, 3));
