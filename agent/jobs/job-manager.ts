@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { EdgeMessage, JobSpec, LogEntry } from '../../shared/protocol/index.ts';
 import type { AgentBody, Send, WelcomeMessage } from '../connection/connection.ts';
 import type { EdgeHttp } from '../connection/edge-http.ts';
-import { LogStreamer, type LogStreamerOptions } from '../logs/log-streamer.ts';
+import { type LogEntryBody, LogStreamer, type LogStreamerOptions } from '../logs/log-streamer.ts';
 import { type JobSpool, Spool } from '../logs/spool.ts';
 import { fitJobError, jobFailure } from './job-failure.ts';
 import { type JobContext, type JobPipeline, type JobResult, JobStop } from './job-pipeline.ts';
@@ -284,12 +284,9 @@ export class JobManager {
       workspace: join(this.options.stateDir, 'work', spec.id),
       installRoot: this.options.installRoot,
       emitLine: ({ stream, text, cut, ts }) => {
-        const wait = logs.append({
-          t: ts ?? Date.now(),
-          k: stream,
-          x: text,
-          ...(cut ? { c: 1 as const } : {}),
-        });
+        const line: LogEntryBody = { t: ts ?? Date.now(), k: stream, x: text };
+        if (cut) line.c = 1;
+        const wait = logs.append(line);
         if (logs.producedBytes > this.maxLogBytes && !controller.signal.aborted) {
           // Fail loudly rather than cut the log short; the lines already produced are kept.
           controller.abort(

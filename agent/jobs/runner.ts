@@ -15,12 +15,14 @@ export type RunnerOptions = {
 /** Maps one executor event onto the job's log; its promise (backpressure) is handed back. */
 export function forwardBuildEvent(event: BuildEvent, ctx: JobContext): void | Promise<void> {
   if (event.type === 'line') {
-    return ctx.emitLine({
+    // The hot path (every line of a build): plain object literals, no spreads.
+    const line: Parameters<JobContext['emitLine']>[0] = {
       stream: event.stream === 'stdout' ? 'o' : 'e',
       text: event.text,
-      ...(event.cut ? { cut: true } : {}),
       ts: event.ts,
-    });
+    };
+    if (event.cut) line.cut = true;
+    return ctx.emitLine(line);
   }
   const note =
     event.message ??
