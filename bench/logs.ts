@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { RawAgent } from '../test/support/raw-agent.ts';
 import { followSse } from './sse-follow.ts';
 import {
   BENCH_ADMIN,
@@ -153,6 +154,43 @@ async function latency(
   };
 }
 
+/**
+ * Where the time goes: the same edge fed by a bare protocol client (RawAgent) in this process,
+ * with the agent's window of unacknowledged entries, and read back over SSE.
+ */
+async function edgeAlone(
+  url: string,
+  api: (p: string, b: unknown) => Promise<{ token: string; job: { id: string } }>,
+) {
+  const { token } = await api('/api/hives', { name: 'bench-raw' });
+  const raw = new RawAgent(url, token);
+  await raw.hello();
+  const { job } = await api('/api/installs', { hive: 'bench-raw', worker: 'bench-fast-lines' });
+  await raw.next('job');
+  let acked = 0;
+  raw.ws.on('message', (data) => {
+    const m = JSON.parse(data.toString()) as { type: string; next_seq?: number };
+    if (m.type === 'ack') acked = m.next_seq!;
+  });
+  let last = 0;
+  const start = performance.now();
+  const read = followSse(`${url}/api/jobs/${job.id}/logs`, ADMIN, () => {
+    last = performance.now();
+  });
+  for (let s = 0; s < LINES; ) {
+    while (s - acked > 100_000) await sleep(1);
+    const entries = [];
+    for (let i = 0; i < 4096 && s < LINES; i++, s++) {
+      entries.push({ s, t: Date.now(), k: 'o', x: `line ${s}` });
+    }
+    raw.send({ type: 'logs', job: job.id, entries });
+  }
+  raw.send({ type: 'job_done', job: job.id, outcome: 'succeeded', total: LINES });
+  await read;
+  raw.close();
+  return LINES / ((last - start) / 1000);
+}
+
 console.log(
   `bench:logs — ${LINES.toLocaleString('en')} lines, build → agent → edge (Deno KV file) → SSE`,
 );
@@ -160,11 +198,15 @@ const raw = await rawRelay();
 const { url, api } = await fleet();
 const e2e = await throughput(url, api);
 const lat = await latency(url, api);
+const alone = await edgeAlone(url, api);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 console.log('');
 console.log(`end to end (durable)      ${fmt(e2e).padStart(10)} lines/s`);
 console.log(
   `raw ws relay (baseline)   ${fmt(raw).padStart(10)} lines/s   (seq | frame | ws relay | parse, no storage)`,
+);
+console.log(
+  `edge alone (diagnostic)   ${fmt(alone).padStart(10)} lines/s   (frames from a protocol client in this process: no build, no agent)`,
 );
 console.log(`ratio                     ${((e2e / raw) * 100).toFixed(0).padStart(9)} %`);
 console.log(
