@@ -3,6 +3,8 @@ export async function followSse(
   url: string,
   token: string,
   onEntries: (entries: Array<{ s: number; t: number; k: string; x?: string }>, at: number) => void,
+  /** When given, `logs` events go here unparsed instead (a client that only counts them). */
+  onData?: (data: string, at: number) => void,
 ): Promise<{ state: string }> {
   const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`SSE ${url}: ${res.status}`);
@@ -23,7 +25,11 @@ export async function followSse(
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data += line.slice(5).trimStart();
       }
-      if (event === 'logs') onEntries(JSON.parse(data), performance.timeOrigin + performance.now());
+      if (event === 'logs') {
+        const now = performance.timeOrigin + performance.now();
+        if (onData) onData(data, now);
+        else onEntries(JSON.parse(data), now);
+      }
       if (event === 'end') {
         await reader.cancel();
         return JSON.parse(data) as { state: string };
