@@ -106,3 +106,24 @@ export function followJob(url: string, job: string): Promise<SseEvent[]> {
 }
 
 export type { EdgeProcess };
+
+/** The steps an install of the demo worker reports, in order (issue 6's pipeline). */
+export const DEMO_INSTALL_STEPS = [
+  'catalog',
+  'platform',
+  'fetch',
+  'parse',
+  'dependencies',
+  'workspace',
+  'metadata',
+  'sources',
+  'checksums',
+  'extract',
+  'build',
+  'check',
+  'package',
+  'tidy',
+  'install',
+  'capabilities',
+  'cleanup',
+];

@@ -11,7 +11,7 @@ export class RawAgent {
   readonly ws: WebSocket;
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
-  #waiters: Array<{ type: string; resolve: (m: Msg) => void; from: number }> = [];
+  #waiters: Array<{ type: string; resolve: (m: Msg) => void }> = [];
   #rejected: Promise<number>;
   autoPong = true;
 
@@ -65,7 +65,7 @@ export class RawAgent {
     this.#taken.set(type, taken + 1);
     if (seen.length > taken) return Promise.resolve(seen[taken] as T);
     return new Promise((resolve) =>
-      this.#waiters.push({ type, resolve: resolve as (m: Msg) => void, from: taken }),
+      this.#waiters.push({ type, resolve: resolve as (m: Msg) => void }),
     );
   }
   #taken = new Map<string, number>();

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readManifest } from '../../../agent/install/manifest.ts';
 import { tempDir } from '../../support/edge-process.ts';
+import { DEMO_INSTALL_STEPS } from '../../support/fleet.ts';
 import { catalogServer, stateDir, writeHelloVariant } from './catalog-server.ts';
 import { runJob } from './run-job.ts';
 
@@ -48,25 +49,7 @@ describe('install pipeline: the offline demo worker into a temporary install roo
     const root = tempDir('root');
     const run = await runJob(v1.url, state, root, { kind: 'install', worker: 'rbee-hello-worker' });
     expect(run.result).toEqual({ outcome: 'succeeded' });
-    expect(run.started).toEqual([
-      'catalog',
-      'platform',
-      'fetch',
-      'parse',
-      'dependencies',
-      'workspace',
-      'metadata',
-      'sources',
-      'checksums',
-      'extract',
-      'build',
-      'check',
-      'package',
-      'tidy',
-      'install',
-      'capabilities',
-      'cleanup',
-    ]);
+    expect(run.started).toEqual(DEMO_INSTALL_STEPS);
     expect(run.lines).toContain('bash: command');
     const manifest = (await readManifest(state, 'rbee-hello-worker'))!;
     expect(manifest.version).toBe('1.0.0-1');
