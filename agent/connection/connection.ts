@@ -19,8 +19,10 @@ export type WelcomeMessage = Extract<EdgeMessage, { type: 'welcome' }>;
 /** The messages the connection hands on: everything but the ones it answers itself. */
 export type EdgeWork = Exclude<EdgeMessage, { type: 'welcome' | 'ping' | 'pong' | 'error' }>;
 
+/** A message its producer serialised already (the log streamer's frames): sent as is. */
+export type Encoded = { readonly encoded: string };
 /** Sends one message if the session is up; false when it is not (the caller keeps its data). */
-export type Send = (message: AgentBody) => boolean;
+export type Send = (message: AgentBody | Encoded) => boolean;
 
 /** What the connection tells the rest of the agent; it knows nothing about jobs or builds. */
 export type SessionHandler = {
@@ -106,9 +108,9 @@ export function startConnection(options: ConnectionOptions): Connection {
       };
       let welcomed = false;
       let heartbeat: { touch(): void; stop(): void } | undefined;
-      const raw = (message: AgentBody) => {
+      const raw = (message: AgentBody | Encoded) => {
         if (ws.readyState !== WebSocket.OPEN) return false;
-        ws.send(encodeMessage(message));
+        ws.send('encoded' in message ? message.encoded : encodeMessage(message));
         return true;
       };
       const send: Send = (message) => welcomed && raw(message);

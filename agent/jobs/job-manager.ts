@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import type { EdgeMessage, JobSpec, LogEntry } from '../../shared/protocol/index.ts';
 import type { AgentBody, Send, WelcomeMessage } from '../connection/connection.ts';
 import type { EdgeHttp } from '../connection/edge-http.ts';
-import { type LogEntryBody, LogStreamer, type LogStreamerOptions } from '../logs/log-streamer.ts';
+import {
+  type LogEntryBody,
+  type LogFrame,
+  LogStreamer,
+  type LogStreamerOptions,
+} from '../logs/log-streamer.ts';
 import { type JobSpool, Spool } from '../logs/spool.ts';
 import { fitJobError, jobFailure } from './job-failure.ts';
 import { type JobContext, type JobPipeline, type JobResult, JobStop } from './job-pipeline.ts';
@@ -190,7 +195,7 @@ export class JobManager {
 
   private frameSender() {
     const send = this.send;
-    return (frame: AgentBody) => send?.(frame) ?? false;
+    return (frame: LogFrame) => send?.(frame) ?? false;
   }
 
   private track(spec: JobSpec, spool: JobSpool, from = 0, retained: LogEntry[] = []): Active {
@@ -199,7 +204,7 @@ export class JobManager {
       job: spec.id,
       from,
       retained,
-      persist: (entries) => spool.append(entries),
+      persist: (batch) => spool.append(batch),
       onAcked: (next) => {
         spool
           .trim(next)

@@ -1,15 +1,16 @@
-import type { LogEntry } from '../../shared/protocol/index.ts';
+import { encodeLogsFramePrefix, type LogEntry } from '../../shared/protocol/index.ts';
+import type { LogBatch } from './spool.ts';
 
 type WithoutSeq<E> = E extends unknown ? Omit<E, 's'> : never;
 /** A log entry before it is numbered. */
 export type LogEntryBody = WithoutSeq<LogEntry>;
-/** One `logs` frame, ready for the connection's send. */
-export type LogFrame = { type: 'logs'; job: string; entries: LogEntry[] };
+/** One `logs` message, serialised (from its batch's text), with the seqs it carries. */
+export type LogFrame = { readonly first: number; readonly count: number; readonly encoded: string };
 
 export type LogStreamerOptions = {
   job: string;
-  /** Stores entries durably (the spool); called once per batch, before they are sent. */
-  persist: (entries: LogEntry[]) => Promise<void>;
+  /** Stores a batch durably (the spool); called once per batch, in order, before it is sent. */
+  persist: (batch: LogBatch) => Promise<void>;
   /** The edge has stored everything below `nextSeq`; the spool may forget it. */
   onAcked?: (nextSeq: number) => void;
   /** `persist` failed: the entries are still held, but the log is no longer safe on disk. */
@@ -34,16 +35,20 @@ export const logStreamerDefaults = {
   windowBytes: 4 * 1024 * 1024,
 } as const;
 
-type Held = { entry: LogEntry; bytes: number };
+/** A batch cut from the appended entries, waiting for the spool writer. */
+type Cut = { first: number; count: number; bytes: number; entries: LogEntry[] };
+/** A batch in the spool, held until the edge acknowledges all of it. */
+type Held = { first: number; count: number; bytes: number; text: string };
 
 /**
- * Numbers one job's log entries, writes them to the spool in batches, cuts them into `logs`
- * frames and keeps every entry until the edge acknowledges it. It is handed a `send` function
+ * Numbers one job's log entries, cuts them into batches (by count, by size and by a short
+ * delay), serialises each batch once, writes it to the spool and sends that same text as a
+ * `logs` frame, keeping it until the edge acknowledges it. It is handed a `send` function
  * while a session is up and knows nothing about builds or sockets. When more than
  * `windowBytes` are unacknowledged, `append` returns a promise that settles once acks free
  * room: the build's output pipe waits on it, so nothing is ever dropped.
  * @example
- * const logs = new LogStreamer({ job, persist: (e) => spool.append(e) });
+ * const logs = new LogStreamer({ job, persist: (batch) => spool.append(batch) });
  * logs.resume((frame) => connection.send(frame), 0);
  * await logs.append({ t: Date.now(), k: 'o', x: 'compiling…' }); // may wait for acks
  * logs.ack(1);
@@ -56,7 +61,12 @@ export class LogStreamer {
   private readonly persist: LogStreamerOptions['persist'];
   private readonly onAcked: LogStreamerOptions['onAcked'];
   private readonly onError: LogStreamerOptions['onError'];
-  /** Unacknowledged entries; `held[head]` carries seq `acked`. */
+  /** Entries appended since the last cut. */
+  private pending: LogEntry[] = [];
+  private pendingBytes = 0;
+  /** Batches cut and not yet in the spool, oldest first. */
+  private cuts: Cut[] = [];
+  /** Batches in the spool and not acknowledged whole; `held[head]` is the oldest. */
   private held: Held[] = [];
   private head = 0;
   private acked: number;
@@ -66,13 +76,14 @@ export class LogStreamer {
   /** Entries below this seq went out on the current session. */
   private sent: number;
   private send: ((frame: LogFrame) => boolean) | undefined;
-  private heldBytes = 0;
+  /** Bytes (by the bound) of every entry not acknowledged: pending, cut and held. */
+  private unacked = 0;
   private produced = 0;
-  private pendingBytes = 0;
   private waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-  private flushQueued = false;
+  /** The spool writer's run, while it runs. */
+  private writing: Promise<void> | undefined;
+  private readonly prefix: string;
 
   constructor(options: LogStreamerOptions) {
     this.job = options.job;
@@ -80,9 +91,14 @@ export class LogStreamer {
     this.onAcked = options.onAcked;
     this.onError = options.onError;
     this.options = { ...logStreamerDefaults, ...definedOnly(options) };
+    this.prefix = encodeLogsFramePrefix(this.job);
     this.acked = options.from ?? 0;
-    for (const entry of options.retained ?? []) this.hold(entry);
-    this.next = this.acked + this.held.length;
+    this.next = this.acked;
+    // Entries read back from the spool after a restart: held as if just written.
+    for (const entry of options.retained ?? []) this.take(entry);
+    this.cut();
+    for (const cut of this.cuts) this.held.push(serialise(cut));
+    this.cuts = [];
     this.persisted = this.next;
     this.sent = this.acked;
   }
@@ -104,7 +120,7 @@ export class LogStreamer {
 
   /** Bytes of entries held until the edge acknowledges them. */
   get unackedBytes(): number {
-    return this.heldBytes;
+    return this.unacked;
   }
 
   /**
@@ -119,29 +135,22 @@ export class LogStreamer {
         : body.c
           ? { s: this.next, t: body.t, k: body.k, x: body.x, c: body.c }
           : { s: this.next, t: body.t, k: body.k, x: body.x };
-    this.next++;
-    const bytes = this.hold(entry);
-    this.produced += bytes;
-    this.pendingBytes += bytes;
-    const pending = this.next - this.persisted;
-    const full = this.heldBytes >= this.options.windowBytes;
-    if (
-      full ||
-      pending >= this.options.maxFrameEntries ||
-      this.pendingBytes >= this.options.maxFrameBytes
-    ) {
-      this.queueFlush();
-    } else {
-      this.timer ??= setTimeout(() => this.queueFlush(), this.options.flushDelayMs);
+    this.produced += this.take(entry);
+    const full = this.unacked >= this.options.windowBytes;
+    if (full || this.pending.length >= this.options.maxFrameEntries) this.write();
+    else {
+      // A batch cut because the entry did not fit goes now; the entry waits for company.
+      if (this.cuts.length > 0) this.startWriter();
+      this.timer ??= setTimeout(() => this.write(), this.options.flushDelayMs);
     }
     if (!full) return undefined;
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Writes and sends everything appended so far; resolves once it is in the spool. */
-  flush(): Promise<void> {
-    this.queueFlush();
-    return this.chain;
+  async flush(): Promise<void> {
+    this.write();
+    while (this.writing) await this.writing;
   }
 
   /**
@@ -166,16 +175,21 @@ export class LogStreamer {
   ack(nextSeq: number): void {
     const upTo = Math.min(nextSeq, this.persisted);
     if (upTo <= this.acked) return;
-    for (let s = this.acked; s < upTo; s++) this.heldBytes -= this.held[this.head++]!.bytes;
     this.acked = upTo;
-    // Dropping from the front of a big array is O(n): do it in bulk, not per ack.
-    if (this.head > 1024 && this.head * 2 > this.held.length) {
+    // A batch leaves (and its bytes free the window) once the edge has all of it.
+    while (this.head < this.held.length) {
+      const batch = this.held[this.head]!;
+      if (batch.first + batch.count > upTo) break;
+      this.unacked -= batch.bytes;
+      this.held[this.head++] = undefined as unknown as Held;
+    }
+    if (this.head > 64 && this.head * 2 > this.held.length) {
       this.held = this.held.slice(this.head);
       this.head = 0;
     }
     if (this.sent < this.acked) this.sent = this.acked;
     this.onAcked?.(this.acked);
-    if (this.heldBytes < this.options.windowBytes && this.waiters.length > 0) {
+    if (this.unacked < this.options.windowBytes && this.waiters.length > 0) {
       const waiters = this.waiters;
       this.waiters = [];
       for (const wake of waiters) wake();
@@ -192,67 +206,114 @@ export class LogStreamer {
     for (const wake of waiters) wake();
   }
 
-  private hold(entry: LogEntry): number {
+  /** Numbers and queues one entry, cutting the batch first if the entry would not fit. */
+  private take(entry: LogEntry): number {
     const bytes = jsonBytesBound(entry);
-    this.held.push({ entry, bytes });
-    this.heldBytes += bytes;
+    if (
+      this.pending.length >= this.options.maxFrameEntries ||
+      (this.pending.length > 0 && this.pendingBytes + bytes > this.options.maxFrameBytes)
+    ) {
+      this.cut();
+    }
+    this.next++;
+    this.pending.push(entry);
+    this.pendingBytes += bytes;
+    this.unacked += bytes;
     return bytes;
   }
 
-  private queueFlush() {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    this.chain = this.chain.then(async () => {
-      this.flushQueued = false;
-      const from = this.persisted;
-      const to = this.next;
-      if (to === from) return;
-      const start = this.head + (from - this.acked);
-      const batch = this.held.slice(start, start + (to - from));
-      for (const item of batch) this.pendingBytes -= item.bytes;
-      try {
-        await this.persist(batch.map((item) => item.entry));
-      } catch (error) {
-        this.onError?.(error as Error);
-        throw error;
-      }
-      this.persisted = to;
-      this.pump();
+  /** Closes the batch being gathered. */
+  private cut() {
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.cuts.push({
+      first: entries[0]!.s,
+      count: entries.length,
+      bytes: this.pendingBytes,
+      entries,
     });
-    // A failed write is reported through onError; the next flush tries again from `persisted`.
-    this.chain = this.chain.catch(() => undefined);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
-  /** Sends persisted entries the edge has not been sent this session, in frames. */
-  private pump() {
-    const { maxFrameEntries, maxFrameBytes } = this.options;
-    while (this.send && this.sent < this.persisted) {
-      let index = this.head + (this.sent - this.acked);
-      const last = this.head + (this.persisted - this.acked);
-      const entries: LogEntry[] = [];
-      let bytes = 0;
-      while (index < last && entries.length < maxFrameEntries) {
-        const item = this.held[index]!;
-        if (entries.length > 0 && bytes + item.bytes > maxFrameBytes) break;
-        entries.push(item.entry);
-        bytes += item.bytes;
-        index++;
+  /** Cuts the batch being gathered and makes sure the writer runs. */
+  private write() {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.cut();
+    this.startWriter();
+  }
+
+  private startWriter() {
+    if (!this.writing && this.cuts.length > 0) {
+      this.writing = this.writer().finally(() => {
+        this.writing = undefined;
+      });
+    }
+  }
+
+  /** Writes the cut batches to the spool in order, each followed by sending what it made ready. */
+  private async writer() {
+    while (this.cuts.length > 0) {
+      const batch = serialise(this.cuts[0]!);
+      try {
+        await this.persist(batch);
+      } catch (error) {
+        // The batch stays first in line; the next write tries again.
+        this.onError?.(error as Error);
+        return;
       }
-      if (!this.send({ type: 'logs', job: this.job, entries })) {
+      this.cuts.shift();
+      this.held.push(batch);
+      this.persisted = batch.first + batch.count;
+      this.pump();
+    }
+  }
+
+  /** Sends the persisted entries the edge has not been sent this session, a batch a frame. */
+  private pump() {
+    const send = this.send;
+    if (!send || this.sent >= this.persisted) return;
+    // Most often the one batch just written; after a reconnect, from the batch holding `sent`.
+    let index = this.held.length - 1;
+    while (index > this.head && this.held[index]!.first > this.sent) index--;
+    for (; index < this.held.length; index++) {
+      const batch = this.held[index]!;
+      const end = batch.first + batch.count;
+      if (end <= this.sent) continue;
+      const text =
+        batch.first === this.sent
+          ? batch.text
+          : // The edge has part of this batch (acked on an earlier session): send the rest.
+            JSON.stringify((JSON.parse(batch.text) as LogEntry[]).slice(this.sent - batch.first));
+      const frame: LogFrame = {
+        first: this.sent,
+        count: end - this.sent,
+        encoded: `${this.prefix}${text}}`,
+      };
+      if (!send(frame)) {
         this.send = undefined;
         return;
       }
-      this.sent += entries.length;
+      this.sent = end;
     }
   }
 }
 
+/** A cut batch serialised. */
+function serialise(cut: Cut): Held {
+  return {
+    first: cut.first,
+    count: cut.count,
+    bytes: cut.bytes,
+    text: JSON.stringify(cut.entries),
+  };
+}
+
+/** Any character but printable ASCII other than `"` and `\`: one test finds a text that is not plain. */
+const NOT_PLAIN_OR_ESCAPED = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 /** Outside printable ASCII, a character may take up to 6 bytes as JSON (`\u001b`). */
 const NOT_PLAIN = /[^\x20-\x7e]/;
-/** `"` and `\` take two bytes as JSON. */
-const ESCAPED = /["\\]/;
 
 /**
  * An upper bound of an entry's size as a JSON line, without serialising it: frames are cut
@@ -263,9 +324,9 @@ function jsonBytesBound(entry: LogEntry): number {
   if (entry.k === 'step') return Buffer.byteLength(JSON.stringify(entry), 'utf8') + 1;
   const text = entry.x;
   // {"s":…,"t":…,"k":"o","x":"…","c":1} plus the newline: at most 72 bytes around the text.
-  if (NOT_PLAIN.test(text)) return text.length * 6 + 72;
-  if (ESCAPED.test(text)) return text.length * 2 + 72;
-  return text.length + 72;
+  if (!NOT_PLAIN_OR_ESCAPED.test(text)) return text.length + 72;
+  // `"` and `\` take two bytes as JSON; anything outside printable ASCII up to six.
+  return NOT_PLAIN.test(text) ? text.length * 6 + 72 : text.length * 2 + 72;
 }
 
 function definedOnly<T extends object>(options: T): Partial<T> {

@@ -1,8 +1,24 @@
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '../../shared/protocol/index.ts';
 
-/** What a job's spool file held when it was read back. */
+/** Consecutive entries as one JSON array text: what the spool writes and a `logs` frame carries. */
+export type LogBatch = {
+  /** Seq of the first entry. */
+  readonly first: number;
+  readonly count: number;
+  /** `JSON.stringify` of the entries (an array, on one line). */
+  readonly text: string;
+};
+
+/** A batch of the given entries (they must be consecutive). */
+export const logBatch = (entries: readonly LogEntry[]): LogBatch => ({
+  first: entries[0]?.s ?? 0,
+  count: entries.length,
+  text: JSON.stringify(entries),
+});
+
+/** What a job's spool held when it was read back. */
 export type SpoolContents = {
   /** The seq of the first entry kept (everything below was acknowledged by the edge). */
   from: number;
@@ -11,172 +27,145 @@ export type SpoolContents = {
 };
 
 export type SpoolOptions = {
-  /** Rewrite a file once this many acknowledged bytes sit at its start (default 1 MiB). */
-  compactBytes?: number;
+  /** Start a new segment file once the current one holds this many bytes (default 1 MiB). */
+  segmentBytes?: number;
 };
 
-/** UTF-8 length; plain ASCII (the common case) needs no encoding pass. */
-const utf8 = (text: string) =>
-  NON_ASCII.test(text) ? Buffer.byteLength(text, 'utf8') : text.length;
-const NON_ASCII = /[^\x00-\x7f]/;
+/** Segment files are named by their first seq, zero-padded so that names sort by number. */
+const segmentName = (first: number) => `${String(first).padStart(16, '0')}.log`;
+const SEGMENT = /^(\d{16})\.log$/;
 
-/** Between two entries of a JSON array of entries (each written with `s` first). */
-const BOUNDARY = '},{"s":';
+type Segment = { first: number; path: string };
 
 /**
- * Entries as NDJSON lines, with each line's size in bytes. One JSON.stringify for the batch
- * and one native replace are much cheaper than a stringify per entry; should an entry not
- * start with `s` (so a boundary is missed), it falls back to one line at a time.
- */
-function ndjson(entries: readonly LogEntry[]): { chunk: string; sizes: number[] } {
-  const json = JSON.stringify(entries);
-  const chunk = `${json.slice(1, -1).replaceAll(BOUNDARY, '}\n{"s":')}\n`;
-  const ascii = !NON_ASCII.test(chunk);
-  const sizes: number[] = [];
-  for (let at = 0; at < chunk.length; ) {
-    const end = chunk.indexOf('\n', at) + 1;
-    sizes.push(ascii ? end - at : utf8(chunk.slice(at, end)));
-    at = end;
-  }
-  if (sizes.length === entries.length) return { chunk, sizes };
-  const lines = entries.map((entry) => `${JSON.stringify(entry)}\n`);
-  return { chunk: lines.join(''), sizes: lines.map(utf8) };
-}
-
-/**
- * One job's unacknowledged log entries on disk, as NDJSON: a header line `{"from":N}` then one
- * entry per line. Appends are batched by the caller and written in one call; acknowledged
- * entries are dropped by rewriting the file once enough of them piled up at its start. Every
- * operation runs in order on one queue, so an append never races a rewrite.
+ * One job's unacknowledged log entries on disk: a folder of segment files, each named by the
+ * seq of its first entry and holding one batch per line (a JSON array of consecutive entries,
+ * exactly the text a `logs` frame carries, so a batch is serialised once). Nothing is ever
+ * rewritten: appends go to the newest segment, a new one starts past `segmentBytes`, and a
+ * segment the edge acknowledged whole is deleted. The newest segment always stays, so its name
+ * keeps the numbering even when every entry was acknowledged. Every operation runs in order on
+ * one queue, so an append never races a trim.
  * @example
- * const spool = new JobSpool('/var/lib/rbee/spool/job_x.ndjson');
+ * const spool = new JobSpool('/var/lib/rbee/spool/job_x');
  * const { from, entries } = await spool.load(); // after a restart: what the edge may still need
- * await spool.append([{ s: 0, t: Date.now(), k: 'o', x: 'hello' }]);
+ * await spool.append(logBatch([{ s: 0, t: Date.now(), k: 'o', x: 'hello' }]));
  * await spool.trim(1); // the edge stored entry 0
  */
 export class JobSpool {
-  readonly path: string;
-  private readonly compactBytes: number;
-  private handle: FileHandle | undefined;
+  readonly dir: string;
+  private readonly segmentBytes: number;
   private queue: Promise<unknown> = Promise.resolve();
-  private from = 0;
-  private headerBytes = 0;
-  /** Bytes of each entry's line in the file, from `from` on. */
-  private lineBytes: number[] = [];
-  private ackedBytes = 0;
-  /** Sum of lineBytes, kept as lines come and go (an ack must not walk the whole array). */
-  private totalBytes = 0;
-  private ackedCount = 0;
+  /** Segments on disk, oldest first; the last is the one appended to. */
+  private segments: Segment[] | undefined;
+  private handle: FileHandle | undefined;
+  /** Bytes in the last segment. */
+  private tailBytes = 0;
+  private next = 0;
 
-  constructor(path: string, options: SpoolOptions = {}) {
-    this.path = path;
-    this.compactBytes = options.compactBytes ?? 1024 * 1024;
+  constructor(dir: string, options: SpoolOptions = {}) {
+    this.dir = dir;
+    this.segmentBytes = options.segmentBytes ?? 1024 * 1024;
   }
 
   /** Seq the next appended entry must carry. */
   get nextSeq(): number {
-    return this.from + this.lineBytes.length;
+    return this.next;
   }
 
   /**
-   * Reads the file back (missing means empty) and rewrites it clean: a line torn by a crash
-   * mid-write, or anything after a break in the numbering, is dropped, since the edge can only
-   * use consecutive entries.
+   * Reads every segment back (none means empty, from 0) and leaves only what can be trusted:
+   * a batch torn by a crash mid-write is cut off, and anything after a break in the numbering
+   * is dropped, since the edge can only use consecutive entries.
    */
   load(): Promise<SpoolContents> {
     return this.run(async () => {
-      let text = '';
-      try {
-        text = await readFile(this.path, 'utf8');
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
-      const lines = text.split('\n');
-      let from = 0;
-      try {
-        const header = JSON.parse(lines[0] ?? '') as { from?: unknown };
-        if (Number.isInteger(header.from) && (header.from as number) >= 0)
-          from = header.from as number;
-      } catch {
-        // No readable header: nothing in the file can be trusted to be numbered right.
-        lines.length = 1;
-      }
+      await this.closeHandle();
+      const segments = await this.list();
       const entries: LogEntry[] = [];
-      // The last element is what follows the final newline: empty, or a torn line.
-      for (const line of lines.slice(1, -1)) {
-        let entry: LogEntry;
-        try {
-          entry = JSON.parse(line) as LogEntry;
-        } catch {
+      const from = segments[0]?.first ?? 0;
+      let next = from;
+      let kept = 0;
+      let tailBytes = 0;
+      for (const segment of segments) {
+        if (segment.first !== next) break; // a segment missing in between
+        const text = await readFile(segment.path, 'utf8');
+        let at = 0;
+        let whole = true;
+        while (at < text.length) {
+          const end = text.indexOf('\n', at);
+          const batch = end === -1 ? undefined : readBatch(text.slice(at, end), next);
+          if (!batch) {
+            whole = false;
+            break;
+          }
+          for (const entry of batch) entries.push(entry);
+          next += batch.length;
+          at = end + 1;
+        }
+        kept++;
+        tailBytes = Buffer.byteLength(text.slice(0, at));
+        if (!whole) {
+          await truncate(segment.path, tailBytes);
           break;
         }
-        if (entry?.s !== from + entries.length) break;
-        entries.push(entry);
       }
-      await this.rewrite(
-        from,
-        entries.map((e) => JSON.stringify(e)),
-      );
+      for (const dropped of segments.slice(kept)) await rm(dropped.path, { force: true });
+      this.segments = segments.slice(0, kept);
+      this.tailBytes = tailBytes;
+      this.next = next;
       return { from, entries };
     });
   }
 
-  /** Appends consecutive entries in one write; they must continue the file's numbering. */
-  append(entries: readonly LogEntry[]): Promise<void> {
+  /** Appends one batch in one write; it must continue the numbering. */
+  append(batch: LogBatch): Promise<void> {
     return this.run(async () => {
-      if (entries.length === 0) return;
-      if (entries[0]!.s !== this.nextSeq) {
+      if (batch.count === 0) return;
+      const segments = await this.known();
+      if (batch.first !== this.next) {
         throw new Error(
-          `Cannot append seq ${entries[0]!.s} to spool ${this.path}: the next seq is ${this.nextSeq}`,
+          `Cannot append seq ${batch.first} to spool ${this.dir}: the next seq is ${this.next}`,
         );
       }
-      const { chunk, sizes } = ndjson(entries);
-      if (!this.handle) {
-        if (this.headerBytes === 0) await this.rewrite(this.from, []);
-        this.handle = await open(this.path, 'a');
+      if (!this.handle || this.tailBytes >= this.segmentBytes) {
+        await this.closeHandle();
+        if (segments.length === 0 || this.tailBytes >= this.segmentBytes) {
+          await mkdir(this.dir, { recursive: true });
+          segments.push({ first: batch.first, path: join(this.dir, segmentName(batch.first)) });
+          this.tailBytes = 0;
+        }
+        this.handle = await open(segments[segments.length - 1]!.path, 'a');
       }
-      await this.handle.appendFile(chunk);
-      for (const size of sizes) {
-        this.lineBytes.push(size);
-        this.totalBytes += size;
-      }
+      const line = `${batch.text}\n`;
+      await this.handle.appendFile(line);
+      this.tailBytes += line.length; // a bound for rolling, not an exact byte count
+      this.next = batch.first + batch.count;
     });
   }
 
-  /** The edge stored every entry below `nextSeq`: forget them, rewriting the file when worth it. */
+  /** The edge stored every entry below `nextSeq`: delete the segments that hold nothing else. */
   trim(nextSeq: number): Promise<void> {
     return this.run(async () => {
-      const drop = Math.min(nextSeq, this.nextSeq) - this.from - this.ackedCount;
-      if (drop <= 0) return;
-      for (let i = this.ackedCount; i < this.ackedCount + drop; i++)
-        this.ackedBytes += this.lineBytes[i]!;
-      this.ackedCount += drop;
-      const liveBytes = this.totalBytes - this.ackedBytes;
-      // Rewriting costs the live bytes; waiting until the acked part is at least as big keeps
-      // the cost per entry constant however long the build runs.
-      if (this.ackedBytes >= this.compactBytes && this.ackedBytes >= liveBytes) {
-        const text = this.lineBytes.length > 0 ? await readFile(this.path) : Buffer.alloc(0);
-        const tail = text.subarray(this.headerBytes + this.ackedBytes).toString('utf8');
-        const lines = tail.split('\n').slice(0, -1);
-        await this.rewrite(this.from + this.ackedCount, lines);
+      const segments = await this.known();
+      // A segment ends where the next begins; the newest one always stays.
+      while (segments.length > 1 && segments[1]!.first <= nextSeq) {
+        await rm(segments.shift()!.path, { force: true });
       }
     });
   }
 
   /** Closes the file, keeping it for a later `load`. */
   close(): Promise<void> {
-    return this.run(async () => {
-      await this.handle?.close();
-      this.handle = undefined;
-    });
+    return this.run(() => this.closeHandle());
   }
 
-  /** Deletes the file: the edge has the whole log. */
+  /** Deletes the job's segments: the edge has the whole log. */
   delete(): Promise<void> {
     return this.run(async () => {
-      await this.handle?.close();
-      this.handle = undefined;
-      await rm(this.path, { force: true });
+      await this.closeHandle();
+      await rm(this.dir, { recursive: true, force: true });
+      this.segments = [];
+      this.tailBytes = 0;
     });
   }
 
@@ -186,32 +175,60 @@ export class JobSpool {
     return result;
   }
 
-  /** Replaces the file atomically with a header and the given entry lines. */
-  private async rewrite(from: number, lines: string[]) {
-    await this.handle?.close();
+  private async closeHandle() {
+    const handle = this.handle;
     this.handle = undefined;
-    const header = `${JSON.stringify({ from })}\n`;
-    const body = lines.map((line) => `${line}\n`);
-    const tmp = `${this.path}.tmp`;
-    const file = await open(tmp, 'w');
-    try {
-      await file.writeFile(header + body.join(''));
-      await file.sync();
-    } finally {
-      await file.close();
+    await handle?.close();
+  }
+
+  /** The segments, read from disk the first time (a spool used without `load`). */
+  private async known(): Promise<Segment[]> {
+    if (!this.segments) {
+      this.segments = await this.list();
+      const last = this.segments.at(-1);
+      if (last) {
+        // Appending to a spool that was not loaded: go on from the end of its newest segment.
+        const text = await readFile(last.path, 'utf8');
+        this.tailBytes = Buffer.byteLength(text);
+        this.next = last.first;
+        for (const line of text.split('\n').slice(0, -1)) {
+          this.next += readBatch(line, this.next)?.length ?? 0;
+        }
+      }
     }
-    await rename(tmp, this.path);
-    this.from = from;
-    this.headerBytes = utf8(header);
-    this.lineBytes = body.map(utf8);
-    this.totalBytes = this.lineBytes.reduce((a, b) => a + b, 0);
-    this.ackedBytes = 0;
-    this.ackedCount = 0;
+    return this.segments;
+  }
+
+  private async list(): Promise<Segment[]> {
+    const names = await readdir(this.dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [] as string[];
+      throw error;
+    });
+    return names
+      .map((name) => SEGMENT.exec(name))
+      .filter((match) => match !== null)
+      .map((match) => ({ first: Number(match[1]), path: join(this.dir, match[0]) }))
+      .sort((a, b) => a.first - b.first);
   }
 }
 
+/** One batch line, if it is whole and numbered from `first` on; undefined otherwise. */
+function readBatch(line: string, first: number): LogEntry[] | undefined {
+  let batch: unknown;
+  try {
+    batch = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(batch) || batch.length === 0) return undefined;
+  for (let i = 0; i < batch.length; i++) {
+    if ((batch[i] as LogEntry | null)?.s !== first + i) return undefined;
+  }
+  return batch as LogEntry[];
+}
+
 /**
- * The folder of spool files, one per job: `<state>/spool/<job>.ndjson`.
+ * The folder of spools, one folder per job: `<state>/spool/<job>/`.
  * @example
  * const spools = new Spool('/var/lib/rbee/spool');
  * for (const job of await spools.jobs()) console.log(job, await spools.job(job).load());
@@ -227,14 +244,14 @@ export class Spool {
     await mkdir(this.dir, { recursive: true });
   }
 
-  /** The job's spool file (not opened until used). */
+  /** The job's spool (nothing is created until the first append). */
   job(id: string): JobSpool {
-    return new JobSpool(join(this.dir, `${id}.ndjson`), this.options);
+    return new JobSpool(join(this.dir, id), this.options);
   }
 
-  /** Ids of the jobs that have a spool file. */
+  /** Ids of the jobs that have a spool. */
   async jobs(): Promise<string[]> {
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.filter((n) => n.endsWith('.ndjson')).map((n) => n.slice(0, -'.ndjson'.length));
+    const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name);
   }
 }

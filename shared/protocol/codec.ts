@@ -81,4 +81,13 @@ type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
 export const encodeMessage = (message: Body<AgentMessage> | Body<EdgeMessage>): string =>
   JSON.stringify({ v: PROTOCOL_VERSION, ...message });
 
+/**
+ * The start of a `logs` message whose entries are already serialised: append the entries'
+ * JSON array text and `}`. Producers that keep the batch's text (the agent's spool) send it as
+ * is instead of serialising every entry again.
+ * @example `${encodeLogsFramePrefix('job_x')}${JSON.stringify(entries)}}`
+ */
+export const encodeLogsFramePrefix = (job: string): string =>
+  `{"v":${PROTOCOL_VERSION},"type":"logs","job":${JSON.stringify(job)},"entries":`;
+
 export { ProtocolError };

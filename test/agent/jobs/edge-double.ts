@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentBody } from '../../../agent/connection/connection.ts';
+import type { AgentBody, Encoded } from '../../../agent/connection/connection.ts';
 import type { JobManager } from '../../../agent/jobs/job-manager.ts';
-import type { LogEntry } from '../../../shared/protocol/index.ts';
+import { decodeAgentMessage, type LogEntry } from '../../../shared/protocol/index.ts';
 
 /**
  * The edge's side of the job conversation, in memory: stores log frames the way the edge does
@@ -18,7 +18,9 @@ export class EdgeDouble {
   private waiters: Array<{ match: (m: AgentBody) => boolean; resolve: (m: AgentBody) => void }> =
     [];
 
-  readonly send = (message: AgentBody): boolean => {
+  readonly send = (sent: AgentBody | Encoded): boolean => {
+    // Frames the agent serialised itself are read back through the protocol's decoder.
+    const message = 'encoded' in sent ? withoutVersion(decodeAgentMessage(sent.encoded)) : sent;
     this.messages.push(message);
     if (message.type === 'logs') {
       const log = this.stored.get(message.job) ?? [];
@@ -121,3 +123,8 @@ package() {
   mkdir -p "$pkgdir/usr/share/${name}"
 }
 `;
+
+function withoutVersion(message: ReturnType<typeof decodeAgentMessage>): AgentBody {
+  const { v: _, ...body } = message;
+  return body as AgentBody;
+}

@@ -76,7 +76,7 @@ describe('JobManager with the real executor', () => {
     const send = edge.send;
     const { manager } = await open(dir, edge);
     manager.onWelcome(welcome(), (m) => {
-      if (m.type === 'accept') ledgerWrittenBeforeAccept = existsSync(ledgerFile);
+      if ('type' in m && m.type === 'accept') ledgerWrittenBeforeAccept = existsSync(ledgerFile);
       return send(m);
     });
     manager.onMessage({ v: 1, type: 'job', job });
@@ -287,7 +287,7 @@ describe('JobManager with the real executor', () => {
     first.manager.onMessage({ v: 1, type: 'job', job });
     await edge.waitFor('job_done');
     await first.manager.stop();
-    expect(await readdir(join(dir, 'spool'))).toEqual([`${job.id}.ndjson`]);
+    expect(await readdir(join(dir, 'spool'))).toEqual([job.id]);
 
     const after = new EdgeDouble();
     const second = await open(dir, after);

@@ -1,30 +1,51 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { type LogFrame, LogStreamer } from '../../../agent/logs/log-streamer.ts';
-import type { LogEntry } from '../../../shared/protocol/index.ts';
+import type { LogBatch } from '../../../agent/logs/spool.ts';
+import { decodeAgentMessage, type LogEntry } from '../../../shared/protocol/index.ts';
 
 /** A spool in memory that records what was written, in order. */
 function memorySpool() {
   const written: LogEntry[] = [];
-  return { written, persist: async (entries: LogEntry[]) => void written.push(...entries) };
+  return { written, persist: async (batch: LogBatch) => void written.push(...entriesOf(batch)) };
 }
 
-/** Collects frames; `next()` resolves with the next frame sent. */
+/** A batch's entries, checked against its numbering. */
+function entriesOf(batch: LogBatch): LogEntry[] {
+  const entries = JSON.parse(batch.text) as LogEntry[];
+  expect(entries.map((e) => e.s)).toEqual(entries.map((_, i) => batch.first + i));
+  expect(entries).toHaveLength(batch.count);
+  return entries;
+}
+
+type Decoded = { type: 'logs'; job: string; entries: LogEntry[] };
+
+/** A frame read back through the protocol's decoder, checked against the seqs it claims. */
+function decode(frame: LogFrame): Decoded {
+  const message = decodeAgentMessage(frame.encoded);
+  if (message.type !== 'logs') throw new Error(`not a logs frame: ${frame.encoded}`);
+  expect(message.entries[0]?.s).toBe(frame.first);
+  expect(message.entries).toHaveLength(frame.count);
+  return { type: 'logs', job: message.job, entries: message.entries };
+}
+
+/** Collects frames (decoded); `next()` resolves with the next frame sent. */
 function collector() {
-  const frames: LogFrame[] = [];
-  let waiting: ((frame: LogFrame) => void) | undefined;
-  const send = (frame: LogFrame) => {
+  const frames: Decoded[] = [];
+  let waiting: ((frame: Decoded) => void) | undefined;
+  const send = (sent: LogFrame) => {
+    const frame = decode(sent);
     frames.push(frame);
     waiting?.(frame);
     waiting = undefined;
     return true;
   };
-  const next = () => new Promise<LogFrame>((resolve) => (waiting = resolve));
+  const next = () => new Promise<Decoded>((resolve) => (waiting = resolve));
   return { frames, send, next };
 }
 
 const line = (x: string) => ({ t: 1, k: 'o' as const, x });
-const seqs = (frames: LogFrame[]) => frames.map((f) => f.entries.map((e) => e.s));
+const seqs = (frames: Decoded[]) => frames.map((f) => f.entries.map((e) => e.s));
 
 describe('LogStreamer', () => {
   test('numbers entries per job from 0, lines and steps sharing the numbering', async () => {
@@ -115,13 +136,18 @@ describe('LogStreamer', () => {
     const order: string[] = [];
     const logs = new LogStreamer({
       job: 'job_aaaaaaaa',
-      persist: async (entries) => {
-        await spool.persist(entries);
-        order.push(`persist ${entries.map((e) => e.s).join(',')}`);
+      persist: async (batch) => {
+        await spool.persist(batch);
+        order.push(
+          `persist ${entriesOf(batch)
+            .map((e) => e.s)
+            .join(',')}`,
+        );
       },
       flushDelayMs: 1,
     });
-    logs.resume((frame) => {
+    logs.resume((sent) => {
+      const frame = decode(sent);
       order.push(`send ${frame.entries.map((e) => e.s).join(',')}`);
       for (const e of frame.entries) expect(spool.written).toContainEqual(e);
       return true;
@@ -187,7 +213,7 @@ describe('LogStreamer', () => {
     });
     const tries: number[][] = [];
     logs.resume((frame) => {
-      tries.push(frame.entries.map((e) => e.s));
+      tries.push(decode(frame).entries.map((e) => e.s));
       return false;
     }, 0);
     logs.append(line('a'));
@@ -197,7 +223,7 @@ describe('LogStreamer', () => {
     expect(tries).toEqual([[0]]);
     const out = collector();
     logs.resume(out.send, 0);
-    expect(seqs(out.frames)).toEqual([[0, 1]]);
+    expect(seqs(out.frames).flat()).toEqual([0, 1]);
   });
 
   test('after a restart it holds the spooled entries and continues their numbering', async () => {
@@ -252,9 +278,9 @@ describe('LogStreamer', () => {
     const errors: string[] = [];
     const logs = new LogStreamer({
       job: 'job_aaaaaaaa',
-      persist: async (entries) => {
+      persist: async (batch) => {
         if (fail) throw new Error('ENOSPC: no space left on device');
-        written.push(...entries.map((e) => e.s));
+        written.push(...entriesOf(batch).map((e) => e.s));
       },
       onError: (error) => errors.push(error.message),
       flushDelayMs: 1,
@@ -301,7 +327,8 @@ describe('LogStreamer', () => {
           wire.push(frame);
           return true;
         };
-        const deliver = (frame: LogFrame) => {
+        const deliver = (sent: LogFrame) => {
+          const frame = decode(sent);
           const first = frame.entries[0]!.s;
           expect(frame.entries.map((e) => e.s)).toEqual(frame.entries.map((_, i) => first + i));
           expect(first).toBeLessThanOrEqual(stored.length); // no hole
