@@ -1,6 +1,6 @@
-import { decodeAgentMessage, encodeMessage } from '../../shared/protocol/codec.ts';
+import { type AgentFrame, decodeAgentFrame, encodeMessage } from '../../shared/protocol/codec.ts';
 import { ProtocolError, protocolError } from '../../shared/protocol/errors.ts';
-import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import { joinBatches, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { AgentMessage, EdgeMessage } from '../../shared/protocol/messages.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { LogBus } from '../logs/log-bus.ts';
@@ -103,9 +103,9 @@ export class AgentSession {
       );
       return;
     }
-    let message: AgentMessage;
+    let message: AgentFrame;
     try {
-      message = decodeAgentMessage(data, this.deps.options.maxFrameBytes);
+      message = decodeAgentFrame(data, this.deps.options.maxFrameBytes);
     } catch (error) {
       if (error instanceof ProtocolError) return this.refuse(error);
       throw error;
@@ -122,7 +122,7 @@ export class AgentSession {
       });
   }
 
-  async #handle(message: AgentMessage, size: number) {
+  async #handle(message: AgentFrame, size: number) {
     if (this.closed) return;
     this.deps.metrics.count(this.deps.metrics.received, message.type);
     if (!this.ready && message.type !== 'hello') {
@@ -145,7 +145,7 @@ export class AgentSession {
         await this.deps.jobs.onRunning(message.job, message.step);
         return;
       case 'logs':
-        return this.#logs(message.job, message.entries, size);
+        return this.#logs(message.job, message.batch, size);
       case 'job_done': {
         await this.#ownJob(message.job);
         const state = this.#appends.get(message.job);
@@ -207,31 +207,22 @@ export class AgentSession {
    * one by one: while a commit is in flight the next frames gather, and go in the next commit
    * (group commit), so the store's latency does not cap the log rate. Acks follow each commit.
    */
-  async #logs(job: string, entries: LogEntry[], size: number) {
+  async #logs(job: string, batch: LogBatch, size: number) {
     await this.#ownJob(job);
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.s !== entries[i - 1]!.s + 1) {
-        throw protocolError(
-          'SEQ_ORDER',
-          `log entries must be consecutive: seq ${entries[i]!.s} follows ${entries[i - 1]!.s}`,
-        );
-      }
-    }
     let state = this.#appends.get(job);
     if (!state) {
       const stored = await this.deps.store.logHead(job);
       state = { stored, expected: stored.next, pending: [], pendingBytes: 0, writing: false };
       this.#appends.set(job, state);
     }
-    const first = entries[0]!.s;
+    const first = batch.first;
     if (first > state.expected) {
       throw protocolError(
         'SEQ_GAP',
         `log entries start at seq ${first} but the log needs seq ${state.expected} first`,
       );
     }
-    const fresh = first < state.expected ? entries.slice(state.expected - first) : entries;
-    if (fresh.length === 0) {
+    if (first + batch.count <= state.expected) {
       // A resend of what is stored or on its way: acknowledge what is stored.
       this.send({ type: 'ack', job, next_seq: state.stored.next });
       return;
@@ -252,8 +243,9 @@ export class AgentSession {
         `more than ${this.deps.options.maxPendingLogBytes} bytes of log sent ahead of acks`,
       );
     }
-    for (const entry of fresh) state.pending.push(entry);
-    state.expected += fresh.length;
+    const fresh = sliceBatch(batch, state.expected);
+    state.pending.push(fresh);
+    state.expected += fresh.count;
     state.pendingBytes += size;
     if (!state.writing) void this.#write(job, state);
   }
@@ -263,7 +255,7 @@ export class AgentSession {
     state.writing = true;
     try {
       while (state.pending.length > 0) {
-        const batch = state.pending;
+        const batch = joinBatches(state.pending);
         state.pending = [];
         state.pendingBytes = 0;
         const before = state.stored.next;
@@ -298,7 +290,8 @@ type AppendState = {
   stored: LogHead;
   /** The next seq a frame may add: stored plus pending. */
   expected: number;
-  pending: LogEntry[];
+  /** Batches validated and waiting for the writer, consecutive. */
+  pending: LogBatch[];
   pendingBytes: number;
   writing: boolean;
 };

@@ -1,4 +1,5 @@
 import { terminalStates } from '../../shared/protocol/job.ts';
+import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
@@ -296,12 +297,12 @@ export class KvStore implements Store {
     };
   }
 
-  async appendLog(job: string, entries: LogEntry[]): Promise<LogHead> {
+  async appendLog(job: string, batch: LogBatch): Promise<LogHead> {
     // The head is written only by appends, so the cached one is right unless another writer
     // (another edge instance, a replaced session) moved it; the compare-and-set tells.
     let current = this.#heads.get(job) ?? (await this.#readHead(job));
     for (;;) {
-      const first = entries[0]?.s ?? current.head.next;
+      const first = batch.count > 0 ? batch.first : current.head.next;
       if (first > current.head.next) {
         const stored = await this.#readHead(job);
         if (stored.versionstamp === current.versionstamp)
@@ -309,9 +310,8 @@ export class KvStore implements Store {
         current = stored;
         continue;
       }
-      const fresh = entries.slice(current.head.next - first);
-      if (fresh.length === 0) return current.head;
-      const chunks = chunkEntries(fresh);
+      if (first + batch.count <= current.head.next) return current.head;
+      const chunks = chunkBatch(sliceBatch(batch, current.head.next));
       let conflict = false;
       for (let i = 0; i < chunks.length && !conflict; i += CHUNKS_PER_COMMIT) {
         const group = chunks.slice(i, i + CHUNKS_PER_COMMIT);
@@ -363,8 +363,9 @@ export class KvStore implements Store {
       const chunk = { first, count: lastSeq(text) - first + 1, text };
       if (first >= from) return chunk;
       // Only the first chunk can start before `from`: cut it there.
-      const entries = (JSON.parse(text) as LogEntry[]).slice(from - first);
-      return { first: from, count: entries.length, text: JSON.stringify(entries) };
+      return chunk.count > from - first
+        ? sliceBatch(chunk, from)
+        : { first: from, count: 0, text: '[]' };
     };
     for await (const e of this.kv.list<Uint8Array>({
       prefix: ['log', job],
@@ -415,44 +416,27 @@ function lastSeq(text: string): number {
   return Number.parseInt(text.slice(at + 5, at + 25), 10);
 }
 
-/** The entry with `s` as its first key, as lastSeq and the cutter expect. */
-function sFirst(entry: LogEntry): LogEntry {
-  // A for…in that stops at the first key allocates nothing (Object.keys would, per entry).
-  for (const key in entry) {
-    if (key === 's') return entry;
-    break;
-  }
-  const { s, ...rest } = entry;
-  return { s, ...rest } as LogEntry;
-}
-
-/** Between two entries of a JSON array of entries; cannot occur inside a JSON string. */
-const BOUNDARY = '},{"s":';
-
 /**
- * Cuts consecutive entries into JSON arrays of at most CHUNK_BYTES each (one huge entry may
- * exceed it), stringifying the whole batch once and cutting the text at entry boundaries.
+ * Cuts a batch's text into JSON arrays of at most CHUNK_BYTES each (one huge entry may exceed
+ * it), at entry boundaries, without parsing it.
  */
-function chunkEntries(entries: LogEntry[]): Chunk[] {
-  // Entries are stored with `s` first, whatever order they arrived in.
-  const text = JSON.stringify(entries.map(sFirst));
+function chunkBatch(batch: LogBatch): Chunk[] {
+  const { text } = batch;
   // Cut by characters; a character of non-ASCII text may take up to three bytes.
   const limit = NON_ASCII.test(text) ? Math.floor(CHUNK_BYTES / 3) : CHUNK_BYTES;
   const chunks: Chunk[] = [];
   let start = 1; // just after '['
-  let first = entries[0]!.s;
+  let first = batch.first;
   const end = text.length - 1; // the closing ']'
   while (start < end) {
     let cut = end;
     if (end - start > limit) {
-      const back = text.lastIndexOf(BOUNDARY, start + limit);
-      cut = back > start ? back + 1 : text.indexOf(BOUNDARY, start + 1) + 1 || end;
+      const back = text.lastIndexOf(ENTRY_BOUNDARY, start + limit);
+      cut = back > start ? back + 1 : text.indexOf(ENTRY_BOUNDARY, start + 1) + 1 || end;
     }
     const body = text.slice(start, cut);
     const next =
-      cut < end
-        ? Number.parseInt(text.slice(cut + 6, cut + 26), 10)
-        : entries[entries.length - 1]!.s + 1;
+      cut < end ? Number.parseInt(text.slice(cut + 6, cut + 26), 10) : batch.first + batch.count;
     chunks.push({ first, count: next - first, bytes: enc.encode(`[${body}]`) });
     first = next;
     start = cut + 1;

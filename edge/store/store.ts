@@ -1,8 +1,9 @@
+import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
 
-/** A stored piece of a job's log, as JSON text. */
-export type LogChunk = { first: number; count: number; text: string };
+/** A stored piece of a job's log, as JSON text (each entry with `s` first). */
+export type LogChunk = LogBatch;
 
 /** Where a job's log stands: the next seq it needs and the bytes stored so far. */
 export type LogHead = { next: number; bytes: number };
@@ -68,10 +69,11 @@ export interface Store {
 
   logHead(job: string): Promise<LogHead>;
   /**
-   * Stores consecutive entries starting at or before the log's next seq; entries already
-   * stored are dropped, so a resend is harmless. Returns the new head.
+   * Stores a batch of consecutive entries starting at or before the log's next seq; entries
+   * already stored are dropped, so a resend is harmless. The batch's text is stored as it is
+   * (cut at entry boundaries), never parsed: the caller has validated it. Returns the new head.
    */
-  appendLog(job: string, entries: LogEntry[]): Promise<LogHead>;
+  appendLog(job: string, batch: LogBatch): Promise<LogHead>;
   /** The stored log from seq `from`, in the batches it was stored in. */
   readLog(job: string, from: number): AsyncIterable<LogEntry[]>;
   /**

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import { ProtocolError, protocolError } from './errors.ts';
+import { type LogBatch, logBatch } from './log-batch.ts';
+import { type LogsFrame, readCanonicalLogs } from './logs-frame.ts';
 import {
   type AgentMessage,
   agentMessageSchemas,
@@ -12,11 +14,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 const utf8 = new TextEncoder();
 
-function decodeWith<M>(
-  schemas: Record<string, z.ZodType>,
-  data: string | ArrayBuffer | Uint8Array,
-  maxFrameBytes: number,
-): M {
+/** The frame as text, refused if it is binary or over the size limit. */
+function frameText(data: string | ArrayBuffer | Uint8Array, maxFrameBytes: number): string {
   if (typeof data !== 'string') {
     throw protocolError('BAD_JSON', 'binary frames are not part of the protocol: send JSON text');
   }
@@ -27,9 +26,18 @@ function decodeWith<M>(
   ) {
     throw protocolError('FRAME_TOO_LARGE', `frame is larger than ${maxFrameBytes} bytes`);
   }
+  return data;
+}
+
+function decodeWith<M>(
+  schemas: Record<string, z.ZodType>,
+  data: string | ArrayBuffer | Uint8Array,
+  maxFrameBytes: number,
+): M {
+  const text = frameText(data, maxFrameBytes);
   let raw: unknown;
   try {
-    raw = JSON.parse(data);
+    raw = JSON.parse(text);
   } catch (error) {
     throw protocolError('BAD_JSON', `frame is not valid JSON: ${(error as Error).message}`);
   }
@@ -68,6 +76,35 @@ export const decodeAgentMessage = (
   data: string | ArrayBuffer | Uint8Array,
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
 ) => decodeWith<AgentMessage>(agentMessageSchemas, data, maxFrameBytes);
+
+/** What the edge reads from an agent: any message, except that `logs` carries its entries as a batch. */
+export type AgentFrame = Exclude<AgentMessage, { type: 'logs' }> | LogsFrame;
+
+/**
+ * Parses a frame an agent sent, as decodeAgentMessage does, with a `logs` message's entries as
+ * one LogBatch (consecutive, or refused as SEQ_ORDER). A canonical `logs` frame is read by one
+ * scan and keeps its own text (see logs-frame.ts); anything else is parsed and validated.
+ */
+export function decodeAgentFrame(
+  data: string | ArrayBuffer | Uint8Array,
+  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+): AgentFrame {
+  const fast = readCanonicalLogs(frameText(data, maxFrameBytes));
+  if (fast) return fast;
+  const message = decodeAgentMessage(data, maxFrameBytes);
+  if (message.type !== 'logs') return message;
+  const { entries } = message;
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.s !== entries[i - 1]!.s + 1) {
+      throw protocolError(
+        'SEQ_ORDER',
+        `log entries must be consecutive: seq ${entries[i]!.s} follows ${entries[i - 1]!.s}`,
+      );
+    }
+  }
+  const batch: LogBatch = logBatch(entries);
+  return { type: 'logs', job: message.job, batch };
+}
 
 /** Parses a frame the edge sent. Throws a ProtocolError naming the rule it broke. */
 export const decodeEdgeMessage = (

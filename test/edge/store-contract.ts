@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { HiveRecord, JobRecord, RolloutRecord } from '../../edge/store/records.ts';
 import { LogGapError, type Store } from '../../edge/store/store.ts';
+import { logBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 
 export const hive = (id: string, over: Partial<HiveRecord> = {}): HiveRecord => ({
@@ -252,9 +253,9 @@ export const storeContract: ContractCase[] = [
     'appendLog stores each seq once: resends and overlaps are dropped',
     async (store) => {
       assert.deepEqual(await store.logHead('j'), { next: 0, bytes: 0 });
-      assert.equal((await store.appendLog('j', range(0, 5))).next, 5);
-      assert.equal((await store.appendLog('j', range(0, 5))).next, 5);
-      assert.equal((await store.appendLog('j', range(3, 8))).next, 8);
+      assert.equal((await store.appendLog('j', logBatch(range(0, 5)))).next, 5);
+      assert.equal((await store.appendLog('j', logBatch(range(0, 5)))).next, 5);
+      assert.equal((await store.appendLog('j', logBatch(range(3, 8)))).next, 8);
       const all = await collect(store.readLog('j', 0));
       assert.deepEqual(
         all.map((e) => e.s),
@@ -266,8 +267,8 @@ export const storeContract: ContractCase[] = [
   [
     'appendLog refuses a gap and stores nothing from it',
     async (store) => {
-      await store.appendLog('j', range(0, 3));
-      await assert.rejects(store.appendLog('j', range(4, 6)), (e: unknown) => {
+      await store.appendLog('j', logBatch(range(0, 3)));
+      await assert.rejects(store.appendLog('j', logBatch(range(4, 6))), (e: unknown) => {
         assert.ok(e instanceof LogGapError);
         assert.equal(e.next, 3);
         assert.equal(e.first, 4);
@@ -282,7 +283,8 @@ export const storeContract: ContractCase[] = [
     async (store) => {
       // 20,000 lines of ~100 bytes: many 60 KiB chunks and several commits.
       const big = Array.from({ length: 20_000 }, (_, s) => line(s, `${'x'.repeat(90)} ${s}`));
-      for (let i = 0; i < big.length; i += 4096) await store.appendLog('j', big.slice(i, i + 4096));
+      for (let i = 0; i < big.length; i += 4096)
+        await store.appendLog('j', logBatch(big.slice(i, i + 4096)));
       const head = await store.logHead('j');
       assert.equal(head.next, 20_000);
       assert.ok(head.bytes > 20_000 * 100);
@@ -300,7 +302,7 @@ export const storeContract: ContractCase[] = [
     'an entry larger than one KV value is stored and read back whole',
     async (store) => {
       const huge = line(1, 'é'.repeat(100_000));
-      await store.appendLog('j', [line(0), huge, line(2)]);
+      await store.appendLog('j', logBatch([line(0), huge, line(2)]));
       const got = await collect(store.readLog('j', 0));
       assert.deepEqual(got, [line(0), huge, line(2)]);
       assert.deepEqual(await collect(store.readLog('j', 1)), [huge, line(2)]);
@@ -315,7 +317,7 @@ export const storeContract: ContractCase[] = [
         { x: 'text with },{"s":9} inside', s: 1, k: 'e', t: 2 },
         { s: 2, t: 3, k: 'o', x: 'plain' },
       ] as LogEntry[];
-      await store.appendLog('j', odd);
+      await store.appendLog('j', logBatch(odd));
       assert.deepEqual(await collect(store.readLog('j', 0)), odd);
       assert.deepEqual(await collect(store.readLog('j', 2)), [odd[2]]);
     },
@@ -323,8 +325,8 @@ export const storeContract: ContractCase[] = [
   [
     'logs of different jobs do not mix',
     async (store) => {
-      await store.appendLog('a', range(0, 3));
-      await store.appendLog('ab', range(0, 2));
+      await store.appendLog('a', logBatch(range(0, 3)));
+      await store.appendLog('ab', logBatch(range(0, 2)));
       assert.equal((await collect(store.readLog('a', 0))).length, 3);
       assert.equal((await collect(store.readLog('ab', 0))).length, 2);
     },

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openNodeStore } from '../../edge/node/open-store.ts';
 import type { Store } from '../../edge/store/store.ts';
+import { logBatch } from '../../shared/protocol/log-batch.ts';
 import { denoBin, repoRoot, tempDir } from '../support/edge-process.ts';
 import { job, storeContract } from './store-contract.ts';
 
@@ -23,7 +24,7 @@ describe('KvStore on Node (@deno/kv file)', () => {
     const dir = tempDir('store');
     store = await openNodeStore(dir);
     await store.createJob(job('job_00000001'));
-    await store.appendLog('job_00000001', [{ s: 0, t: 1, k: 'e', x: 'kept' }]);
+    await store.appendLog('job_00000001', logBatch([{ s: 0, t: 1, k: 'e', x: 'kept' }]));
     await store.close();
     store = await openNodeStore(dir);
     expect((await store.getJob('job_00000001'))?.state).toBe('queued');
