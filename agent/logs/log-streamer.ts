@@ -1,5 +1,9 @@
-import { encodeLogsFramePrefix, type LogEntry } from '../../shared/protocol/index.ts';
-import type { LogBatch } from './spool.ts';
+import {
+  encodeLogsFramePrefix,
+  type LogBatch,
+  type LogEntry,
+  sliceBatch,
+} from '../../shared/protocol/index.ts';
 
 type WithoutSeq<E> = E extends unknown ? Omit<E, 's'> : never;
 /** A log entry before it is numbered. */
@@ -38,7 +42,7 @@ export const logStreamerDefaults = {
 /** A batch cut from the appended entries, waiting for the spool writer. */
 type Cut = { first: number; count: number; bytes: number; entries: LogEntry[] };
 /** A batch in the spool, held until the edge acknowledges all of it. */
-type Held = { first: number; count: number; bytes: number; text: string };
+type Held = LogBatch & { bytes: number };
 
 /**
  * Numbers one job's log entries, cuts them into batches (by count, by size and by a short
@@ -281,11 +285,8 @@ export class LogStreamer {
       const batch = this.held[index]!;
       const end = batch.first + batch.count;
       if (end <= this.sent) continue;
-      const text =
-        batch.first === this.sent
-          ? batch.text
-          : // The edge has part of this batch (acked on an earlier session): send the rest.
-            JSON.stringify((JSON.parse(batch.text) as LogEntry[]).slice(this.sent - batch.first));
+      // From the middle of a batch when the edge has its start (acked on an earlier session).
+      const text = sliceBatch(batch, this.sent).text;
       const frame: LogFrame = {
         first: this.sent,
         count: end - this.sent,

@@ -1,22 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, readFile, rm, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LogEntry } from '../../shared/protocol/index.ts';
-
-/** Consecutive entries as one JSON array text: what the spool writes and a `logs` frame carries. */
-export type LogBatch = {
-  /** Seq of the first entry. */
-  readonly first: number;
-  readonly count: number;
-  /** `JSON.stringify` of the entries (an array, on one line). */
-  readonly text: string;
-};
-
-/** A batch of the given entries (they must be consecutive). */
-export const logBatch = (entries: readonly LogEntry[]): LogBatch => ({
-  first: entries[0]?.s ?? 0,
-  count: entries.length,
-  text: JSON.stringify(entries),
-});
+import type { LogBatch, LogEntry } from '../../shared/protocol/index.ts';
 
 /** What a job's spool held when it was read back. */
 export type SpoolContents = {

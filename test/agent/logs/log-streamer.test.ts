@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { type LogFrame, LogStreamer } from '../../../agent/logs/log-streamer.ts';
-import type { LogBatch } from '../../../agent/logs/spool.ts';
-import { decodeAgentMessage, type LogEntry } from '../../../shared/protocol/index.ts';
+import {
+  decodeAgentMessage,
+  type LogBatch,
+  type LogEntry,
+} from '../../../shared/protocol/index.ts';
 
 /** A spool in memory that records what was written, in order. */
 function memorySpool() {

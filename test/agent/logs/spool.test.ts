@@ -2,8 +2,8 @@ import { appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { JobSpool, logBatch, Spool } from '../../../agent/logs/spool.ts';
-import type { LogEntry } from '../../../shared/protocol/index.ts';
+import { JobSpool, Spool } from '../../../agent/logs/spool.ts';
+import { type LogEntry, logBatch } from '../../../shared/protocol/index.ts';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'rbee-spool-'));
 const lines = (from: number, count: number, text = 'line'): LogEntry[] =>
