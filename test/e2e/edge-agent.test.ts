@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/edge-process.ts';
 import {
@@ -42,6 +44,29 @@ async function logText(job: string) {
     headers: { Authorization: `Bearer ${ADMIN}` },
   });
   return res.text();
+}
+
+/** The seq after the last whole batch in an agent's spool for a job (0 when it has none). */
+function spoolEnd(stateDir: string, job: string): number {
+  const dir = join(stateDir, 'spool', job);
+  let end = 0;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      try {
+        const batch = JSON.parse(line) as Array<{ s: number }>;
+        end = Math.max(end, batch.at(-1)!.s + 1);
+      } catch {
+        // the empty text after the last newline, or a batch half written
+      }
+    }
+  }
+  return end;
 }
 
 /** The numbered build lines of a log, in the order stored. */
@@ -167,6 +192,48 @@ describe('faults', () => {
     expect(entries.filter((e) => e.x?.startsWith('line ')).map((e) => e.x)).toEqual(expected200k);
     expect(numbered(await logText(job.id))).toEqual(expected200k);
     expect(agents[0]!.output()).toMatch(/disconnected/);
+  });
+
+  it('kill -9 of an agent cut off from the edge: a new agent on its state sends every spooled line, and the job fails as restarted', async () => {
+    edge = await startEdgeProcess(['--heartbeat-ms', '1000']);
+    const hive = await enrol('phoenix');
+    const target = new URL(edge.url);
+    proxy = new TcpProxy({ host: target.hostname, port: Number(target.port) });
+    const viaProxy = await proxy.listen();
+    const stateDir = tempDir('e2e-agent-state');
+    agents.push(startAgentProcess(viaProxy, hive.token, stateDir));
+    await expect
+      .poll(async () => (await api('GET', '/api/hives/phoenix')).body.online, { timeout: 20_000 })
+      .toBe(true);
+    const job = await install('phoenix', 'test-lines-200k');
+    await expect
+      .poll(async () => (await api('GET', `/api/jobs/${job.id}`)).body.job.log_entries, {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(10_000);
+    // The edge becomes unreachable; the build goes on into the spool until the window is full.
+    await proxy.close();
+    proxy = null;
+    const stored = (await api('GET', `/api/jobs/${job.id}`)).body.job.log_entries as number;
+    await expect
+      .poll(() => spoolEnd(stateDir, job.id), { timeout: 30_000 })
+      .toBeGreaterThan(stored + 20_000);
+    await agents[0]!.stop('SIGKILL');
+    const onDisk = spoolEnd(stateDir, job.id);
+
+    agents.push(startAgentProcess(edge.url, hive.token, stateDir));
+    const events = await followJob(edge.url, job.id);
+    const end = JSON.parse(events.at(-1)!.data);
+    expect(end.state).toBe('failed');
+    expect(end.error.message).toMatch(/agent restarted during the build/);
+    const entries = entriesOf(events);
+    expect(entries.map((e) => e.s)).toEqual(entries.map((_, i) => i));
+    // Everything the first agent spooled reached the edge, once, in order, and nothing else.
+    expect(entries).toHaveLength(onDisk);
+    const lines = numbered(await logText(job.id));
+    expect(lines).toEqual(expected200k.slice(0, lines.length));
+    expect(lines.length).toBe(entries.filter((e) => e.x?.startsWith('line ')).length);
+    expect(lines.length).toBeGreaterThan(stored + 20_000 - 100); // less the step entries
   });
 
   it('kill -9 of the edge mid-build: the agent reconnects, the build finishes, the log is complete', async () => {
