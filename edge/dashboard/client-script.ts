@@ -235,7 +235,7 @@ async function jobsPage() {
       h('td', {}, h('a', { href: '/jobs/' + j.id }, j.id)),
       h('td', {}, j.kind === 'install' ? j.worker : j.kind + ' ' + j.worker),
       h('td', {}, hiveNames.get(j.hive) || j.hive),
-      h('td', {}, badge(j.held ? 'waiting' : j.state), j.cancel_requested && !TERMINAL.has(j.state) ? h('span', { class: 'muted' }, ' cancelling') : null),
+      h('td', {}, badge(shownState(j)), j.cancel_requested && !TERMINAL.has(j.state) ? h('span', { class: 'muted' }, ' cancelling') : null),
       h('td', {}, j.error && j.error.step ? h('span', { class: 'no' }, j.error.step) : (j.step || '')),
       h('td', { title: new Date(j.created_at).toLocaleString() }, ago(j.created_at)),
       h('td', {}, j.rollout ? h('a', { href: '/rollouts/' + j.rollout }, j.rollout) : ''),
@@ -245,6 +245,9 @@ async function jobsPage() {
   form.addEventListener('change', refresh);
   return every(2000, refresh);
 }
+
+/** A rollout's job held back for a slot shows as waiting until it is released or ends. */
+const shownState = (j) => (j.held && j.state === 'queued' ? 'waiting' : j.state);
 
 // ── rollouts ─────────────────────────────────────────────────────────────────────────────
 const finished = (c) => c.succeeded + c.failed + c.cancelled;
@@ -264,6 +267,15 @@ function rolloutsPage() {
 }
 
 function rolloutPage(id) {
+  const cancel = $('#cancel-rollout'), refused = $('#rollout-error');
+  cancel.addEventListener('click', async () => {
+    if (!confirm('Cancel this rollout? Waiting jobs are cancelled and running builds are stopped.')) return;
+    cancel.disabled = true;
+    const r = await api('POST', '/api/rollouts/' + encodeURIComponent(id) + '/cancel');
+    refused.hidden = r.ok || r.status === 409;
+    refused.textContent = r.ok ? '' : 'Cancel refused: ' + r.body.error;
+    if (!r.ok) cancel.disabled = false;
+  });
   return every(2000, async () => {
     const [ro, all, hv] = await Promise.all([
       api('GET', '/api/rollouts/' + encodeURIComponent(id)),
@@ -276,15 +288,20 @@ function rolloutPage(id) {
     const r = ro.body.rollout, c = r.counts;
     $('#rollout-state').replaceChildren(badge(r.state));
     $('#rollout-state').dataset.state = r.state;
+    cancel.hidden = r.ended_at !== null;
+    if (r.cancel_requested) { cancel.disabled = true; cancel.textContent = 'Cancelled'; }
     $('#rollout-note').textContent = r.kind + ' ' + r.worker + ' on ' + plural(c.total, 'hive') + ' · ' +
       (r.max_concurrency ? 'at most ' + r.max_concurrency + ' at once' : 'all at once') + ' · ' +
-      (r.max_errors ? 'stops after ' + r.max_errors + ' failed' : 'never stops on failures') + ' · started ' + ago(r.created_at);
+      (r.max_errors ? 'stops after ' + r.max_errors + ' failed' : 'never stops on failures') + ' · started ' + ago(r.created_at) +
+      (r.cancel_requested ? ' · cancelled by an admin' : '');
     $('#rollout-bar').style.width = (c.total ? (100 * finished(c)) / c.total : 0) + '%';
     $('#rollout-summary').textContent = finished(c) + ' of ' + c.total + ' finished: ' + c.succeeded + ' succeeded, ' + c.failed + ' failed, ' +
       c.cancelled + ' cancelled; ' + c.in_progress + ' in progress, ' + c.waiting + ' waiting for a slot';
     $('#rollout-jobs tbody').replaceChildren(...jobs.map((j) => h('tr', { dataset: { job: j.id } },
       h('td', {}, names.get(j.hive) || j.hive), h('td', {}, h('a', { href: '/jobs/' + j.id }, j.id)),
-      h('td', {}, badge(j.held ? 'waiting' : j.state)), h('td', {}, j.error && j.error.step ? h('span', { class: 'no' }, 'failed at ' + j.error.step) : (j.step || '')))));
+      h('td', {}, badge(shownState(j))), h('td', {}, j.error && j.error.step
+        ? (j.state === 'cancelled' ? h('span', { class: 'muted' }, 'cancelled during ' + j.error.step) : h('span', { class: 'no' }, 'failed at ' + j.error.step))
+        : (j.step || '')))));
   });
 }
 

@@ -155,10 +155,16 @@ export function JobPage({ csrf, id }: { csrf: string; id: string }) {
 export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
   return (
     <Layout title={`Rollout ${id}`} page="rollout" csrf={csrf} data={{ rollout: id }}>
-      <h1>
-        Rollout <span>{id}</span> <span class="badge" id="rollout-state" />
-      </h1>
-      <p class="muted" id="rollout-note" />
+      <div class="job-head">
+        <h1>
+          Rollout <span>{id}</span> <span class="badge" id="rollout-state" />
+        </h1>
+        <p class="muted" id="rollout-note" />
+        <button type="button" id="cancel-rollout" hidden>
+          Cancel rollout
+        </button>
+      </div>
+      <p class="no" id="rollout-error" hidden />
       <div class="progress">
         <div id="rollout-bar" />
       </div>

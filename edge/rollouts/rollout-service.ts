@@ -1,6 +1,6 @@
 import type { JobKind, JobState } from '../../shared/protocol/job.ts';
 import { newJobId } from '../jobs/job-id.ts';
-import type { JobService } from '../jobs/job-service.ts';
+import { JobConflictError, type JobService } from '../jobs/job-service.ts';
 import type { JobRecord, RolloutCounts, RolloutRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
@@ -87,6 +87,38 @@ export class RolloutService {
     return this.store.getRollout(id);
   }
 
+  /**
+   * Cancels what is left of a rollout: it stops (no job is released any more), the jobs still
+   * waiting are cancelled, and each job in progress gets the agent's cancel (its build stops;
+   * it is counted as it ends). Null when there is no such rollout; `ended` when all its jobs
+   * had already ended (then nothing changes).
+   */
+  async cancel(id: string): Promise<{ rollout: RolloutRecord; ended: boolean } | null> {
+    if (!(await this.store.getRollout(id))) return null;
+    const now = this.jobs.now();
+    const marked = await this.store.updateRollout(id, (r) =>
+      r.ended_at !== null
+        ? null
+        : {
+            ...r,
+            state: r.state === 'running' ? 'stopped' : r.state,
+            cancel_requested: true,
+            updated_at: now,
+          },
+    );
+    if (!marked) return { rollout: (await this.store.getRollout(id))!, ended: true };
+    await this.#cancelHeld(id, `rollout ${id} was cancelled`);
+    for (const job of await this.store.listOpenJobs()) {
+      if (job.rollout !== id || job.held) continue;
+      try {
+        await this.jobs.cancel(job.id);
+      } catch (error) {
+        if (!(error instanceof JobConflictError)) throw error; // it ended meanwhile
+      }
+    }
+    return { rollout: (await this.store.getRollout(id)) ?? marked, ended: false };
+  }
+
   /** A job of the rollout ended: count it, then stop the rollout or release the next job. */
   async #onJobEnd(job: JobRecord, from: JobState) {
     const id = job.rollout!;
@@ -109,7 +141,9 @@ export class RolloutService {
     });
     if (!counted) return;
     if (counted.state === 'stopped') {
-      await this.#cancelHeld(id);
+      if (!counted.cancel_requested) {
+        await this.#cancelHeld(id, `rollout ${id} stopped: its max_errors was reached`);
+      }
       return;
     }
     if (counted.state === 'running' && !wasHeld) await this.#releaseNext(id);
@@ -147,7 +181,7 @@ export class RolloutService {
   }
 
   /** Cancels every job the stopped rollout still holds; each is counted as it ends. */
-  async #cancelHeld(id: string) {
+  async #cancelHeld(id: string, why: string) {
     for (;;) {
       const held = await this.store.listHeldJobs(id, 100);
       if (held.length === 0) return;
@@ -155,7 +189,7 @@ export class RolloutService {
         await this.jobs.transition(
           job.id,
           'cancelled',
-          { error: { message: `rollout ${id} stopped: its max_errors was reached` } },
+          { error: { message: why } },
           (j) => j.state === 'queued' && j.held === true,
         );
       }

@@ -69,6 +69,8 @@ export type RolloutRecord = {
   /** Failed jobs after which the waiting ones are cancelled and the rollout stopped; null: never. */
   max_errors: number | null;
   counts: RolloutCounts;
+  /** An admin cancelled it (POST /api/rollouts/:id/cancel); absent on older records. */
+  cancel_requested?: boolean;
   created_at: number;
   updated_at: number;
   ended_at: number | null;

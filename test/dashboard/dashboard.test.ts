@@ -141,6 +141,47 @@ describe('dashboard in Chromium against rbee start', () => {
     await screenshot(page, 'rollouts');
   });
 
+  it('cancels a rollout from its page: the build out is stopped, the waiting job never starts', async () => {
+    const local = (await api('GET', '/api/hives/local')).body;
+    const ghost = (await api('POST', '/api/hives', { name: 'ghost' })).body; // never connects
+    const res = await api('POST', '/api/installs', {
+      hives: [local.id, ghost.id],
+      worker: 'test-slow-worker',
+      max_concurrency: 1,
+    });
+    expect(res.status).toBe(201);
+    const { rollout } = res.body;
+    await page.goto(`${fleet.url}/rollouts/${rollout.id}`);
+    await page.waitForSelector('#rollout-jobs tr .badge.running', { timeout: 30_000 });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#cancel-rollout');
+    await page.waitForFunction(
+      () => document.querySelector('#rollout-summary')?.textContent?.startsWith('2 of 2 finished'),
+      null,
+      { timeout: 30_000 },
+    );
+    expect(await page.textContent('#rollout-summary')).toContain(
+      '0 succeeded, 0 failed, 2 cancelled',
+    );
+    expect(await page.textContent('#rollout-note')).toContain('cancelled by an admin');
+    expect(await page.isHidden('#cancel-rollout')).toBe(true);
+    expect(await page.getAttribute('#rollout-state', 'data-state')).toBe('stopped');
+    const rows = await page.$$eval('#rollout-jobs tbody tr', (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    const byHive = Object.fromEntries(rows.map((r) => [r[0], r.slice(2)]));
+    expect(byHive).toEqual({
+      local: ['cancelled', 'cancelled during build'],
+      ghost: ['cancelled', ''],
+    });
+    const jobs = (await api('GET', `/api/jobs?limit=1000`)).body.jobs.filter(
+      (j: { rollout?: string }) => j.rollout === rollout.id,
+    );
+    const ghostJob = jobs.find((j: { hive: string }) => j.hive === ghost.id);
+    expect(ghostJob).toMatchObject({ state: 'cancelled', held: true });
+    await screenshot(page, 'rollout-cancelled');
+  });
+
   it('stops following when the reader scrolls up, jumps back to the end, and cancels a long build', async () => {
     const id = await install('test-slow-worker');
     await page.goto(`${fleet.url}/jobs/${id}`);

@@ -42,7 +42,7 @@ async function fleetOf(n: number) {
     return received.filter((j) => !finished.has(j.id));
   };
   /** Ends a delivered job and waits until the edge has recorded it (done_ack). */
-  const finish = async (id: string, outcome: 'succeeded' | 'failed') => {
+  const finish = async (id: string, outcome: 'succeeded' | 'failed' | 'cancelled') => {
     const { agent } = received.find((j) => j.id === id)!;
     finished.add(id);
     const acked = agent.next('done_ack');
@@ -148,6 +148,47 @@ describe('rollouts: max concurrency and max errors', () => {
       counts: { total: 5, waiting: 0, in_progress: 0, succeeded: 1, failed: 2, cancelled: 2 },
       ended_at: expect.any(Number),
     });
+  });
+
+  it('cancel: the waiting jobs are cancelled and never sent, the ones out get the agent cancel; it ends stopped', async () => {
+    edge = await inProcessEdge();
+    const fleet = await fleetOf(4);
+    const { rollout } = (
+      await edge.api('POST', '/api/installs', {
+        hives: fleet.hives,
+        worker: 'rbee-hello-worker',
+        max_concurrency: 2,
+      })
+    ).body;
+    const out = await fleet.whenReceived(2);
+    const cancels = out.map((j) => j.agent.next<{ type: 'cancel'; job: string }>('cancel'));
+    const res = await edge.api('POST', `/api/rollouts/${rollout.id}/cancel`);
+    expect(res.status).toBe(200);
+    expect(res.body.rollout).toMatchObject({
+      state: 'stopped',
+      cancel_requested: true,
+      counts: { total: 4, waiting: 0, in_progress: 2, cancelled: 2 },
+      ended_at: null,
+    });
+    expect((await Promise.all(cancels)).map((m) => m.job).sort()).toEqual(
+      out.map((j) => j.id).sort(),
+    );
+    const waiting = (await jobsOf(rollout.id)).filter((j) => j.state === 'cancelled');
+    expect(waiting.length).toBe(2);
+    expect(waiting.every((j) => !fleet.received.some((r) => r.id === j.id))).toBe(true);
+    // The agents stop their builds and say so; then the rollout has ended.
+    for (const j of out) await fleet.finish(j.id, 'cancelled');
+    expect(fleet.received.length).toBe(2);
+    expect((await edge.api('GET', `/api/rollouts/${rollout.id}`)).body.rollout).toMatchObject({
+      state: 'stopped',
+      counts: { total: 4, waiting: 0, in_progress: 0, succeeded: 0, failed: 0, cancelled: 4 },
+      ended_at: expect.any(Number),
+    });
+    expect(await edge.api('POST', `/api/rollouts/${rollout.id}/cancel`)).toEqual({
+      status: 409,
+      body: { code: 'ROLLOUT_ENDED', error: `rollout ${rollout.id} has ended (stopped)` },
+    });
+    expect((await edge.api('POST', '/api/rollouts/ro_nope/cancel')).status).toBe(404);
   });
 
   it('a rollout whose jobs all end with one failure under the threshold is failed', async () => {
