@@ -34,7 +34,11 @@ function decodeWith<M>(
   data: string | ArrayBuffer | Uint8Array,
   maxFrameBytes: number,
 ): M {
-  const text = frameText(data, maxFrameBytes);
+  return parseWith<M>(schemas, frameText(data, maxFrameBytes));
+}
+
+/** Parses a frame's text and validates it against its type's schema. */
+function parseWith<M>(schemas: Record<string, z.ZodType>, text: string): M {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -89,9 +93,10 @@ export function decodeAgentFrame(
   data: string | ArrayBuffer | Uint8Array,
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
 ): AgentFrame {
-  const fast = readCanonicalLogs(frameText(data, maxFrameBytes));
+  const text = frameText(data, maxFrameBytes);
+  const fast = readCanonicalLogs(text);
   if (fast) return fast;
-  const message = decodeAgentMessage(data, maxFrameBytes);
+  const message = parseWith<AgentMessage>(agentMessageSchemas, text);
   if (message.type !== 'logs') return message;
   const { entries } = message;
   for (let i = 1; i < entries.length; i++) {
