@@ -62,43 +62,46 @@ export class JobSpool {
    * is dropped, since the edge can only use consecutive entries.
    */
   load(): Promise<SpoolContents> {
-    return this.run(async () => {
-      await this.closeHandle();
-      const segments = await this.list();
-      const entries: LogEntry[] = [];
-      const from = segments[0]?.first ?? 0;
-      let next = from;
-      let kept = 0;
-      let tailBytes = 0;
-      for (const segment of segments) {
-        if (segment.first !== next) break; // a segment missing in between
-        const text = await readFile(segment.path, 'utf8');
-        let at = 0;
-        let whole = true;
-        while (at < text.length) {
-          const end = text.indexOf('\n', at);
-          const batch = end === -1 ? undefined : readBatch(text.slice(at, end), next);
-          if (!batch) {
-            whole = false;
-            break;
-          }
-          for (const entry of batch) entries.push(entry);
-          next += batch.length;
-          at = end + 1;
-        }
-        kept++;
-        tailBytes = Buffer.byteLength(text.slice(0, at));
-        if (!whole) {
-          await truncate(segment.path, tailBytes);
+    return this.run(() => this.read());
+  }
+
+  /** What `load` does, on the queue already. */
+  private async read(): Promise<SpoolContents> {
+    await this.closeHandle();
+    const segments = await this.list();
+    const entries: LogEntry[] = [];
+    const from = segments[0]?.first ?? 0;
+    let next = from;
+    let kept = 0;
+    let tailBytes = 0;
+    for (const segment of segments) {
+      if (segment.first !== next) break; // a segment missing in between
+      const text = await readFile(segment.path, 'utf8');
+      let at = 0;
+      let whole = true;
+      while (at < text.length) {
+        const end = text.indexOf('\n', at);
+        const batch = end === -1 ? undefined : readBatch(text.slice(at, end), next);
+        if (!batch) {
+          whole = false;
           break;
         }
+        for (const entry of batch) entries.push(entry);
+        next += batch.length;
+        at = end + 1;
       }
-      for (const dropped of segments.slice(kept)) await rm(dropped.path, { force: true });
-      this.segments = segments.slice(0, kept);
-      this.tailBytes = tailBytes;
-      this.next = next;
-      return { from, entries };
-    });
+      kept++;
+      tailBytes = Buffer.byteLength(text.slice(0, at));
+      if (!whole) {
+        await truncate(segment.path, tailBytes);
+        break;
+      }
+    }
+    for (const dropped of segments.slice(kept)) await rm(dropped.path, { force: true });
+    this.segments = segments.slice(0, kept);
+    this.tailBytes = tailBytes;
+    this.next = next;
+    return { from, entries };
   }
 
   /** Appends one batch in one write; it must continue the numbering. */
@@ -165,22 +168,10 @@ export class JobSpool {
     await handle?.close();
   }
 
-  /** The segments, read from disk the first time (a spool used without `load`). */
+  /** The segments; a spool used without `load` reads (and cleans) what is on disk first. */
   private async known(): Promise<Segment[]> {
-    if (!this.segments) {
-      this.segments = await this.list();
-      const last = this.segments.at(-1);
-      if (last) {
-        // Appending to a spool that was not loaded: go on from the end of its newest segment.
-        const text = await readFile(last.path, 'utf8');
-        this.tailBytes = Buffer.byteLength(text);
-        this.next = last.first;
-        for (const line of text.split('\n').slice(0, -1)) {
-          this.next += readBatch(line, this.next)?.length ?? 0;
-        }
-      }
-    }
-    return this.segments;
+    if (!this.segments) await this.read();
+    return this.segments!;
   }
 
   private async list(): Promise<Segment[]> {
