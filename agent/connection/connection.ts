@@ -5,15 +5,15 @@ import {
   decodeEdgeMessage,
   type EdgeMessage,
   encodeMessage,
+  type MessageBody,
   ProtocolError,
   protocolErrors,
 } from '../../shared/protocol/index.ts';
 import { type BackoffOptions, createBackoff } from './backoff.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
-type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
 /** A message the agent sends, without the version (the codec adds it). */
-export type AgentBody = Body<AgentMessage>;
+export type AgentBody = MessageBody<AgentMessage>;
 export type HelloBody = Extract<AgentBody, { type: 'hello' }>;
 export type WelcomeMessage = Extract<EdgeMessage, { type: 'welcome' }>;
 /** The messages the connection hands on: everything but the ones it answers itself. */

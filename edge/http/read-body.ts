@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { formatIssue } from '../../shared/validation/format-issue.ts';
 import { apiError } from './errors.ts';
 
 /** Bodies are small; a fleet-wide install names up to 100,000 hives and gets more room. */
@@ -28,9 +29,7 @@ export async function readBody<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.join('.') || '(body)';
-    return apiError(c, 400, 'BAD_REQUEST', `${path}: ${issue.message}`);
+    return apiError(c, 400, 'BAD_REQUEST', formatIssue(parsed.error, '(body)'));
   }
   return parsed.data;
 }

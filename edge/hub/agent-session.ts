@@ -1,7 +1,7 @@
 import { type AgentFrame, decodeAgentFrame, encodeMessage } from '../../shared/protocol/codec.ts';
 import { ProtocolError, protocolError } from '../../shared/protocol/errors.ts';
 import { joinBatches, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
-import type { AgentMessage, EdgeMessage } from '../../shared/protocol/messages.ts';
+import type { AgentMessage, EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { LogBus } from '../logs/log-bus.ts';
 import type { EdgeOptions } from '../options.ts';
@@ -10,8 +10,6 @@ import { LogGapError, type LogHead, type Store } from '../store/store.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { AgentSocket } from './socket.ts';
-
-type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 export type SessionDeps = {
   store: Store;
@@ -53,7 +51,7 @@ export class AgentSession {
     this.#bucket = new TokenBucket(rate, rate * 2, deps.now);
   }
 
-  send(message: Body<EdgeMessage>): boolean {
+  send(message: MessageBody<EdgeMessage>): boolean {
     if (this.closed) return false;
     try {
       this.socket.send(encodeMessage(message));

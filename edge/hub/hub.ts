@@ -1,12 +1,10 @@
 import { protocolError } from '../../shared/protocol/errors.ts';
-import type { EdgeMessage } from '../../shared/protocol/messages.ts';
+import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import type { AgentSocket } from './socket.ts';
-
-type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
 
 /**
  * Holds every agent connection: one live session per hive (a newer one replaces the older),
@@ -63,7 +61,7 @@ export class Hub implements HiveLink {
     return this.#live.size;
   }
 
-  send(hive: string, message: Body<EdgeMessage>): boolean {
+  send(hive: string, message: MessageBody<EdgeMessage>): boolean {
     return this.#live.get(hive)?.send(message) ?? false;
   }
 

@@ -1,6 +1,6 @@
 import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
 import { terminalStates } from '../../shared/protocol/job.ts';
-import type { EdgeMessage } from '../../shared/protocol/messages.ts';
+import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { LogBus } from '../logs/log-bus.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { JobRecord } from '../store/records.ts';
@@ -8,11 +8,10 @@ import type { LogHead, Store } from '../store/store.ts';
 import { newJobId } from './job-id.ts';
 import { canTransition } from './transitions.ts';
 
-type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
 /** How the job service reaches a hive's open socket, if it has one. */
 export type HiveLink = {
   isOnline(hive: string): boolean;
-  send(hive: string, message: Body<EdgeMessage>): boolean;
+  send(hive: string, message: MessageBody<EdgeMessage>): boolean;
 };
 
 /** Jobs stored per step of a fleet-wide create before they are sent. */

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
 import { jobStateSchema, jobTimeoutSchema } from '../../shared/protocol/job.ts';
+import { formatIssue } from '../../shared/validation/format-issue.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -124,8 +125,7 @@ export function jobsRoutes(
   app.get('/api/jobs', async (c) => {
     const query = listQuerySchema.safeParse(c.req.query());
     if (!query.success) {
-      const issue = query.error.issues[0]!;
-      return apiError(c, 400, 'BAD_REQUEST', `${issue.path.join('.')}: ${issue.message}`);
+      return apiError(c, 400, 'BAD_REQUEST', formatIssue(query.error, '(query)'));
     }
     let hive = query.data.hive;
     if (hive !== undefined) hive = (await findHive(store, hive))?.id ?? hive;

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { formatIssue } from '../validation/format-issue.ts';
 import { ProtocolError, protocolError } from './errors.ts';
 import { type LogBatch, logBatch } from './log-batch.ts';
 import { type LogsFrame, readCanonicalLogs } from './logs-frame.ts';
@@ -7,6 +8,7 @@ import {
   agentMessageSchemas,
   type EdgeMessage,
   edgeMessageSchemas,
+  type MessageBody,
 } from './messages.ts';
 import { PROTOCOL_VERSION } from './version.ts';
 
@@ -65,9 +67,10 @@ function parseWith<M>(schemas: Record<string, z.ZodType>, text: string): M {
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.join('.') || '(message)';
-    throw protocolError('BAD_MESSAGE', `${type as string}: ${path}: ${issue.message}`);
+    throw protocolError(
+      'BAD_MESSAGE',
+      `${type as string}: ${formatIssue(parsed.error, '(message)')}`,
+    );
   }
   return parsed.data as M;
 }
@@ -117,11 +120,10 @@ export const decodeEdgeMessage = (
   maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
 ) => decodeWith<EdgeMessage>(edgeMessageSchemas, data, maxFrameBytes);
 
-type Body<M> = M extends unknown ? Omit<M, 'v'> : never;
-
 /** Serialises a message, adding the version. */
-export const encodeMessage = (message: Body<AgentMessage> | Body<EdgeMessage>): string =>
-  JSON.stringify({ v: PROTOCOL_VERSION, ...message });
+export const encodeMessage = (
+  message: MessageBody<AgentMessage> | MessageBody<EdgeMessage>,
+): string => JSON.stringify({ v: PROTOCOL_VERSION, ...message });
 
 /**
  * The start of a `logs` message whose entries are already serialised: append the entries'

@@ -33,6 +33,8 @@ export const protocolErrors = {
   REVOKED: 4003,
   /** The edge is shutting down. */
   GOING_AWAY: 1001,
+  /** The peer failed on its side (a store write failed): nothing of the frame was kept. */
+  INTERNAL: 1011,
 } as const;
 
 export type ProtocolErrorCode = keyof typeof protocolErrors;

@@ -122,3 +122,9 @@ export type AgentMessageType = keyof typeof agentMessageSchemas;
 export type EdgeMessageType = keyof typeof edgeMessageSchemas;
 export type PlatformInfo = z.infer<typeof platformInfoSchema>;
 export type InstalledWorker = z.infer<typeof installedWorkerSchema>;
+
+/**
+ * A message as code builds it, before the envelope adds `v` (what `encodeMessage` takes).
+ * @example const ping: MessageBody<AgentMessage> = { type: 'ping', ts: Date.now() };
+ */
+export type MessageBody<M> = M extends unknown ? Omit<M, 'v'> : never;
