@@ -2,7 +2,7 @@
  * bench:agents — N idle agents held by one edge process.
  * Prints the edge's RSS per connection and the time to dispatch one job to every agent and have
  * every accept back, next to a bare `ws` server doing the same in the same run (the baseline).
- * Targets (issue 5): 10,000 agents at ≤ 15 KB of edge RSS each; all 10,000 accepted within 3 s.
+ * Targets: 10,000 agents at ≤ 15 KB of edge RSS each; all 10,000 accepted within 3 s.
  *   npm run bench:agents -- [--agents 10000] [--clients 2]
  */
 import { type ChildProcess, fork } from 'node:child_process';

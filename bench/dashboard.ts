@@ -5,7 +5,7 @@
  * (PerformanceObserver 'longtask') while it replays and while it follows, and the JS heap
  * (performance.memory, precise, after a GC). Baselines: the same page on an idle 20-line job,
  * and the whole log as plain text in one <pre>.
- * Targets (issue 7): no long task over 100 ms; page memory under 200 MB at 1,000,000 lines.
+ * Targets: no long task over 100 ms; page memory under 200 MB at 1,000,000 lines.
  *   npm run bench:dashboard [-- --total 1000000 --rate 10000 --seconds 30]
  */
 import { chmodSync, mkdtempSync } from 'node:fs';

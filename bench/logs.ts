@@ -5,7 +5,7 @@
  *    lines (read from `seq` through a pipe, framed, relayed, counted) in the same run. Both
  *    consumers count lines in the JSON text the same way, without parsing it.
  * 2. Latency: a build printing ~10,000 lines/s for 10 s; per line, SSE arrival − agent read time.
- * Targets (issue 5): ≥ 500,000 lines/s and ≥ 25% of the raw relay; p99 ≤ 50 ms at 10,000 lines/s.
+ * Targets: ≥ 500,000 lines/s and ≥ 25% of the raw relay; p99 ≤ 50 ms at 10,000 lines/s.
  *   npm run bench:logs
  */
 import { spawn } from 'node:child_process';

@@ -1,4 +1,8 @@
-import { type ParseArgsConfig, parseArgs } from 'node:util';
+import {
+  FlagError,
+  type FlagSpec,
+  parseFlags as parseSharedFlags,
+} from '../shared/cli/parse-flags.ts';
 
 /** One git-style subcommand of `rbee`. `run` returns the process exit code. */
 export type Command = {
@@ -15,27 +19,14 @@ export class UsageError extends Error {
 }
 
 /**
- * Parses a subcommand's flags strictly; unknown flags and missing values become a UsageError
- * that says what to do instead of a stack trace.
+ * Parses a subcommand's flags strictly (the shared parser the edge's Deno entry uses too);
+ * unknown flags and missing values become a UsageError that says what to do instead.
  */
-export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(
-  argv: string[],
-  options: T,
-  allowPositionals = false,
-) {
+export function parseFlags<S extends FlagSpec>(argv: string[], spec: S, allowPositionals = false) {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseSharedFlags(argv, spec, allowPositionals);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    if (error instanceof FlagError) throw new UsageError(error.message);
+    throw error;
   }
-}
-
-/** Reads a `--port` style flag as a TCP port (0 picks a free one). */
-export function parsePort(value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`--port must be an integer from 0 to 65535, got "${value}"`);
-  }
-  return port;
 }

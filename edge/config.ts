@@ -1,3 +1,4 @@
+import { FlagError, type FlagSpec, parseFlags } from '../shared/cli/parse-flags.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 
 /** The edge's start-up options, the same under Node (`rbee edge`) and Deno (`deno task edge`). */
@@ -59,48 +60,51 @@ export class EdgeConfigError extends Error {
  * @example parseEdgeArgs(['--port', '0']) // { port: 0, host: '0.0.0.0', dataDir: './.rbee' }
  */
 export function parseEdgeArgs(argv: readonly string[]): EdgeConfig {
+  return edgeConfigFrom(readFlags(argv, edgeFlagSpec).values);
+}
+
+/** The flags `rbee edge` and `deno task edge` take, for the shared parser. */
+export const edgeFlagSpec = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  catalog: { type: 'string' },
+  ...Object.fromEntries(
+    Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
+  ),
+} as const satisfies FlagSpec;
+
+/** Parses with the shared parser, reporting a bad flag as an EdgeConfigError. */
+export function readFlags<S extends FlagSpec>(argv: readonly string[], spec: S) {
+  try {
+    return parseFlags(argv, spec);
+  } catch (error) {
+    if (error instanceof FlagError) throw new EdgeConfigError(error.message);
+    throw error;
+  }
+}
+
+/** Checks the edge's flag values and fills in the defaults. */
+export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
   const config: EdgeConfig = { ...edgeDefaults, options: {} };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.indexOf('=');
-    const flag = eq === -1 ? arg : arg.slice(0, eq);
-    const take = (): string => {
-      if (eq !== -1) return arg.slice(eq + 1);
-      const value = argv[++i];
-      if (value === undefined || value.startsWith('--')) {
-        throw new EdgeConfigError(`${flag} needs a value`);
-      }
-      return value;
-    };
-    switch (flag) {
-      case '--port': {
-        const raw = take();
-        const port = Number(raw);
-        if (!/^\d+$/.test(raw) || port > 65535) {
-          throw new EdgeConfigError(`--port must be an integer from 0 to 65535, got "${raw}"`);
-        }
-        config.port = port;
-        break;
-      }
-      case '--host':
-        config.host = take();
-        break;
-      case '--data':
-        config.dataDir = take();
-        break;
-      case '--catalog':
-        config.catalogDir = take();
-        break;
-      default: {
-        const key = optionFlags[flag];
-        if (!key) throw new EdgeConfigError(`unknown option "${arg}"`);
-        const raw = take();
-        if (!/^\d{1,13}$/.test(raw) || Number(raw) < 1) {
-          throw new EdgeConfigError(`${flag} must be a positive integer, got "${raw}"`);
-        }
-        config.options[key] = Number(raw);
-      }
+  const text = (name: string) => values[name] as string | undefined;
+  const port = text('port');
+  if (port !== undefined) {
+    if (!/^\d+$/.test(port) || Number(port) > 65535) {
+      throw new EdgeConfigError(`--port must be an integer from 0 to 65535, got "${port}"`);
     }
+    config.port = Number(port);
+  }
+  config.host = text('host') ?? config.host;
+  config.dataDir = text('data') ?? config.dataDir;
+  config.catalogDir = text('catalog') ?? config.catalogDir;
+  for (const [flag, key] of Object.entries(optionFlags)) {
+    const raw = text(flag.slice(2));
+    if (raw === undefined) continue;
+    if (!/^\d{1,13}$/.test(raw) || Number(raw) < 1) {
+      throw new EdgeConfigError(`${flag} must be a positive integer, got "${raw}"`);
+    }
+    config.options[key] = Number(raw);
   }
   return config;
 }

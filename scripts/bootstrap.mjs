@@ -4,7 +4,7 @@
 // packages the tests need (installing them when it can, as root with apt-get, or saying exactly
 // what to run), then hands over to the real command. Plain JavaScript: it runs before tsx exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -12,22 +12,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const say = (line) => process.stderr.write(`[rbee] ${line}\n`);
 
-/** Commands the tests run, and the Debian package that brings each. */
-const testTools = [
-  ['makepkg', 'makepkg'],
-  ['pacman', 'pacman-package-manager'],
-  ['bsdtar', 'libarchive-tools'],
-  ['fakeroot', 'fakeroot'],
-  ['strip', 'binutils'],
-  ['git', 'git'],
-  ['curl', 'curl'],
-  ['zstd', 'zstd'],
-  ['xz', 'xz-utils'],
-  ['bzip2', 'bzip2'],
-  ['gcc', 'gcc'],
-  ['setpriv', 'util-linux'],
-  ['chromium', 'chromium'],
-];
+/**
+ * The Debian packages from scripts/debian-packages.txt (the one list, also read by .ci/run and
+ * quoted in the README): for each, the command that shows it is installed and who needs it.
+ */
+function debianPackages(group) {
+  const text = readFileSync(join(root, 'scripts', 'debian-packages.txt'), 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('#'))
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, , ...groups]) => groups.includes(group))
+    .map(([pkg, command]) => [command, pkg]);
+}
 
 function run(cmd, args, options = {}) {
   const result = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...options });
@@ -49,16 +46,6 @@ function ensureNpmDependencies() {
     process.exit(1);
   }
 }
-
-/** What the local agent of `npm start` runs a build with (package() runs under fakeroot). */
-const agentTools = [
-  ['bash', 'bash'],
-  ['fakeroot', 'fakeroot'],
-  ['bsdtar', 'libarchive-tools'],
-  ['strip', 'binutils'],
-  ['git', 'git'],
-  ['setpriv', 'util-linux'],
-];
 
 function ensureDebianPackages(tools, who) {
   const missing = [...new Set(tools.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];
@@ -99,7 +86,7 @@ const testSteps = [
 ];
 
 function runTests(extra) {
-  ensureDebianPackages(testTools, 'the tests');
+  ensureDebianPackages(debianPackages('test'), 'the tests');
   if (extra.length > 0) return run(bin('vitest'), ['run', ...extra]);
   for (const [title, tool, args] of testSteps) {
     say(`── ${title}: ${tool} ${args.join(' ')}`);
@@ -124,7 +111,7 @@ const tsx = (args) =>
   });
 switch (mode) {
   case 'start':
-    ensureDebianPackages(agentTools, "the local agent's builds");
+    ensureDebianPackages(debianPackages('start'), "the local agent's builds");
     process.exitCode = tsx(['start', ...rest]);
     break;
   case 'test':

@@ -1,27 +1,27 @@
 import { join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
-import { edgeDefaults } from '../../edge/config.ts';
+import {
+  EdgeConfigError,
+  edgeConfigFrom,
+  edgeDefaults,
+  edgeFlagSpec,
+  readFlags,
+} from '../../edge/config.ts';
 import { type Command, UsageError } from '../command.ts';
-import { parseEdgeFlags, startEdgeOrExplain } from './edge.ts';
+import { startEdgeOrExplain } from './edge.ts';
 import { localHiveToken } from './local-hive.ts';
 
-/** Takes `--install-root DIR` out of argv; the rest are the edge's flags. */
-function takeInstallRoot(argv: string[]): { installRoot: string | null; rest: string[] } {
-  const rest: string[] = [];
-  let installRoot: string | null = null;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--install-root') {
-      const value = argv[++i];
-      if (!value) throw new UsageError('--install-root needs a value');
-      installRoot = value;
-    } else if (arg.startsWith('--install-root=')) {
-      installRoot = arg.slice('--install-root='.length);
-    } else {
-      rest.push(arg);
-    }
+/** `rbee start` takes every flag of `rbee edge`, and `--install-root` for its local agent. */
+const startFlagSpec = { ...edgeFlagSpec, 'install-root': { type: 'string' } } as const;
+
+function parseStartFlags(argv: string[]) {
+  try {
+    const { values } = readFlags(argv, startFlagSpec);
+    return { installRoot: values['install-root'] ?? null, config: edgeConfigFrom(values) };
+  } catch (error) {
+    if (error instanceof EdgeConfigError) throw new UsageError(error.message);
+    throw error;
   }
-  return { installRoot, rest };
 }
 
 /** `npm start`: the edge with its embedded store, plus a local agent enrolled as hive `local`. */
@@ -35,8 +35,7 @@ local agent enrolled as hive "local" that installs into --install-root
 (default <data>/agent/root, so trying the demo never writes outside the data folder).
 Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
   async run(argv) {
-    const { installRoot, rest } = takeInstallRoot(argv);
-    const config = parseEdgeFlags(rest);
+    const { installRoot, config } = parseStartFlags(argv);
     const running = await startEdgeOrExplain(config);
     if (!running) return 1;
     const dataDir = resolve(config.dataDir);

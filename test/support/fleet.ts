@@ -107,7 +107,7 @@ export function followJob(url: string, job: string): Promise<SseEvent[]> {
 
 export type { EdgeProcess };
 
-/** The steps an install of the demo worker reports, in order (issue 6's pipeline). */
+/** The steps an install of the demo worker reports, in order (the install pipeline's). */
 export const DEMO_INSTALL_STEPS = [
   'catalog',
   'platform',
