@@ -10,6 +10,7 @@ import {
   protocolErrors,
 } from '../../shared/protocol/index.ts';
 import { type BackoffOptions, createBackoff } from './backoff.ts';
+import { DEFAULT_MAX_REFUSAL_BYTES, describeRefusal, readRefusal } from './edge-refusal.ts';
 import { startHeartbeat } from './heartbeat.ts';
 
 /** A message the agent sends, without the version (the codec adds it). */
@@ -46,6 +47,8 @@ export type ConnectionOptions = {
   backoff?: BackoffOptions;
   /** Time allowed for the TCP/TLS/HTTP upgrade and then for `welcome`, each (default 20 s). */
   handshakeTimeoutMs?: number;
+  /** Most bytes read of the body of a refused upgrade, for the edge's reason (default 16 KiB). */
+  maxRefusalBytes?: number;
   /** Status lines for people: connected, disconnected and why, next try. */
   log?: (line: string) => void;
 };
@@ -63,14 +66,6 @@ const closeReasons: Record<number, string> = {
   [protocolErrors.HEARTBEAT_TIMEOUT]: 'the edge heard no heartbeat (HEARTBEAT_TIMEOUT)',
   [protocolErrors.GOING_AWAY]: 'the edge is shutting down',
 };
-
-/** Says why an upgrade or socket failed, in the words an operator needs. */
-function describeError(error: Error): string {
-  const status = /Unexpected server response: (\d+)/.exec(error.message)?.[1];
-  if (status === '401') return 'edge refused the token (401): check --token';
-  if (status) return `edge answered HTTP ${status} instead of upgrading to a WebSocket`;
-  return error.message;
-}
 
 /**
  * Holds one WebSocket to the edge open for as long as it runs: connects, says hello, waits for
@@ -190,7 +185,16 @@ export function startConnection(options: ConnectionOptions): Connection {
             guard(() => options.handler.onMessage(message));
         }
       });
-      ws.on('error', (error) => because(describeError(error)));
+      // The edge answered the upgrade with an HTTP response: its JSON body says why.
+      ws.on('unexpected-response', (_req, res) => {
+        void readRefusal(res, options.maxRefusalBytes ?? DEFAULT_MAX_REFUSAL_BYTES).then(
+          (refusal) => {
+            because(describeRefusal(refusal));
+            ws.terminate();
+          },
+        );
+      });
+      ws.on('error', (error) => because(error.message));
       ws.on('close', (code, why) => {
         clearTimeout(welcomeTimer);
         heartbeat?.stop();

@@ -1,9 +1,8 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/index.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { listManifests, type Manifest } from './manifest.ts';
-
-let writes = 0;
 
 /** `<state>/capabilities.json`: what this hive runs and what it could run. */
 export type Capabilities = {
@@ -39,10 +38,7 @@ export async function writeCapabilities(
     updated_at: now,
   };
   await mkdir(stateDir, { recursive: true });
-  const path = join(stateDir, 'capabilities.json');
-  // A temp name per write: two jobs finishing together must not rename each other's file.
-  const tmp = `${path}.${process.pid}.${++writes}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(caps, null, 2)}\n`);
-  await rename(tmp, path);
+  // Two jobs finishing together each write whole; the write helper keeps their temp files apart.
+  await writeFileAtomic(join(stateDir, 'capabilities.json'), `${JSON.stringify(caps, null, 2)}\n`);
   return caps;
 }

@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
 
 /** One installed file: path relative to the install root, as in the package tree. */
 export type ManifestFile = {
@@ -58,12 +59,11 @@ export async function listManifests(stateDir: string): Promise<Manifest[]> {
   return out;
 }
 
-/** Writes the manifest whole or not at all (temp file, then rename). */
+/** Writes the manifest whole or not at all, durably: it is what an uninstall removes. */
 export async function writeManifest(stateDir: string, manifest: Manifest): Promise<void> {
   await mkdir(folder(stateDir), { recursive: true });
   const path = join(folder(stateDir), `${manifest.id}.json`);
-  await writeFile(`${path}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 export async function deleteManifest(stateDir: string, id: string): Promise<void> {

@@ -37,8 +37,8 @@ export type JobContext = {
 export type JobResult = { outcome: JobOutcome; error?: JobError };
 
 /**
- * Runs one job from start to end. Issue 5's pipeline fetches the PKGBUILD and builds it; the
- * install pipeline replaces it with the same signature.
+ * Runs one job from start to end: the agent's is `createInstallPipeline`; a test or another
+ * way to run jobs passes its own, so the job manager never depends on how a job is done.
  * @example const pipeline: JobPipeline = async (job, ctx) => ({ outcome: 'succeeded' });
  */
 export type JobPipeline = (job: JobSpec, ctx: JobContext) => Promise<JobResult>;

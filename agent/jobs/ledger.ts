@@ -1,13 +1,10 @@
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { JobError, JobOutcome, JobSpec } from '../../shared/protocol/index.ts';
+import { ATOMIC_TEMP_SUFFIX, writeFileAtomic } from '../fs/atomic-write.ts';
+import { canMoveLedger, type LedgerState, LedgerTransitionError } from './ledger-transitions.ts';
 
-/**
- * Where a job stands on this hive. `accepted`: recorded, not started yet; `running`: the build
- * started; `finished`: the outcome is known but the edge has not confirmed it (`done_ack`);
- * `reported`: the edge has everything, and the record only remains so a redelivery is recognised.
- */
-export type LedgerState = 'accepted' | 'running' | 'finished' | 'reported';
+export type { LedgerState } from './ledger-transitions.ts';
 
 export type LedgerRecord = {
   job: JobSpec;
@@ -20,10 +17,18 @@ export type LedgerRecord = {
   error?: JobError;
 };
 
+/** One move of a job's record; a finished job carries its outcome and entry count. */
+export type LedgerChange =
+  | { state: 'running' }
+  | { state: 'finished'; outcome: JobOutcome; total: number; error?: JobError }
+  | { state: 'reported' };
+
 export type LedgerOptions = {
   /** Reported records older than this are forgotten at start (default 30 days). */
   retainReportedMs?: number;
   now?: () => number;
+  /** Told of every state change once it is on disk, with the state it left. */
+  onChange?: (record: LedgerRecord, from: LedgerState | undefined) => void;
 };
 
 /**
@@ -37,23 +42,25 @@ export type LedgerOptions = {
 export class Ledger {
   private readonly records = new Map<string, LedgerRecord>();
   private readonly now: () => number;
+  private readonly onChange: LedgerOptions['onChange'];
   private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
-    now: () => number,
+    options: LedgerOptions,
   ) {
-    this.now = now;
+    this.now = options.now ?? Date.now;
+    this.onChange = options.onChange;
   }
 
   /** Reads every record in `dir` (creating it), dropping long-reported ones. */
   static async open(dir: string, options: LedgerOptions = {}): Promise<Ledger> {
-    const ledger = new Ledger(dir, options.now ?? Date.now);
+    const ledger = new Ledger(dir, options);
     const retain = options.retainReportedMs ?? 30 * 24 * 3600 * 1000;
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) {
       const path = join(dir, name);
-      if (name.endsWith('.tmp')) {
+      if (name.endsWith(ATOMIC_TEMP_SUFFIX)) {
         await rm(path, { force: true }); // a write that never reached its rename
         continue;
       }
@@ -102,19 +109,24 @@ export class Ledger {
       this.records.delete(job.id);
       throw error;
     }
+    this.onChange?.(record, undefined);
     return true;
   }
 
-  /** Moves a job on and writes the record before resolving. */
-  async update(
-    id: string,
-    change: Partial<Pick<LedgerRecord, 'state' | 'outcome' | 'total' | 'error'>>,
-  ): Promise<LedgerRecord> {
+  /**
+   * The one way a record changes state: checked against `ledgerTransitions` (an illegal move
+   * throws `LedgerTransitionError` and changes nothing), then written before it resolves.
+   */
+  async update(id: string, change: LedgerChange): Promise<LedgerRecord> {
     const current = this.records.get(id);
     if (!current) throw new Error(`Cannot update job ${id}: it is not in the ledger`);
-    const record = { ...current, ...change, updated_at: this.now() };
+    if (!canMoveLedger(current.state, change.state)) {
+      throw new LedgerTransitionError(id, current.state, change.state);
+    }
+    const record: LedgerRecord = { ...current, ...change, updated_at: this.now() };
     this.records.set(id, record);
     await this.write(record);
+    this.onChange?.(record, current.state);
     return record;
   }
 
@@ -122,28 +134,8 @@ export class Ledger {
     const path = join(this.dir, `${record.job.id}.json`);
     const text = `${JSON.stringify(record)}\n`;
     // One write at a time keeps a slow older write from landing after a newer one.
-    const result = this.writes.then(() => writeAtomically(path, text));
+    const result = this.writes.then(() => writeFileAtomic(path, text));
     this.writes = result.catch(() => undefined);
     return result;
-  }
-}
-
-/** Writes `text` to `path` so that a crash at any point leaves the old file or the new one. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  await rename(tmp, path);
-  // The rename itself is only durable once the folder's entry is on disk.
-  const dir = await open(dirname(path), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
   }
 }

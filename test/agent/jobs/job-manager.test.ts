@@ -7,8 +7,8 @@ import { runBuild } from '../../../agent/build/index.ts';
 import type { WelcomeMessage } from '../../../agent/connection/connection.ts';
 import { createEdgeHttp } from '../../../agent/connection/edge-http.ts';
 import { JobManager, type JobManagerOptions } from '../../../agent/jobs/job-manager.ts';
-import { createRunner } from '../../../agent/jobs/runner.ts';
 import type { JobSpec } from '../../../shared/protocol/index.ts';
+import { buildPipeline } from './build-pipeline.ts';
 import { catalogServer, EdgeDouble, pkgbuild } from './edge-double.ts';
 
 const TOKEN = 'rbh_testtoken';
@@ -58,7 +58,7 @@ async function open(dir: string, edge: EdgeDouble, extra: Partial<JobManagerOpti
     stateDir: dir,
     installRoot: join(dir, 'root'),
     edgeHttp: createEdgeHttp({ base: catalog.base, token: TOKEN }),
-    pipeline: createRunner(runBuild),
+    pipeline: buildPipeline(runBuild),
     log: (line) => logLines.push(line),
     ...extra,
   });
@@ -214,28 +214,19 @@ describe('JobManager with the real executor', () => {
     await manager.stop();
   });
 
-  test("an unknown worker fails in the fetch step with the edge's reason; uninstall is not here yet", async () => {
+  test("an unknown worker fails in the fetch step with the edge's reason", async () => {
     const dir = await stateDir();
     const edge = new EdgeDouble();
     const missing = spec('no-such-worker');
-    const uninstall = spec('lines', { kind: 'uninstall' });
     const { manager } = await open(dir, edge);
     manager.onWelcome(welcome(), edge.send);
     manager.onMessage({ v: 1, type: 'job', job: missing });
-    manager.onMessage({ v: 1, type: 'job', job: uninstall });
     expect(await edge.waitFor('job_done', (m) => m.job === missing.id)).toMatchObject({
       outcome: 'failed',
       error: {
         step: 'fetch',
         message: expect.stringMatching(/edge answered 404 UNKNOWN_WORKER: No worker with that id/),
       },
-    });
-    expect(await edge.waitFor('job_done', (m) => m.job === uninstall.id)).toEqual({
-      type: 'job_done',
-      job: uninstall.id,
-      outcome: 'failed',
-      total: 0,
-      error: { message: 'uninstall arrives with the install pipeline' },
     });
     await manager.stop();
   });
@@ -321,6 +312,39 @@ describe('JobManager with the real executor', () => {
       error: { message: 'cancelled before it started' },
     });
     await first.manager.stop();
+  });
+
+  test('a job cancelled while it waits goes from accepted straight to finished, never running', async () => {
+    const dir = await stateDir();
+    const edge = new EdgeDouble();
+    const job = spec('sleeper');
+    const moves: string[] = [];
+    const { manager } = await open(dir, edge, {
+      ledger: {
+        onChange: (record, from) => {
+          if (record.job.id === job.id) moves.push(`${from ?? 'new'} -> ${record.state}`);
+        },
+      },
+    });
+    manager.onWelcome(welcome(), edge.send);
+    const blocker = spec('sleeper');
+    manager.onMessage({ v: 1, type: 'job', job: blocker });
+    await edge.waitForLine(blocker.id, 'started');
+    manager.onMessage({ v: 1, type: 'job', job });
+    await edge.waitFor('accept', (m) => m.job === job.id);
+    manager.onMessage({ v: 1, type: 'cancel', job: job.id });
+    expect(await edge.waitFor('job_done', (m) => m.job === job.id)).toEqual({
+      type: 'job_done',
+      job: job.id,
+      outcome: 'cancelled',
+      total: 0,
+      error: { message: 'cancelled before it started' },
+    });
+    await expect
+      .poll(() => moves)
+      .toEqual(['new -> accepted', 'accepted -> finished', 'finished -> reported']);
+    expect(edge.lines(job.id)).toEqual([]);
+    await manager.stop();
   });
 
   test('backpressure: without acks the build waits at the window; acks let it finish with every line once', async () => {

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { Ledger, writeAtomically } from '../../../agent/jobs/ledger.ts';
+import { writeFileAtomic } from '../../../agent/fs/atomic-write.ts';
+import { Ledger } from '../../../agent/jobs/ledger.ts';
 import type { JobSpec } from '../../../shared/protocol/index.ts';
 
 const tempDir = () => mkdtemp(join(tmpdir(), 'rbee-ledger-'));
@@ -110,10 +111,10 @@ describe('Ledger', () => {
     );
   });
 
-  test('writeAtomically replaces the whole file', async () => {
+  test('writeFileAtomic replaces the whole file', async () => {
     const path = join(await tempDir(), 'x.json');
-    await writeAtomically(path, 'a much longer first version\n');
-    await writeAtomically(path, 'short\n');
+    await writeFileAtomic(path, 'a much longer first version\n');
+    await writeFileAtomic(path, 'short\n');
     expect(await readFile(path, 'utf8')).toBe('short\n');
   });
 });
