@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TERMINAL } from '../../edge/dashboard/client/job-states.ts';
 import { clientScript } from '../../edge/dashboard/client-script.ts';
 import { buildClientScript, clientScriptFile } from '../../scripts/build-dashboard-client.ts';
+import { terminalStates } from '../../shared/protocol/job.ts';
 import { inProcessEdge } from '../support/in-process-edge.ts';
 
 let edge: Awaited<ReturnType<typeof inProcessEdge>>;
@@ -21,6 +23,11 @@ describe('the dashboard client script', () => {
     expect(clientScript).toContain('// shared/catalog/compatibility.ts');
     expect(clientScript).toContain('function incompatibilities(');
     expect(clientScript).not.toMatch(/^import /m);
+  });
+
+  it("knows the protocol's terminal job states, without bundling zod", () => {
+    expect([...TERMINAL].sort()).toEqual([...terminalStates].sort());
+    expect(clientScript).not.toContain('// node_modules/zod');
   });
 
   it('is served as /dashboard/app.js, JavaScript, byte for byte', async () => {

@@ -1,7 +1,11 @@
 import type { JobState } from '../../../shared/protocol/job.ts';
 import type { Job } from './types.ts';
 
-/** States a job never leaves (the same set as `terminalStates` in shared/protocol/job.ts). */
+/**
+ * States a job never leaves: `terminalStates` of shared/protocol/job.ts, spelled out here
+ * because importing that module's values would bundle zod into the page
+ * (test/dashboard/client-script.test.ts checks that the two sets are equal).
+ */
 export const TERMINAL: ReadonlySet<string> = new Set<JobState>([
   'succeeded',
   'failed',
