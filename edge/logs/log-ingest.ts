@@ -134,5 +134,8 @@ export class LogIngest {
 function asProtocolError(job: string, error: unknown): ProtocolError {
   if (error instanceof ProtocolError) return error;
   if (error instanceof LogGapError) return protocolError('SEQ_GAP', error.message);
-  return protocolError('INTERNAL', `the edge could not store the log of ${job}`);
+  return protocolError(
+    'INTERNAL',
+    `the edge could not store the log of ${job}; nothing of the frames in that commit was kept`,
+  );
 }
