@@ -1,12 +1,13 @@
 import { type AgentFrame, decodeAgentFrame, encodeMessage } from '../../shared/protocol/codec.ts';
-import { ProtocolError, protocolError } from '../../shared/protocol/errors.ts';
-import { joinBatches, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
-import type { AgentMessage, EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
+import { ProtocolError, protocolError, protocolErrors } from '../../shared/protocol/errors.ts';
+import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
+import { DoneSettler } from '../jobs/done-settler.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { LogBus } from '../logs/log-bus.ts';
+import { LogIngest } from '../logs/log-ingest.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { HiveRecord } from '../store/records.ts';
-import { LogGapError, type LogHead, type Store } from '../store/store.ts';
+import type { Store } from '../store/store.ts';
 import type { HubMetrics } from './hub-metrics.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { AgentSocket } from './socket.ts';
@@ -23,9 +24,16 @@ export type SessionDeps = {
   onClosed(session: AgentSession): void;
 };
 
+/** A decoded frame of one type. */
+type Frame<T extends AgentFrame['type']> = Extract<AgentFrame, { type: T }>;
+/** The handler of each message type an agent may send (the codec's allow-list, typed). */
+type Handlers = { [T in AgentFrame['type']]: (message: Frame<T>, size: number) => unknown };
+
 /**
- * One agent's connection. Messages are handled strictly one after another (store writes must
- * not reorder); any protocol violation sends `error` and closes with its code, storing nothing.
+ * One agent's connection: decodes each frame, checks it (flood, hello first, the job is this
+ * hive's), and hands it on — jobs to the JobService, logs to the LogIngest, job_done to the
+ * DoneSettler. Messages are handled strictly one after another (store writes must not
+ * reorder); any protocol violation sends `error` and closes with its code, storing nothing.
  */
 export class AgentSession {
   readonly hive: string;
@@ -34,11 +42,9 @@ export class AgentSession {
   closed = false;
   #queue: Promise<void> = Promise.resolve();
   readonly #bucket: TokenBucket;
-  /** Per job: what is stored, and validated entries waiting for the writer (group commit). */
-  readonly #appends = new Map<string, AppendState>();
   readonly #ownJobs = new Set<string>();
-  /** Jobs whose job_done came before all their log entries: settled as the entries arrive. */
-  readonly #awaitingLogs = new Set<string>();
+  readonly #logs: LogIngest;
+  readonly #dones: DoneSettler;
 
   constructor(
     hive: HiveRecord,
@@ -49,6 +55,20 @@ export class AgentSession {
     this.lastReceived = deps.now();
     const rate = deps.options.maxMessagesPerSecond;
     this.#bucket = new TokenBucket(rate, rate * 2, deps.now);
+    this.#logs = new LogIngest(deps.store, deps.bus, deps.options, {
+      ack: (job, nextSeq) => this.send({ type: 'ack', job, next_seq: nextSeq }),
+      stored: (entries) => {
+        deps.metrics.logEntriesStored += entries;
+      },
+      drained: (job, head) => this.#dones.logStored(job, head),
+      failed: (error, cause) => this.#fail(error, cause),
+    });
+    this.#dones = new DoneSettler(
+      deps.jobs,
+      deps.store,
+      (job) => this.#logs.position(job),
+      (job) => this.send({ type: 'done_ack', job }),
+    );
   }
 
   send(message: MessageBody<EdgeMessage>): boolean {
@@ -70,6 +90,11 @@ export class AgentSession {
     this.close(error.closeCode, error.code);
   }
 
+  /** Closes with GOING_AWAY: the edge is shutting down. */
+  goAway() {
+    this.close(protocolErrors.GOING_AWAY, 'GOING_AWAY');
+  }
+
   close(code: number, reason: string) {
     if (this.closed) return;
     this.closed = true;
@@ -81,6 +106,16 @@ export class AgentSession {
     this.deps.onClosed(this);
   }
 
+  /**
+   * The runtime refused a frame before it reached the session (a frame past the adapter's
+   * hard cap, which `ws` closes with 1009 itself): counted like the session's own refusal.
+   */
+  refusedByTransport(code: ProtocolError['code']) {
+    if (this.closed) return;
+    this.deps.metrics.count(this.deps.metrics.refused, code);
+    this.onSocketClosed();
+  }
+
   /** The socket's close event, whoever closed it. */
   onSocketClosed() {
     if (this.closed) return;
@@ -89,7 +124,7 @@ export class AgentSession {
   }
 
   /** Entry point for every frame; the flood check runs before any parsing. */
-  receive(data: string | ArrayBuffer | Uint8Array) {
+  receive(data: string | Uint8Array) {
     if (this.closed) return;
     this.lastReceived = this.deps.now();
     if (!this.#bucket.take()) {
@@ -111,13 +146,18 @@ export class AgentSession {
     const size = typeof data === 'string' ? data.length : data.byteLength;
     this.#queue = this.#queue
       .then(() => this.#handle(message, size))
-      .catch((error: unknown) => {
-        if (error instanceof ProtocolError) this.refuse(error);
-        else {
-          console.error(`hive ${this.hive}: ${error instanceof Error ? error.stack : error}`);
-          this.close(1011, 'INTERNAL');
-        }
-      });
+      .catch((error: unknown) => this.#fail(error, error));
+  }
+
+  /** A handler or the writer failed: a ProtocolError is refused, anything else is INTERNAL. */
+  #fail(error: unknown, cause: unknown) {
+    if (error instanceof ProtocolError && error.code !== 'INTERNAL') return this.refuse(error);
+    console.error(`hive ${this.hive}: ${cause instanceof Error ? cause.stack : cause}`);
+    this.refuse(
+      error instanceof ProtocolError
+        ? error
+        : protocolError('INTERNAL', 'the edge failed handling this message; nothing was kept'),
+    );
   }
 
   async #handle(message: AgentFrame, size: number) {
@@ -126,48 +166,31 @@ export class AgentSession {
     if (!this.ready && message.type !== 'hello') {
       throw protocolError('HELLO_REQUIRED', `the first message must be hello, not ${message.type}`);
     }
-    switch (message.type) {
-      case 'hello':
-        return this.#hello(message);
-      case 'ping':
-        this.send({ type: 'pong', ts: message.ts });
-        return;
-      case 'pong':
-        return;
-      case 'accept':
-        await this.#ownJob(message.job);
-        this.deps.jobs.onAccept(message.job);
-        return;
-      case 'job_state':
-        await this.#ownJob(message.job);
-        await this.deps.jobs.onRunning(message.job, message.step);
-        return;
-      case 'logs':
-        return this.#logs(message.job, message.batch, size);
-      case 'job_done': {
-        await this.#ownJob(message.job);
-        const state = this.#appends.get(message.job);
-        const head = state?.stored ?? (await this.deps.store.logHead(message.job));
-        const final = await this.deps.jobs.onDone(message.job, message, head);
-        if (final) this.send({ type: 'done_ack', job: message.job });
-        else {
-          this.#awaitingLogs.add(message.job);
-          // The writer may have stored the last entries while onDone ran: settle now if idle.
-          if (state && !state.writing) await this.#settle(message.job, state.stored);
-        }
-        return;
-      }
-      case 'capabilities':
-        await this.deps.store.updateHive(this.hive, (h) => ({
-          ...h,
-          platform: message.platform,
-          installed: message.installed,
-        }));
-        return;
-    }
+    if ('job' in message && typeof message.job === 'string') await this.#ownJob(message.job);
+    const handle = this.#handlers[message.type] as (m: AgentFrame, size: number) => unknown;
+    await handle(message, size);
   }
 
-  async #hello(message: Extract<AgentMessage, { type: 'hello' }>) {
+  /** What each message does once it is checked; the decoder already refused every other type. */
+  readonly #handlers: Handlers = {
+    hello: (message) => this.#hello(message),
+    ping: (message) => {
+      this.send({ type: 'pong', ts: message.ts });
+    },
+    pong: () => {},
+    accept: (message) => this.deps.jobs.onAccept(message.job),
+    job_state: (message) => this.deps.jobs.onRunning(message.job, message.step),
+    logs: (message, size) => this.#logs.accept(message.job, message.batch, size),
+    job_done: (message) => this.#dones.done(message.job, message),
+    capabilities: (message) =>
+      this.deps.store.updateHive(this.hive, (h) => ({
+        ...h,
+        platform: message.platform,
+        installed: message.installed,
+      })),
+  };
+
+  async #hello(message: Frame<'hello'>) {
     if (this.ready)
       throw protocolError('HELLO_REQUIRED', 'hello was already received on this connection');
     const now = this.deps.now();
@@ -191,6 +214,7 @@ export class AgentSession {
     for (const job of toDeliver) await this.deps.jobs.deliver(job);
   }
 
+  /** Refuses a message about a job that is not this hive's (checked once per job). */
   async #ownJob(id: string) {
     if (this.#ownJobs.has(id)) return;
     const job = await this.deps.store.getJob(id);
@@ -199,97 +223,4 @@ export class AgentSession {
     }
     this.#ownJobs.add(id);
   }
-
-  /**
-   * Validates a log frame and hands its new entries to the job's writer. Frames are not stored
-   * one by one: while a commit is in flight the next frames gather, and go in the next commit
-   * (group commit), so the store's latency does not cap the log rate. Acks follow each commit.
-   */
-  async #logs(job: string, batch: LogBatch, size: number) {
-    await this.#ownJob(job);
-    let state = this.#appends.get(job);
-    if (!state) {
-      const stored = await this.deps.store.logHead(job);
-      state = { stored, expected: stored.next, pending: [], pendingBytes: 0, writing: false };
-      this.#appends.set(job, state);
-    }
-    const first = batch.first;
-    if (first > state.expected) {
-      throw protocolError(
-        'SEQ_GAP',
-        `log entries start at seq ${first} but the log needs seq ${state.expected} first`,
-      );
-    }
-    if (first + batch.count <= state.expected) {
-      // A resend of what is stored or on its way: acknowledge what is stored.
-      this.send({ type: 'ack', job, next_seq: state.stored.next });
-      return;
-    }
-    // The frame's size stands in for what it adds: a frame is refused before it is stored.
-    const cap = this.deps.options.maxLogBytesPerJob;
-    const held = state.stored.bytes + state.pendingBytes;
-    if (held + size > cap) {
-      throw protocolError(
-        'LOG_TOO_LARGE',
-        `job ${job}'s log would pass ${cap} bytes (${held} held, frame of ${size})`,
-      );
-    }
-    // An agent keeps a bounded window of unacknowledged entries; one that does not is flooding.
-    if (state.pendingBytes + size > this.deps.options.maxPendingLogBytes) {
-      throw protocolError(
-        'FLOOD',
-        `more than ${this.deps.options.maxPendingLogBytes} bytes of log sent ahead of acks`,
-      );
-    }
-    const fresh = sliceBatch(batch, state.expected);
-    state.pending.push(fresh);
-    state.expected += fresh.count;
-    state.pendingBytes += size;
-    if (!state.writing) void this.#write(job, state);
-  }
-
-  /** The job's one writer: stores everything pending in one append, acks, repeats. */
-  async #write(job: string, state: AppendState) {
-    state.writing = true;
-    try {
-      while (state.pending.length > 0) {
-        const batch = joinBatches(state.pending);
-        state.pending = [];
-        state.pendingBytes = 0;
-        const before = state.stored.next;
-        state.stored = await this.deps.store.appendLog(job, batch);
-        this.deps.metrics.logEntriesStored += state.stored.next - before;
-        this.send({ type: 'ack', job, next_seq: state.stored.next });
-        if (state.stored.next !== before) this.deps.bus.publish(job);
-      }
-      state.writing = false;
-      await this.#settle(job, state.stored);
-    } catch (error) {
-      state.writing = false;
-      if (error instanceof LogGapError) this.refuse(protocolError('SEQ_GAP', error.message));
-      else {
-        console.error(`hive ${this.hive}: storing the log of ${job} failed:`, error);
-        this.close(1011, 'INTERNAL');
-      }
-    }
-  }
-
-  /** Finishes a job whose job_done came before its last entries, once they are stored. */
-  async #settle(job: string, head: LogHead) {
-    if (this.#awaitingLogs.has(job) && (await this.deps.jobs.settle(job, head))) {
-      this.#awaitingLogs.delete(job);
-      this.send({ type: 'done_ack', job });
-    }
-  }
 }
-
-type AppendState = {
-  /** What the store holds. */
-  stored: LogHead;
-  /** The next seq a frame may add: stored plus pending. */
-  expected: number;
-  /** Batches validated and waiting for the writer, consecutive. */
-  pending: LogBatch[];
-  pendingBytes: number;
-  writing: boolean;
-};

@@ -106,6 +106,6 @@ export class Hub implements HiveLink {
   close() {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-    for (const s of [...this.#live.values(), ...this.#pending]) s.close(1001, 'GOING_AWAY');
+    for (const s of [...this.#live.values(), ...this.#pending]) s.goAway();
   }
 }

@@ -6,7 +6,7 @@ import type { EdgeOptions } from '../options.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { LogHead, Store } from '../store/store.ts';
 import { newJobId } from './job-id.ts';
-import { canTransition } from './transitions.ts';
+import { applyTransition } from './transitions.ts';
 
 /** How the job service reaches a hive's open socket, if it has one. */
 export type HiveLink = {
@@ -61,7 +61,11 @@ export class JobService {
     this.link = link;
   }
 
-  /** Applies `to` (and a patch) only when the state machine allows it from the stored state. */
+  /**
+   * The one way a job's state changes: applies `to` (and a patch) only when the transition
+   * table allows it from the stored state and `guard` agrees; a refused change writes nothing
+   * and returns null.
+   */
   async transition(
     id: string,
     to: JobState,
@@ -71,16 +75,10 @@ export class JobService {
     const now = this.now();
     let from: JobState = to;
     const next = await this.store.updateJob(id, (job) => {
-      if (job.state !== to && !canTransition(job.state, to)) return null;
       if (!guard(job)) return null;
-      from = job.state;
-      return {
-        ...job,
-        ...patch,
-        state: to,
-        updated_at: now,
-        ended_at: terminalStates.has(to) ? now : job.ended_at,
-      };
+      const moved = applyTransition(job, to, patch, now);
+      if (moved) from = job.state;
+      return moved;
     });
     if (next) this.bus.publish(id);
     if (next && terminalStates.has(to) && !terminalStates.has(from)) {
@@ -314,6 +312,17 @@ export class JobService {
     this.bus.publish(id);
     if (this.link?.isOnline(job.hive)) await this.deliver(job);
     return true;
+  }
+
+  /** Cancels a job its rollout still holds back (the rollout stopped); false when it was not held. */
+  async cancelHeld(id: string, why: string): Promise<boolean> {
+    const done = await this.transition(
+      id,
+      'cancelled',
+      { error: { message: why } },
+      (j) => j.state === 'queued' && j.held === true,
+    );
+    return done !== null;
   }
 
   /** Turns queued jobs past their delivery deadline into delivery_timed_out. */

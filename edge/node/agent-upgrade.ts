@@ -6,8 +6,21 @@ import { authenticateAgent } from '../routes/agent-socket.ts';
 import type { Store } from '../store/store.ts';
 
 /**
+ * The `ws` maxPayload for agent sockets: above the app's maxFrameBytes, so a frame just over the
+ * limit reaches the session and is refused as on Deno (an `error {code: FRAME_TOO_LARGE}`
+ * frame, close 1009, counted in /api/metrics), and still a hard cap, so a giant frame is cut by
+ * `ws` (close 1009) before it is buffered whole. Twice the limit, at least 64 KiB more.
+ */
+export const wsPayloadCap = (maxFrameBytes: number) =>
+  maxFrameBytes + Math.max(64 * 1024, maxFrameBytes);
+
+/** The code `ws` gives a frame over its maxPayload (lib/receiver.js). */
+const WS_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+
+/**
  * Takes `GET /agent` upgrades on Node straight from the HTTP server into `ws`, without a
  * Request/Context per socket: ten thousand idle agents then cost little more than ws itself.
+ * It is the only upgrade path on Node (one token look-up per connection).
  */
 export function handleAgentUpgrades(
   server: Server,
@@ -33,7 +46,11 @@ export function handleAgentUpgrades(
             session.receive(isBinary ? new Uint8Array(0) : data.toString());
           });
           ws.on('close', () => session.onSocketClosed());
-          ws.on('error', () => session.onSocketClosed());
+          ws.on('error', (error: Error & { code?: string }) => {
+            // ws has closed with 1009 already: no error frame can follow, but it is counted.
+            if (error.code === WS_TOO_LARGE) session.refusedByTransport('FRAME_TOO_LARGE');
+            else session.onSocketClosed();
+          });
         });
       },
       () => refuse(socket, 500, { code: 'INTERNAL', error: 'could not check the hive token' }),

@@ -11,7 +11,7 @@ import { seedEntries } from '../catalog/entries.ts';
 import type { EdgeConfig } from '../config.ts';
 import { defaultEdgeOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
-import { handleAgentUpgrades } from './agent-upgrade.ts';
+import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { openNodeStore } from './open-store.ts';
 
@@ -37,20 +37,16 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra);
   const edge = createEdge({ catalog, store, options: config.options });
-  // ws enforces the frame cap itself (close 1009) before a byte reaches the app.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes,
+    maxPayload: wsPayloadCap(config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes),
     perMessageDeflate: false,
   });
   return await new Promise((resolve, reject) => {
     const server = serve(
-      {
-        fetch: edge.app.fetch,
-        port: config.port,
-        hostname: config.host,
-        websocket: { server: wss },
-      },
+      // No `websocket` option: node-server would run every agent upgrade through the Hono
+      // app as well (a second token look-up per connection); handleAgentUpgrades is the one path.
+      { fetch: edge.app.fetch, port: config.port, hostname: config.host },
       (info: AddressInfo) => {
         const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
         resolve({
@@ -61,6 +57,7 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
           adminToken,
           async close() {
             await edge.close();
+            wss.close();
             const closed = new Promise<void>((done) => server.close(() => done()));
             // Open SSE streams would hold close() forever.
             (server as { closeAllConnections?: () => void }).closeAllConnections?.();

@@ -186,12 +186,7 @@ export class RolloutService {
       const held = await this.store.listHeldJobs(id, 100);
       if (held.length === 0) return;
       for (const job of held) {
-        await this.jobs.transition(
-          job.id,
-          'cancelled',
-          { error: { message: why } },
-          (j) => j.state === 'queued' && j.held === true,
-        );
+        await this.jobs.cancelHeld(job.id, why);
       }
     }
   }

@@ -1,6 +1,6 @@
-import { terminalStates } from '../../shared/protocol/job.ts';
 import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
 import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
@@ -17,6 +17,9 @@ const pack = (value: unknown): Uint8Array => enc.encode(JSON.stringify(value));
 const unpack = <T>(entry: KvEntryMaybe<Uint8Array>): T | null =>
   entry.value === null ? null : (JSON.parse(dec.decode(entry.value)) as T);
 
+/** The value of an index key: the key is the data. */
+const INDEXED = pack(1);
+
 const K = {
   meta: (key: string): KvKey => ['meta', key],
   hive: (id: string): KvKey => ['hive', id],
@@ -24,14 +27,9 @@ const K = {
   hiveToken: (hash: string): KvKey => ['hive_token', hash],
   job: (id: string): KvKey => ['job', id],
   accepted: (id: string): KvKey => ['accepted', id],
-  jobByHive: (hive: string, id: string): KvKey => ['job_by_hive', hive, id],
-  open: (hive: string, id: string): KvKey => ['open', hive, id],
-  /** Queued jobs by delivery deadline, so the sweep reads only the ones that are due. */
-  due: (deliverBy: number, id: string): KvKey => ['due', deliverBy, id],
+  // The per-state job indexes (job_by_hive, open, due, held) come from jobIndexKeys.
   logHead: (job: string): KvKey => ['log_head', job],
   rollout: (id: string): KvKey => ['rollout', id],
-  /** Jobs a rollout holds back, so releasing the next one reads one key. */
-  held: (rollout: string, id: string): KvKey => ['held', rollout, id],
   logChunk: (job: string, first: number): KvKey => ['log', job, first],
 };
 
@@ -119,11 +117,8 @@ export class KvStore implements Store {
     const op = this.kv
       .atomic()
       .check({ key: K.job(job.id), versionstamp: null })
-      .set(K.job(job.id), pack(job))
-      .set(K.jobByHive(job.hive, job.id), pack(1));
-    if (!terminalStates.has(job.state)) op.set(K.open(job.hive, job.id), pack(1));
-    if (job.state === 'queued') op.set(K.due(job.deliver_by, job.id), pack(1));
-    if (job.held && job.rollout) op.set(K.held(job.rollout, job.id), pack(1));
+      .set(K.job(job.id), pack(job));
+    for (const key of jobIndexKeys(job)) op.set(key, INDEXED);
     return (await op.commit()).ok;
   }
 
@@ -133,10 +128,8 @@ export class KvStore implements Store {
     for (let i = 0; i < jobs.length; i += 200) {
       const op = this.kv.atomic();
       for (const job of jobs.slice(i, i + 200)) {
-        op.set(K.job(job.id), pack(job)).set(K.jobByHive(job.hive, job.id), pack(1));
-        if (!terminalStates.has(job.state)) op.set(K.open(job.hive, job.id), pack(1));
-        if (job.state === 'queued') op.set(K.due(job.deliver_by, job.id), pack(1));
-        if (job.held && job.rollout) op.set(K.held(job.rollout, job.id), pack(1));
+        op.set(K.job(job.id), pack(job));
+        for (const key of jobIndexKeys(job)) op.set(key, INDEXED);
       }
       if (!(await op.commit()).ok) throw new Error('createJobs: a job id already exists');
     }
@@ -219,20 +212,9 @@ export class KvStore implements Store {
       const next = fn(current);
       if (!next) return null;
       const op = this.kv.atomic().check(entry).set(K.job(id), pack(next));
-      if (terminalStates.has(next.state)) op.delete(K.open(next.hive, id));
-      if (current.state === 'queued' && next.state !== 'queued')
-        op.delete(K.due(current.deliver_by, id));
-      if (current.state !== 'queued' && next.state === 'queued')
-        op.set(K.due(next.deliver_by, id), pack(1));
-      if (
-        current.state === 'queued' &&
-        next.state === 'queued' &&
-        current.deliver_by !== next.deliver_by
-      ) {
-        op.delete(K.due(current.deliver_by, id)).set(K.due(next.deliver_by, id), pack(1));
-      }
-      if (current.held && current.rollout && !(next.held && next.state === 'queued'))
-        op.delete(K.held(current.rollout, id));
+      const { remove, add } = diffJobIndexKeys(current, next);
+      for (const key of remove) op.delete(key);
+      for (const key of add) op.set(key, INDEXED);
       if ((await op.commit()).ok) return next;
     }
   }

@@ -3,6 +3,7 @@ import { type EdgeProcess, startDenoEdge } from '../support/edge-process.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import { RawAgent } from '../support/raw-agent.ts';
 import { entriesOf, readSse } from '../support/sse.ts';
+import { checkFrameLimit, frameLimitCases } from './frame-limit-cases.ts';
 
 /** The same hub, run by Deno (Deno.serve, Deno.upgradeWebSocket, Deno.openKv). */
 describe('edge under Deno: hives, agent socket, jobs and SSE', () => {
@@ -77,6 +78,23 @@ describe('edge under Deno: hives, agent socket, jobs and SSE', () => {
     expect((await b.closed).code).toBe(1009);
     expect(b.received.find((m) => m.type === 'error')).toMatchObject({ code: 'FRAME_TOO_LARGE' });
   });
+
+  // The same cases as on Node (test/edge/node-adapter.test.ts), against the Deno adapter.
+  for (const c of frameLimitCases) {
+    it(`frame limit: ${c.name}`, () =>
+      checkFrameLimit(
+        {
+          url: edge.url,
+          maxFrameBytes: 4096,
+          enrol: async (name) =>
+            ((await api('POST', '/api/hives', { name })).body as { token: string }).token,
+          metrics: async () =>
+            (await api('GET', '/api/metrics')).body as { refused: Record<string, number> },
+          agents,
+        },
+        c,
+      ));
+  }
 
   it('drops a silent agent within two heartbeat intervals (4000)', async () => {
     const hive = (await api('POST', '/api/hives', { name: 'deno-silent' })).body as {
