@@ -4,7 +4,7 @@ import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 import type { PlatformInfo } from '../../shared/protocol/index.ts';
-import { BuildError, type BuildOptions, type BuildResult } from '../build/index.ts';
+import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
 import { forwardBuildEvent } from '../jobs/runner.ts';

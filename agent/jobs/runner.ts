@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BuildEvent, BuildOptions } from '../build/index.ts';
+import type { BuildEvent, BuildOptions } from '../executor/index.ts';
 import { jobFailure } from './job-failure.ts';
 import type { JobContext, JobPipeline } from './job-pipeline.ts';
 

@@ -6,9 +6,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
-import { parseSource, type SourceSpec } from '../../shared/pkgbuild/source.ts';
-import type { BuildContext } from './build-context.ts';
-import { runProcess } from './run-process.ts';
+import { parseSource, type SourceSpec } from '../../../shared/pkgbuild/source.ts';
+import type { BuildContext } from '../build-context.ts';
+import { runProcess } from '../process/run-process.ts';
 
 /** A source that could not be retrieved; the message is makepkg's. */
 export class SourceError extends Error {

@@ -1,4 +1,4 @@
-import type { BuildContext } from './build-context.ts';
+import type { BuildContext } from '../build-context.ts';
 import type { BuildStep, StepEvent } from './build-event.ts';
 
 type EndFields = Partial<

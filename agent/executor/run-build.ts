@@ -4,20 +4,20 @@ import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 
 import { machine, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BuildContext } from './build-context.ts';
-import type { BuildStep } from './build-event.ts';
 import { BUILD_DEFAULTS, type BuildOptions, type BuildResult } from './build-options.ts';
 import { buildUser, handOverTree } from './build-user.ts';
-import { verifyChecksums } from './checksums.ts';
-import { driverScript, FAKED_ASK_SCRIPT, markerPrefix } from './driver-script.ts';
-import { EventSink } from './event-sink.ts';
-import { extractSources } from './extract.ts';
-import { lintPkgbuild, parseInfoDump } from './pkgbuild-info.ts';
-import { runFunctions } from './run-functions.ts';
-import { runProcess } from './run-process.ts';
-import { retrieveSources, SourceError } from './sources.ts';
-import { StepFailure, Stopped } from './step-failure.ts';
-import { StepTracker } from './step-tracker.ts';
-import { toBuildError } from './to-build-error.ts';
+import { driverScript, FAKED_ASK_SCRIPT, markerPrefix } from './driver/driver-script.ts';
+import { runFunctions } from './driver/run-functions.ts';
+import { StepFailure, Stopped } from './errors/step-failure.ts';
+import { toBuildError } from './errors/to-build-error.ts';
+import type { BuildStep } from './events/build-event.ts';
+import { EventSink } from './events/event-sink.ts';
+import { StepTracker } from './events/step-tracker.ts';
+import { lintPkgbuild, parseInfoDump } from './metadata/pkgbuild-info.ts';
+import { runProcess } from './process/run-process.ts';
+import { extractSources } from './sources/extract-sources.ts';
+import { retrieveSources, SourceError } from './sources/retrieve-sources.ts';
+import { verifyChecksums } from './sources/verify-checksums.ts';
 
 /**
  * Builds the PKGBUILD in `dir` as `makepkg --noarchive --nodeps -f` does, leaving `dir/src`

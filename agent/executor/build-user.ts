@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir } from 'node:fs/promises';
 import type { BuildUser } from './build-context.ts';
 import { BUILD_DEFAULTS, type BuildOptions } from './build-options.ts';
-import { StepFailure } from './step-failure.ts';
+import { StepFailure } from './errors/step-failure.ts';
 
 /** Root never runs PKGBUILD code: pick the unprivileged user (undefined when not root). */
 export function buildUser(options: BuildOptions): BuildUser | undefined {

@@ -1,4 +1,4 @@
-import type { BuildStep } from './build-event.ts';
+import type { BuildStep } from '../events/build-event.ts';
 
 /** A step that failed on its own terms (not stopped from outside); becomes a BuildError. */
 export class StepFailure extends Error {

@@ -1,6 +1,6 @@
-import type { BuildStep } from './build-event.ts';
-import type { EventSink } from './event-sink.ts';
-import { endProcessGroup } from './process-group.ts';
+import type { BuildStep } from './events/build-event.ts';
+import type { EventSink } from './events/event-sink.ts';
+import { endProcessGroup } from './process/process-group.ts';
 
 /** Why a build was stopped from outside its own processes. */
 export type StopReason = 'canceled' | 'timeout' | 'output' | 'handler';

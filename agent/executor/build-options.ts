@@ -1,4 +1,4 @@
-import type { BuildEventHandler } from './build-event.ts';
+import type { BuildEventHandler } from './events/build-event.ts';
 
 /** Defaults for every limit of a build; each is an option of runBuild. */
 export const BUILD_DEFAULTS = {

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BuildError, runBuild, type StepEvent } from '../../../agent/build/index.ts';
+import { BuildError, runBuild, type StepEvent } from '../../../agent/executor/index.ts';
 import { type BothRuns, buildBoth, copyFixture, limiter } from './build-both.ts';
 import { type FixtureWorld, startFixtureWorld } from './fixture-env.ts';
 import { exists, snapshotTree } from './tree-snapshot.ts';

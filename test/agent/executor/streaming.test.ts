@@ -5,7 +5,7 @@ import {
   MAX_LINE_BYTES,
   runBuild,
   type StepEvent,
-} from '../../../agent/build/index.ts';
+} from '../../../agent/executor/index.ts';
 import { scratchPkgbuild } from './scratch-build.ts';
 
 const lines = (events: BuildEvent[]) => events.filter((e): e is LineEvent => e.type === 'line');

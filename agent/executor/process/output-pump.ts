@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { OutputStream } from './build-event.ts';
-import type { EventSink } from './event-sink.ts';
+import type { OutputStream } from '../events/build-event.ts';
+import type { EventSink } from '../events/event-sink.ts';
 import { LineSplitter } from './line-splitter.ts';
 
 /** Bytes queued per pipe before reading from it pauses. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { LineSplitter, MAX_LINE_BYTES } from '../../../agent/build/line-splitter.ts';
+import { LineSplitter, MAX_LINE_BYTES } from '../../../../agent/executor/process/line-splitter.ts';
 
 type Got = { text: string; cut: boolean; bytes: number } | { marker: string };
 

@@ -1,9 +1,9 @@
-import type { BuildContext } from './build-context.ts';
-import type { BuildStep } from './build-event.ts';
-import type { PkgbuildInfo } from './pkgbuild-info.ts';
-import { runProcess } from './run-process.ts';
-import { StepFailure, Stopped } from './step-failure.ts';
-import type { StepTracker } from './step-tracker.ts';
+import type { BuildContext } from '../build-context.ts';
+import { StepFailure, Stopped } from '../errors/step-failure.ts';
+import type { BuildStep } from '../events/build-event.ts';
+import type { StepTracker } from '../events/step-tracker.ts';
+import type { PkgbuildInfo } from '../metadata/pkgbuild-info.ts';
+import { runProcess } from '../process/run-process.ts';
 
 /**
  * The driver's build phase (which runs the package phase as its child): prepare, pkgver,

@@ -1,4 +1,4 @@
-import type { BuildStep } from './build-event.ts';
+import type { BuildStep } from '../events/build-event.ts';
 
 /** What a BuildError knows about the failure; `reason` becomes the first line of the message. */
 export type BuildErrorDetails = {

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildEvent, BuildOptions, BuildResult } from '../../../agent/build/index.ts';
-import { runBuild } from '../../../agent/build/index.ts';
+import type { BuildEvent, BuildOptions, BuildResult } from '../../../agent/executor/index.ts';
+import { runBuild } from '../../../agent/executor/index.ts';
 import type { FixtureWorld } from './fixture-env.ts';
 import { type MakepkgRun, runMakepkg } from './run-makepkg.ts';
 

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { lchown, open, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseSource, type SourceSpec } from '../../shared/pkgbuild/source.ts';
-import type { BuildContext } from './build-context.ts';
-import { runProcess } from './run-process.ts';
-import { gitOutput, SourceError, sourcePath } from './sources.ts';
+import { parseSource, type SourceSpec } from '../../../shared/pkgbuild/source.ts';
+import type { BuildContext } from '../build-context.ts';
+import { runProcess } from '../process/run-process.ts';
+import { gitOutput, SourceError, sourcePath } from './retrieve-sources.ts';
 
 type Extractor = 'bsdtar' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
 

@@ -1,7 +1,7 @@
-import type { BuildContext } from './build-context.ts';
+import type { BuildContext } from '../build-context.ts';
+import type { StepTracker } from '../events/step-tracker.ts';
 import { BuildError } from './build-error.ts';
 import { StepFailure } from './step-failure.ts';
-import type { StepTracker } from './step-tracker.ts';
 
 /**
  * Turns whatever ended a build into a BuildError whose message starts with the reason: a stop

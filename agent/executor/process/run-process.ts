@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import type { BuildContext } from './build-context.ts';
+import type { BuildContext } from '../build-context.ts';
 import { type PumpOptions, pumpOutput } from './output-pump.ts';
 import { endProcessGroup } from './process-group.ts';
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BuildError, runBuild } from '../../../agent/build/index.ts';
+import { BuildError, runBuild } from '../../../agent/executor/index.ts';
 import { FIXTURES } from './build-both.ts';
 import { scratchPkgbuild } from './scratch-build.ts';
 

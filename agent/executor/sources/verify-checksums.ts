@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { parseSource } from '../../shared/pkgbuild/source.ts';
-import type { ChecksumResult } from './build-event.ts';
-import { HASH_ALGORITHMS, type PkgbuildInfo } from './pkgbuild-info.ts';
-import { sourcePath } from './sources.ts';
+import { parseSource } from '../../../shared/pkgbuild/source.ts';
+import type { ChecksumResult } from '../events/build-event.ts';
+import { HASH_ALGORITHMS, type PkgbuildInfo } from '../metadata/pkgbuild-info.ts';
+import { sourcePath } from './retrieve-sources.ts';
 
 /** Node's names for makepkg's `${algo}sum` programs; `ck` is POSIX cksum, done by hand. */
 const NODE_HASH: Record<string, string> = {

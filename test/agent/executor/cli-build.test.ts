@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { runBuild } from '../../../agent/build/index.ts';
+import { runBuild } from '../../../agent/executor/index.ts';
 import { scratchPkgbuild } from './scratch-build.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** `rbee build …` as a whole command, through the real CLI entry. */
 function rbee(...args: string[]) {
