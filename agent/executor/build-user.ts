@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir } from 'node:fs/promises';
+import { failureSummary, probe } from '../probe/probe.ts';
 import type { BuildUser } from './build-context.ts';
 import { BUILD_DEFAULTS, type BuildOptions } from './build-options.ts';
 import { StepFailure } from './errors/step-failure.ts';
@@ -25,22 +25,23 @@ export async function handOverTree(
   home: string,
   ownHome: boolean,
   user: BuildUser,
+  signal: AbortSignal,
 ): Promise<void> {
   await chmod(workdir, 0o755);
   if (ownHome) {
     await mkdir(home, { mode: 0o700 });
     await chown(home, user.uid, user.gid);
   }
-  await new Promise<void>((done, fail) => {
-    execFile('chown', ['-R', `${user.uid}:${user.gid}`, startdir], (error) =>
-      error
-        ? fail(
-            new StepFailure(
-              'metadata',
-              `Cannot give ${startdir} to the build user: ${error.message}`,
-            ),
-          )
-        : done(),
-    );
+  // As the agent (root), bounded by the build's stop switch rather than a probe timeout: a
+  // startdir left by an earlier build can be large.
+  const res = await probe('chown', ['-R', `${user.uid}:${user.gid}`, startdir], {
+    timeoutMs: 0,
+    signal,
   });
+  if (res.failed) {
+    throw new StepFailure(
+      'metadata',
+      `Cannot give ${startdir} to the build user: ${failureSummary(res)}`,
+    );
+  }
 }

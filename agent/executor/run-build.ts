@@ -16,7 +16,8 @@ import { StepTracker } from './events/step-tracker.ts';
 import { lintPkgbuild, parseInfoDump } from './metadata/pkgbuild-info.ts';
 import { runProcess } from './process/run-process.ts';
 import { extractSources } from './sources/extract-sources.ts';
-import { retrieveSources, SourceError } from './sources/retrieve-sources.ts';
+import { retrieveSources } from './sources/retrieve-sources.ts';
+import { SourceError } from './sources/source-error.ts';
 import { verifyChecksums } from './sources/verify-checksums.ts';
 
 /**
@@ -68,7 +69,8 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     throwIfStopped(ctx);
     startdir = await realpath(startdir).catch(() => startdir);
     await checkBuildfile(startdir);
-    if (user) await handOverTree(startdir, workdir, home, options.home === undefined, user);
+    if (user)
+      await handOverTree(startdir, workdir, home, options.home === undefined, user, ctx.signal);
     const nonce = randomBytes(8).toString('hex');
     const script = join(workdir, 'driver.sh');
     const fakedAsk = options.fakeroot === false ? '' : join(workdir, 'faked-ask');

@@ -1,6 +1,6 @@
 import { hostname, arch as osArch, platform as osPlatform } from 'node:os';
 import type { PlatformInfo } from '../../shared/protocol/index.ts';
-import { commandMissing, type ProbeResult, probe } from '../probe/probe.ts';
+import { commandMissing, failureSummary, type ProbeResult, probe } from '../probe/probe.ts';
 
 type Accelerator = PlatformInfo['accelerators'][number];
 
@@ -36,8 +36,7 @@ export type PlatformProbeOptions = {
 const PROBE_TIMEOUT_MS = 5_000;
 
 function reportFailure(result: ProbeResult): void {
-  const stderr = result.stderr.trim().split('\n').at(-1) ?? '';
-  process.stderr.write(`rbee agent: ${result.shortMessage}${stderr ? `: ${stderr}` : ''}\n`);
+  process.stderr.write(`rbee agent: ${failureSummary(result)}\n`);
 }
 
 /**

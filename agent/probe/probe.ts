@@ -83,3 +83,13 @@ export async function probeOutput(
   if (result.failed) throw new ProbeError(result);
   return result.stdout.trim();
 }
+
+/**
+ * One line on why a probe failed: execa's reason, then the last line of stderr.
+ * @example failureSummary(res) // 'Command failed with exit code 128: git tag -l v1: fatal: not a git repository'
+ */
+export function failureSummary(result: ProbeResult): string {
+  const stderr = result.stderr.trim().split('\n').at(-1) ?? '';
+  const reason = typeof result.shortMessage === 'string' ? result.shortMessage : result.command;
+  return stderr ? `${reason}: ${stderr}` : reason;
+}
