@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BuildContext } from './build-context.ts';
@@ -13,7 +13,9 @@ import { toBuildError } from './errors/to-build-error.ts';
 import type { BuildStep } from './events/build-event.ts';
 import { EventSink } from './events/event-sink.ts';
 import { StepTracker } from './events/step-tracker.ts';
-import { lintPkgbuild, parseInfoDump } from './metadata/pkgbuild-info.ts';
+import { checkBuildfile } from './metadata/check-buildfile.ts';
+import { lintPkgbuild } from './metadata/lint-pkgbuild.ts';
+import { parseInfoDump } from './metadata/parse-info-dump.ts';
 import { runProcess } from './process/run-process.ts';
 import { extractSources } from './sources/extract-sources.ts';
 import { retrieveSources } from './sources/retrieve-sources.ts';
@@ -178,13 +180,4 @@ async function sourceStep<T>(step: BuildStep, work: () => Promise<T>): Promise<T
 
 function throwIfStopped(ctx: BuildContext): void {
   if (ctx.stopped !== undefined) throw new Stopped();
-}
-
-/** makepkg's checks before sourcing: the file exists and has no CRLF line ends. */
-async function checkBuildfile(startdir: string): Promise<void> {
-  const text = await readFile(join(startdir, 'PKGBUILD'), 'utf8').catch(() => undefined);
-  if (text === undefined) throw new StepFailure('metadata', 'PKGBUILD does not exist.');
-  if (text.includes('\r')) {
-    throw new StepFailure('metadata', 'PKGBUILD contains CRLF characters and cannot be sourced.');
-  }
 }
