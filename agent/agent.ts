@@ -7,10 +7,10 @@ import {
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
-import { runBuild } from './build/index.ts';
 import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { runBuild } from './executor/index.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
 import { JobManager } from './jobs/job-manager.ts';

@@ -4,10 +4,10 @@ import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 import type { PlatformInfo } from '../../shared/protocol/index.ts';
-import { BuildError, type BuildOptions, type BuildResult } from '../build/index.ts';
+import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
-import { forwardBuildEvent } from '../jobs/runner.ts';
+import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
@@ -75,7 +75,7 @@ function oneAtATime<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * The install pipeline (issue 6): metadata → platform → fetch → parse → dependencies →
+ * The install pipeline, one step after another so each is reported: metadata → platform → fetch → parse → dependencies →
  * workspace → the executor's steps → install → capabilities → cleanup, each reported as a
  * step; and uninstall → capabilities for uninstall jobs.
  * @example

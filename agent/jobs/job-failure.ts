@@ -1,5 +1,5 @@
 import type { JobError } from '../../shared/protocol/index.ts';
-import { BuildError } from '../build/build-error.ts';
+import { BuildError } from '../executor/errors/build-error.ts';
 import { type JobResult, JobStop } from './job-pipeline.ts';
 
 const clip = (text: string, max: number) => (text.length > max ? text.slice(0, max) : text);

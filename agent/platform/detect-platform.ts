@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { hostname, arch as osArch, platform as osPlatform } from 'node:os';
 import type { PlatformInfo } from '../../shared/protocol/index.ts';
+import { commandMissing, failureSummary, type ProbeResult, probe } from '../probe/probe.ts';
 
 type Accelerator = PlatformInfo['accelerators'][number];
 
@@ -19,21 +19,51 @@ export class UnsupportedPlatformError extends Error {
   override name = 'UnsupportedPlatformError';
 }
 
-/** Runs a probe command; resolves with its stdout, or undefined if it is missing or fails. */
-function probe(command: string, args: string[]): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    execFile(command, args, { timeout: 5_000, windowsHide: true }, (error, stdout) =>
-      resolve(error ? undefined : stdout),
-    );
+/** How platform detection runs its probes (`nvidia-smi`, `sysctl`). */
+export type PlatformProbeOptions = {
+  /** The environment the probes run in (default process.env): its PATH finds the tools. */
+  env?: NodeJS.ProcessEnv;
+  /** Per probe (default 5 s). */
+  timeoutMs?: number;
+  /**
+   * Told about a tool that is installed but failed (a broken NVIDIA driver, a timeout): the
+   * platform is then reported without what that tool would have found. Default: one line on
+   * stderr.
+   */
+  onProbeFailure?: (result: ProbeResult) => void;
+};
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+function reportFailure(result: ProbeResult): void {
+  process.stderr.write(`rbee agent: ${failureSummary(result)}\n`);
+}
+
+/**
+ * Runs a platform probe: stdout when it succeeded, undefined when the tool is not installed
+ * (legitimately absent) or failed (reported to onProbeFailure, so it is not silent).
+ */
+async function probeTool(
+  command: string,
+  args: string[],
+  options: PlatformProbeOptions,
+): Promise<string | undefined> {
+  const result = await probe(command, args, {
+    timeoutMs: options.timeoutMs ?? PROBE_TIMEOUT_MS,
+    ...(options.env ? { env: options.env } : {}),
   });
+  if (!result.failed) return result.stdout;
+  if (!commandMissing(result)) (options.onProbeFailure ?? reportFailure)(result);
+  return undefined;
 }
 
 /** NVIDIA GPUs, as `nvidia-smi` lists them: one accelerator per GPU with its driver version. */
-export async function detectCuda(): Promise<Accelerator[]> {
-  const out = await probe('nvidia-smi', [
-    '--query-gpu=name,driver_version',
-    '--format=csv,noheader',
-  ]);
+export async function detectCuda(options: PlatformProbeOptions = {}): Promise<Accelerator[]> {
+  const out = await probeTool(
+    'nvidia-smi',
+    ['--query-gpu=name,driver_version', '--format=csv,noheader'],
+    options,
+  );
   if (!out) return [];
   return out
     .split('\n')
@@ -55,8 +85,8 @@ export async function detectCuda(): Promise<Accelerator[]> {
 }
 
 /** Apple silicon always has a Metal GPU; its name is the chip's. */
-async function detectMetal(): Promise<Accelerator[]> {
-  const brand = (await probe('sysctl', ['-n', 'machdep.cpu.brand_string']))?.trim();
+async function detectMetal(options: PlatformProbeOptions): Promise<Accelerator[]> {
+  const brand = (await probeTool('sysctl', ['-n', 'machdep.cpu.brand_string'], options))?.trim();
   return [{ kind: 'metal', ...(brand ? { name: brand.slice(0, 256) } : {}) }];
 }
 
@@ -65,7 +95,7 @@ async function detectMetal(): Promise<Accelerator[]> {
  * accelerators a worker build could use, and the host name.
  * @example await detectPlatform() // { os: 'linux', arch: 'x86_64', accelerators: [], hostname: 'hive-1' }
  */
-export async function detectPlatform(): Promise<PlatformInfo> {
+export async function detectPlatform(options: PlatformProbeOptions = {}): Promise<PlatformInfo> {
   const os = osNames[osPlatform()];
   const arch = archNames[osArch()];
   if (!os || !arch) {
@@ -75,9 +105,9 @@ export async function detectPlatform(): Promise<PlatformInfo> {
   }
   const accelerators =
     os === 'macos' && arch === 'aarch64'
-      ? await detectMetal()
+      ? await detectMetal(options)
       : os === 'macos'
         ? []
-        : await detectCuda();
+        : await detectCuda(options);
   return { os, arch, accelerators, hostname: hostname().slice(0, 256) };
 }

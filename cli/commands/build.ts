@@ -1,4 +1,4 @@
-import { BuildError, type BuildEvent, runBuild } from '../../agent/build/index.ts';
+import { BuildError, type BuildEvent, runBuild } from '../../agent/executor/index.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
 
 const usage = `usage: rbee build DIR [--nocheck] [--source-base URL] [--timeout SECONDS]

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkDependencies, dependencyName } from '../../../agent/install/dependencies.ts';
 import { sweepWorkspaces } from '../../../agent/install/workspace.ts';
+import { ProbeError } from '../../../agent/probe/probe-error.ts';
 import { UsageError } from '../../../cli/command.ts';
 import { defaultInstallRoot, parseDuration } from '../../../cli/commands/agent.ts';
 import { seedEntries } from '../../../edge/catalog/entries.ts';
@@ -84,6 +85,35 @@ describe('checkDependencies on this machine', () => {
       { name: 'libc6', found: 'dpkg' },
       { name: 'rbee-no-such-thing', found: null },
     ]);
+  });
+
+  test('a package tool on the given PATH answers: exit code 0 is found', async () => {
+    const bin = tempDir('deps-bin');
+    writeFileSync(
+      join(bin, 'pacman'),
+      '#!/bin/bash\n[ "$1 $2" = "-T rbee-fake-dep" ] && exit 0; echo "$2"; exit 127\n',
+      { mode: 0o755 },
+    );
+    const path = `${bin}:/usr/bin:/bin`;
+    expect(await checkDependencies(['rbee-fake-dep', 'rbee-no-such-thing'], { path })).toEqual([
+      { name: 'rbee-fake-dep', found: 'pacman' },
+      { name: 'rbee-no-such-thing', found: null },
+    ]);
+  });
+
+  test('a package tool that cannot answer in timeoutMs fails the check with a ProbeError', async () => {
+    const bin = tempDir('deps-hang');
+    writeFileSync(join(bin, 'pacman'), '#!/bin/bash\nexec sleep 30\n', { mode: 0o755 });
+    const error = await checkDependencies(['rbee-no-such-thing'], {
+      path: `${bin}:/usr/bin:/bin`,
+      timeoutMs: 300,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProbeError);
+    expect((error as ProbeError).timedOut).toBe(true);
+    expect((error as ProbeError).command).toBe('pacman -T rbee-no-such-thing');
+    expect((error as ProbeError).shortMessage).toBe(
+      'Command timed out after 300 milliseconds: pacman -T rbee-no-such-thing',
+    );
   });
 
   test('version constraints are cut off the name', () => {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { runBuild } from '../../../agent/build/index.ts';
 import { createEdgeHttp } from '../../../agent/connection/edge-http.ts';
+import { runBuild } from '../../../agent/executor/index.ts';
 import type { Capabilities } from '../../../agent/install/capabilities.ts';
 import {
   createInstallPipeline,

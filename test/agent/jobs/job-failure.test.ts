@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BuildError } from '../../../agent/build/index.ts';
+import { BuildError } from '../../../agent/executor/index.ts';
 import { fitJobError, jobFailure } from '../../../agent/jobs/job-failure.ts';
 import { JobStop } from '../../../agent/jobs/job-pipeline.ts';
 import { jobErrorSchema } from '../../../shared/protocol/index.ts';
