@@ -5,9 +5,9 @@ import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/sche
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 import type { PlatformInfo } from '../../shared/protocol/index.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
+import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
-import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';

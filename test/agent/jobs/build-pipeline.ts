@@ -1,9 +1,9 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuildOptions } from '../../../agent/executor/index.ts';
+import { forwardBuildEvent } from '../../../agent/jobs/forward-build-event.ts';
 import { jobFailure } from '../../../agent/jobs/job-failure.ts';
 import type { JobPipeline } from '../../../agent/jobs/job-pipeline.ts';
-import { forwardBuildEvent } from '../../../agent/jobs/forward-build-event.ts';
 
 /** The PKGBUILD executor, passed in so the real one runs. */
 export type RunBuild = (dir: string, options: BuildOptions) => Promise<unknown>;
