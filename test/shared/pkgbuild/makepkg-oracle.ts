@@ -20,7 +20,10 @@ async function chownTree(path: string): Promise<void> {
   }
 }
 
-/** `makepkg --printsrcinfo` in a temporary copy of `dir`. */
+/**
+ * `makepkg --printsrcinfo` in a temporary copy of `dir`. makepkg names the PKGBUILD by its full
+ * path in its errors: the temporary folder is written as `$startdir`, so answers can be stored.
+ */
 export async function makepkgPrintsrcinfo(dir: string): Promise<OracleResult> {
   const work = await mkdtemp(join(tmpdir(), 'rbee-makepkg-'));
   try {
@@ -35,7 +38,10 @@ export async function makepkgPrintsrcinfo(dir: string): Promise<OracleResult> {
     return await new Promise<OracleResult>((resolve, reject) => {
       execFile(file, args, { cwd: work, env, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ exitCode: error ? Number(error.code) : 0, stdout, stderr });
+        else {
+          const exitCode = error ? Number(error.code) : 0;
+          resolve({ exitCode, stdout, stderr: stderr.split(work).join('$startdir') });
+        }
       });
     });
   } finally {
