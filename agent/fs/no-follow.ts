@@ -40,7 +40,9 @@ export async function openFileNoFollow(
   path: string,
   expect?: Pick<Stats, 'dev' | 'ino'>,
 ): Promise<{ handle: FileHandle; stat: Stats }> {
-  const handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((e) => refused(path, e));
+  const handle = await open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).catch((e) =>
+    refused(path, e),
+  );
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) {

@@ -13,6 +13,7 @@ import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
 import { deleteManifest, readManifest, writeManifest } from './manifest.ts';
+import type { PackageTreeLimits } from './package-tree.ts';
 import { runStep, StepError, say } from './step-runner.ts';
 import { uninstallTree } from './uninstall-tree.ts';
 import { freshWorkspace, sweepWorkspaces } from './workspace.ts';
@@ -30,6 +31,8 @@ export type InstallPipelineOptions = {
   keepFailedWorkspaceMs?: number;
   /** Passed to the executor. */
   buildOptions?: Omit<BuildOptions, 'onEvent' | 'signal' | 'sourceBase'>;
+  /** Bounds on a package tree install accepts (defaults in PACKAGE_TREE_DEFAULTS). */
+  installLimits?: Partial<PackageTreeLimits>;
   /** Called with the new capabilities after an install or uninstall (sent upstream). */
   report?: (caps: Capabilities) => void;
 };
@@ -203,6 +206,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           pkgdirs: built.pkgdirs,
           root: ctx.installRoot,
           journalDir,
+          ...(options.installLimits ? { limits: options.installLimits } : {}),
           ...(entry.install?.allow_setuid ? { allowSetuid: entry.install.allow_setuid } : {}),
           ...(entry.install?.allow_world_writable
             ? { allowWorldWritable: entry.install.allow_world_writable }

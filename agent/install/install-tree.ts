@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { InstallError } from './install-error.ts';
-import { removeEmptyDirs } from './install-journal.ts';
 import type { Manifest, ManifestFile } from './manifest.ts';
 import { checkPackageTrees, type PackageTreeLimits } from './package-tree.ts';
 import { sha256File } from './sha256.ts';

@@ -101,14 +101,23 @@ export async function checkPackageTrees(
         const path = rel === '' ? name : `${rel}/${name}`;
         const abs = join(pkgdir, path);
         if (++count > limits.maxEntries) {
-          refuse('too-many-files', path, `the packages hold more than ${limits.maxEntries} entries`);
+          refuse(
+            'too-many-files',
+            path,
+            `the packages hold more than ${limits.maxEntries} entries`,
+          );
         }
         const st = await lstat(abs);
         const before = kinds.get(path);
         if (st.isDirectory()) {
           if (before === 'symlink')
-            refuse('parent-symlink', path, 'another package ships it as a symlink, this one puts files under it');
-          if (before === 'file') refuse('path-conflict', path, 'another package ships it as a file');
+            refuse(
+              'parent-symlink',
+              path,
+              'another package ships it as a symlink, this one puts files under it',
+            );
+          if (before === 'file')
+            refuse('path-conflict', path, 'another package ships it as a file');
           kinds.set(path, 'dir');
           pending.push(path);
           continue;
@@ -128,16 +137,33 @@ export async function checkPackageTrees(
           entries.push({ kind: 'symlink', path, abs, target, dev: st.dev, ino: st.ino });
           continue;
         }
-        if (!st.isFile()) refuse('special-file', path, `it is ${kindOf(st)}, and install places only files, folders and symlinks`);
+        if (!st.isFile())
+          refuse(
+            'special-file',
+            path,
+            `it is ${kindOf(st)}, and install places only files, folders and symlinks`,
+          );
         if (st.nlink > 1) {
-          refuse('hard-link', path, `it has ${st.nlink} links: a hard link could tie an installed file to one the build still controls`);
+          refuse(
+            'hard-link',
+            path,
+            `it has ${st.nlink} links: a hard link could tie an installed file to one the build still controls`,
+          );
         }
         if (st.size > limits.maxFileBytes) {
-          refuse('file-too-large', path, `${st.size} bytes is over the limit of ${limits.maxFileBytes}`);
+          refuse(
+            'file-too-large',
+            path,
+            `${st.size} bytes is over the limit of ${limits.maxFileBytes}`,
+          );
         }
         total += st.size;
         if (total > limits.maxTotalBytes) {
-          refuse('tree-too-large', path, `the packages pass the limit of ${limits.maxTotalBytes} bytes here`);
+          refuse(
+            'tree-too-large',
+            path,
+            `the packages pass the limit of ${limits.maxTotalBytes} bytes here`,
+          );
         }
         kinds.set(path, 'file');
         entries.push({
@@ -158,14 +184,24 @@ export async function checkPackageTrees(
   for (const dir of dirs.sort()) {
     const st = await lstat(join(options.root, dir)).catch(() => null);
     if (st?.isSymbolicLink())
-      refuse('parent-symlink', dir, 'it is a symlink in the install root, and install never writes through one');
-    if (st && !st.isDirectory()) refuse('path-conflict', dir, 'a file is in the way in the install root');
+      refuse(
+        'parent-symlink',
+        dir,
+        'it is a symlink in the install root, and install never writes through one',
+      );
+    if (st && !st.isDirectory())
+      refuse('path-conflict', dir, 'a file is in the way in the install root');
   }
   for (const [path, target] of links) {
     const why = await symlinkEscapes(options.root, path, target, kinds, links);
     if (why) refuse('symlink-escape', path, `its target ${target} ${why}`);
   }
-  return { entries: entries.sort((a, b) => (a.path < b.path ? -1 : 1)), dirs, notes, totalBytes: total };
+  return {
+    entries: entries.sort((a, b) => (a.path < b.path ? -1 : 1)),
+    dirs,
+    notes,
+    totalBytes: total,
+  };
 }
 
 /** The mode to install, with setuid/setgid and world-writable cleared unless the path is allowed. */
@@ -187,7 +223,9 @@ function allowedMode(
   }
   if (m & 0o002 && !allowWorldWritable.has(`/${path}`)) {
     m &= ~0o002;
-    notes.push(`cleared world-writable on /${path} (not in the catalog's install.allow_world_writable)`);
+    notes.push(
+      `cleared world-writable on /${path} (not in the catalog's install.allow_world_writable)`,
+    );
   }
   return m;
 }

@@ -1,6 +1,5 @@
 import { lstat, mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Manifest } from './manifest.ts';
 import {
   deleteJournal,
   finishJournal,
@@ -9,6 +8,7 @@ import {
   undoJournal,
   writeJournal,
 } from './install-journal.ts';
+import type { Manifest } from './manifest.ts';
 import { pauseForTest } from './test-pause.ts';
 
 /**
