@@ -11,8 +11,10 @@ import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
 import { runBuild } from './executor/index.ts';
+import { secureStateDir } from './fs/private-state.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
+import { recoverInstalls } from './install/recover-installs.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
@@ -115,6 +117,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ]);
   const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
   const lock = await lockStateDir(stateDir);
+  // Before any job: the state closed to the build user, and installs a crash left half-way undone.
+  try {
+    await secureStateDir(stateDir);
+    for (const r of await recoverInstalls(stateDir)) {
+      log(`rbee agent: ${r.id}: an install the last agent left unfinished was ${r.action}`);
+    }
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   // capabilities.json says what this hive is from the start, installed workers or not.
   await writeCapabilities(stateDir, platform).catch((error: Error) =>
     log(`rbee agent: cannot write capabilities.json: ${error.message}`),
