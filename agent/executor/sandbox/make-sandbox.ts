@@ -17,7 +17,7 @@ let warned = false;
  * agent, which warns once, or `unsafeNoSandbox`). A root agent without a usable bwrap refuses.
  */
 export async function makeSandbox(
-  options: SandboxOptions & { bwrap?: string },
+  options: SandboxOptions,
   user: BuildUser | undefined,
   paths: { readOnly: string[]; writable: string[]; cgroupName: string },
 ): Promise<{ sandbox: Sandbox; release(): Promise<void> } | undefined> {
@@ -31,8 +31,11 @@ export async function makeSandbox(
     }
     if (!warned) {
       warned = true;
+      const why = user
+        ? ' (--unsafe-no-sandbox: PKGBUILD code can read what the build user can)'
+        : '';
       process.stderr.write(
-        `rbee: warning: building without a sandbox (bwrap failed its self-test: ${test.reason})\n`,
+        `rbee: warning: building without a sandbox${why}; bwrap failed its self-test: ${test.reason}\n`,
       );
     }
     return undefined;

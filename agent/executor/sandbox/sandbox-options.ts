@@ -31,6 +31,8 @@ export type SandboxOptions = {
    * a non-root one builds without it and warns.
    */
   unsafeNoSandbox?: boolean;
+  /** The bwrap program (default `bwrap` on PATH). */
+  bwrap?: string;
 };
 
 /** Every limit with its default filled in. */

@@ -39,5 +39,7 @@ async function run(user: BuildUser | undefined, bwrap: string): Promise<SelfTest
   );
   const res = await probe(argv[0]!, argv.slice(1), { cwd: '/', env: { PATH: process.env.PATH } });
   if (!res.failed) return { ok: true };
-  return { ok: false, reason: failureSummary(res) };
+  // bwrap's own complaint says it best ("No permissions to create new namespace").
+  const said = `${res.stderr}`.trim().split('\n').at(-1);
+  return { ok: false, reason: said || failureSummary(res) };
 }
