@@ -24,7 +24,6 @@ import {
   runBuild,
 } from '../../agent/executor/index.ts';
 import { bgToken, processesWithEnv } from '../agent/executor/process-scan.ts';
-import { scratchPkgbuild } from '../agent/executor/scratch-build.ts';
 
 /**
  * Hostile PKGBUILDs against the real executor, as root, with the real bwrap: each attack is
@@ -43,8 +42,10 @@ let edgeDir: string;
 let victim: ChildProcess;
 let server: Server;
 let serverUrl: string;
-let serverHits = 0;
+/** Requests the server got, by path. */
+const serverHits = new Map<string, number>();
 let before: Map<string, string>;
+let scratchRoot: string;
 
 /** Path → digest (or mode/owner of a folder) of every sentinel, to compare after each attack. */
 function sentinels(): Map<string, string> {
@@ -68,6 +69,8 @@ function sentinels(): Map<string, string> {
 }
 
 beforeAll(async () => {
+  scratchRoot = mkdtempSync(join(tmpdir(), 'rbee-sandbox-jobs-'));
+  chmodSync(scratchRoot, 0o755);
   host = mkdtempSync(join(tmpdir(), 'rbee-sandbox-host-'));
   chmodSync(host, 0o755);
   secretFile = join(host, 'root-only.secret');
@@ -91,7 +94,7 @@ beforeAll(async () => {
   });
   await new Promise((resolve) => victim.once('spawn', resolve));
   server = createServer((req, res) => {
-    serverHits++;
+    serverHits.set(req.url ?? '', (serverHits.get(req.url ?? '') ?? 0) + 1);
     res.end(req.url === '/extra.txt' ? 'from the catalog\n' : 'hello\n');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,9 +106,27 @@ afterAll(async () => {
   victim?.kill('SIGKILL');
   await new Promise<void>((resolve) => server?.close(() => resolve()));
   if (host) rmSync(host, { recursive: true, force: true });
+  if (scratchRoot) rmSync(scratchRoot, { recursive: true, force: true });
 });
 
 type Outcome = { result?: BuildResult; error?: BuildError; output: string };
+
+let scratchCount = 0;
+
+/**
+ * A PKGBUILD folder owned by nobody, under the file's own temporary folder (removed after
+ * all): concurrent tests cannot use onTestFinished, which belongs to whichever test runs.
+ */
+function scratchPkgbuild(body: string): string {
+  const dir = join(scratchRoot, `job-${scratchCount++}`);
+  mkdirSync(dir);
+  writeFileSync(
+    join(dir, 'PKGBUILD'),
+    `pkgname=rbee-scratch\npkgver=1\npkgrel=1\narch=('any')\nlicense=('MIT')\n${body}\n`,
+  );
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  return dir;
+}
 
 async function attack(body: string, options: BuildOptions = {}): Promise<Outcome> {
   const dir = scratchPkgbuild(body);
@@ -139,7 +160,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-describe('a hostile build gets nothing', () => {
+// Concurrent: each attack is mostly waiting on processes, and none may change what another sees.
+describe.concurrent('a hostile build gets nothing', () => {
   test('RBEE_* variables of the agent and of a given env never reach the build', async () => {
     const saved = process.env.RBEE_ADMIN_TOKEN;
     process.env.RBEE_ADMIN_TOKEN = SECRET;
@@ -333,14 +355,14 @@ describe('a hostile build gets nothing', () => {
   });
 
   test('--build-network off cuts the build functions, sources still download', async () => {
-    const hits = serverHits;
     const out = await attack(
       `source=("net.txt::${serverUrl}/net")\nsha256sums=('SKIP')\nbuild() { curl -sS --max-time 5 ${serverUrl}/from-build 2>&1 || echo "no network"; }\npackage() { :; }`,
       { sandbox: { network: 'off' } },
     );
     expect(out.error).toBeUndefined();
     expect(out.output).toContain('no network');
-    expect(serverHits).toBe(hits + 1);
+    expect(serverHits.get('/net')).toBe(1);
+    expect(serverHits.get('/from-build')).toBeUndefined();
   });
 
   test('/tmp and /dev/shm are private to the build', async () => {
