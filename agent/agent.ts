@@ -11,6 +11,8 @@ import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
 import { runBuild } from './executor/index.ts';
+import type { SandboxOptions } from './executor/sandbox/sandbox-options.ts';
+import { sandboxReport } from './executor/sandbox/sandbox-report.ts';
 import { secureStateDir } from './fs/private-state.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
@@ -58,6 +60,8 @@ export type AgentOptions = {
   platform?: PlatformInfo;
   /** Status lines (default: stdout). */
   log?: (line: string) => void;
+  /** The build sandbox: network, limits, folders to hide (the state folder always is). */
+  sandbox?: SandboxOptions;
 };
 
 export type Agent = {
@@ -147,7 +151,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         ...(options.keepFailedWorkspaceMs !== undefined
           ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
           : {}),
-        buildOptions: options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+        buildOptions: {
+          ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
+          sandbox: sandbox(options.sandbox, stateDir),
+        },
         // Offline, the next hello carries the same list from capabilities.json.
         report: (caps) =>
           send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
@@ -166,6 +173,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   });
   log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
+  if (options.pipeline === undefined)
+    for (const line of await sandboxReport(options.sandbox ?? {})) log(line);
   const connection = startConnection({
     url: urls.agent,
     token: options.token,
@@ -204,4 +213,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log('rbee agent stopped');
     },
   };
+}
+
+/** A build never sees the agent's state folder (ledger, spool, other jobs' workspaces). */
+function sandbox(options: SandboxOptions | undefined, stateDir: string): SandboxOptions {
+  return { ...options, hidePaths: [stateDir, ...(options?.hidePaths ?? [])] };
 }

@@ -5,6 +5,7 @@ import { EdgeUrlError, edgeUrls } from '../../agent/connection/edge-url.ts';
 import { StateLockError } from '../../agent/jobs/state-lock.ts';
 import { UnsupportedPlatformError } from '../../agent/platform/detect-platform.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
+import { sandboxFlagSpec, sandboxOptionsFrom, sandboxUsage } from './sandbox-flags.ts';
 
 const usage = `usage: rbee agent --edge URL --token rbh_... [--state DIR] [--install-root DIR]
 
@@ -23,7 +24,9 @@ options:
                        7d, or 0 to delete at the next job (default 24h)
   --backoff-cap MS     longest wait between reconnects (default 30000)
   --max-jobs N         builds at the same time (default 1)
-  -h, --help           show this help`;
+  -h, --help           show this help
+
+${sandboxUsage}`;
 
 /** Reads a flag that must be a positive integer. */
 function positive(name: string, value: string | undefined): number | undefined {
@@ -68,6 +71,7 @@ export const agentCommand: Command = {
       'max-jobs': { type: 'string' },
       deps: { type: 'string' },
       'keep-failed-workspace': { type: 'string' },
+      ...sandboxFlagSpec,
     });
     if (!values.edge)
       throw new UsageError('--edge URL is required (the edge, e.g. http://edge:8787)');
@@ -83,6 +87,10 @@ export const agentCommand: Command = {
     if (!/^rbh_\S+$/.test(token)) {
       throw new UsageError('--token must be a hive token: rbh_ followed by its secret');
     }
+    const sandbox = sandboxOptionsFrom(values);
+    // The token stays in memory only: out of this process's environment and argv (/proc).
+    delete process.env.RBEE_TOKEN;
+    process.title = 'rbee agent';
     const backoffCapMs = positive('backoff-cap', values['backoff-cap']);
     const maxConcurrentJobs = positive('max-jobs', values['max-jobs']);
     const deps = values.deps ?? 'check';
@@ -99,6 +107,7 @@ export const agentCommand: Command = {
         ...(values.state ? { stateDir: values.state } : {}),
         installRoot: values['install-root'] ?? defaultInstallRoot(),
         deps,
+        sandbox,
         ...(keepFailedWorkspaceMs !== undefined ? { keepFailedWorkspaceMs } : {}),
         ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
         ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),

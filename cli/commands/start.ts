@@ -51,6 +51,8 @@ Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
       stateDir: join(dataDir, 'agent'),
       installRoot: installRoot ? resolve(installRoot) : join(dataDir, 'agent', 'root'),
       log: (line) => process.stdout.write(`[agent] ${line}\n`),
+      // Builds see neither the edge's data (edge.kv: every job's log) nor the agent's state.
+      sandbox: { hidePaths: [dataDir] },
     });
     const out = [
       '',
