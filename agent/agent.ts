@@ -10,6 +10,7 @@ import {
 import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { loadTrust } from './connection/trust.ts';
 import { runBuild } from './executor/index.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
@@ -56,6 +57,14 @@ export type AgentOptions = {
   platform?: PlatformInfo;
   /** Status lines (default: stdout). */
   log?: (line: string) => void;
+  /** Public key files (PEM) whose signed statements this agent runs (`--trust-key`). */
+  trustKeys?: string[];
+  /** Run workers the edge serves no statement for (`--allow-unsigned`): anyone who controls the edge is root here. */
+  allowUnsigned?: boolean;
+  /** Accept a plain http:// edge that is not on loopback (`--insecure`). */
+  insecure?: boolean;
+  /** CA certificate files (PEM) for an https edge with a private CA (`--ca`). */
+  ca?: string[];
 };
 
 export type Agent = {
@@ -107,13 +116,19 @@ async function readInstalled(
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const urls = edgeUrls(options.edge);
+  const trust = await loadTrust(options, log);
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
     agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
-  const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
+  const edgeHttp = createEdgeHttp({
+    base: urls.http,
+    token: options.token,
+    ...(trust.ca ? { ca: trust.ca } : {}),
+  });
+  let hive: string | undefined;
   const lock = await lockStateDir(stateDir);
   // capabilities.json says what this hive is from the start, installed workers or not.
   await writeCapabilities(stateDir, platform).catch((error: Error) =>
@@ -136,6 +151,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
           : {}),
         buildOptions: options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+        verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
         // Offline, the next hello carries the same list from capabilities.json.
         report: (caps) =>
           send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
@@ -164,6 +180,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
     log,
+    ...(trust.ca ? { ca: trust.ca } : {}),
     handler: {
       hello: async () => ({
         type: 'hello',
@@ -174,6 +191,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         jobs: jobs.helloJobs(),
       }),
       onWelcome: (welcome, sendMessage) => {
+        hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
       },

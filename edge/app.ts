@@ -56,6 +56,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   const jobs = new JobService(deps.store, bus, options, now);
   const hub = new Hub({ store: deps.store, jobs, bus, options, now });
   jobs.attach(hub);
+  jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
 
   const app = new Hono();
   app.use('/workers/*', cors());
