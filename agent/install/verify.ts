@@ -27,6 +27,9 @@ type BindingRule = 'JOB_WRONG_HIVE' | 'JOB_EXPIRED' | 'JOB_UNBOUND' | 'UNSIGNED'
 const refuse = (rule: BindingRule, message: string) =>
   new StepError('verify', `${rule}: ${message}`, [rule]);
 
+const fetchFile = (ctx: JobContext, worker: string, name: string) =>
+  ctx.edgeHttp.getBytes(`/workers/${worker}/files/${encodeURIComponent(name)}`, ctx.signal);
+
 /** The job is for this hive and still valid; a verifying agent needs its binding. */
 function checkBinding(job: JobSpec, policy: TrustPolicy, now: number) {
   const hive = policy.hive();
@@ -78,6 +81,13 @@ export function verifyStep(
         );
       }
       await say(ctx, `WARNING: ${entry.id} is UNSIGNED and runs only because of --allow-unsigned`);
+      // Fetched here all the same, through the agent's own client (its --ca), so the build
+      // never downloads from the edge itself.
+      const parsed = parsePkgbuild(pkgbuildText, { carch });
+      for (const name of localFiles(parsed)) {
+        if (checkName(name)) continue; // the executor refuses it with its own reason
+        files.set(name, await fetchFile(ctx, entry.id, name));
+      }
       return { value: files, note: 'UNSIGNED: allowed by --allow-unsigned' };
     }
     try {
@@ -122,10 +132,7 @@ export function verifyStep(
             `${name} is named by the PKGBUILD but not signed`,
           );
         }
-        const bytes = await ctx.edgeHttp.getBytes(
-          `/workers/${entry.id}/files/${encodeURIComponent(name)}`,
-          ctx.signal,
-        );
+        const bytes = await fetchFile(ctx, entry.id, name);
         const got = await sha256Hex(bytes);
         if (got !== want) {
           throw new StatementError(
