@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { get, request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_TS, repoRoot, tempDir } from '../support/edge-process.ts';
+import { NODE_TS, repoRoot, startDenoEdge, tempDir } from '../support/edge-process.ts';
 import {
   type AgentProcess,
   type EdgeProcess,
@@ -168,6 +168,51 @@ describe('TLS on the edge and the agent', () => {
       false,
     );
   });
+
+  it('the Deno edge serves https itself too, with the signed statements', async () => {
+    const statements = join(dir, 'statements');
+    const keyed = spawnSync(
+      process.execPath,
+      [...NODE_TS, 'cli/rbee.ts', 'keys', 'generate', '--out', join(dir, 'k')],
+      { cwd: repoRoot },
+    );
+    expect(keyed.status).toBe(0);
+    const signed = spawnSync(
+      process.execPath,
+      [
+        ...NODE_TS,
+        'cli/rbee.ts',
+        'catalog',
+        'sign',
+        '--key',
+        join(dir, 'k.key'),
+        '--out',
+        statements,
+        join(repoRoot, 'edge', 'catalog', 'workers'),
+      ],
+      { cwd: repoRoot },
+    );
+    expect(signed.status).toBe(0);
+    const deno = await startDenoEdge([
+      '--tls-cert',
+      join(dir, 'edge.pem'),
+      '--tls-key',
+      join(dir, 'edge.key'),
+      '--statements',
+      statements,
+    ]);
+    try {
+      expect(deno.url).toMatch(/^https:/);
+      const url = deno.url.replace('127.0.0.1', 'localhost');
+      const res = await httpsGet(`${url}/workers/rbee-hello-worker/signature`, ca());
+      expect(res.status).toBe(200);
+      expect(res.body).toBe(
+        readFileSync(join(statements, 'rbee-hello-worker', 'statement.json'), 'utf8'),
+      );
+    } finally {
+      await deno.stop('SIGKILL');
+    }
+  }, 90_000);
 
   it('a plain http:// edge on a non-loopback name is refused at start (INSECURE_EDGE)', () => {
     const refused = rbeeAgent(['--edge', 'http://edge.example:8787', '--allow-unsigned']);
