@@ -10,6 +10,11 @@ import {
   verifyEnvelope,
 } from '../../../shared/catalog/signature.ts';
 
+/** The two Deno APIs used, typed here because the Node type-check has no Deno types. */
+const Deno = (
+  globalThis as unknown as { Deno: { args: string[]; readTextFile(p: string): Promise<string> } }
+).Deno;
+
 const [envelopeFile, pubFile] = Deno.args;
 const fromNode = JSON.parse(await Deno.readTextFile(envelopeFile!));
 const trusted = [await readPublicKey(await Deno.readTextFile(pubFile!))];
