@@ -21,6 +21,8 @@ export type EdgeOptions = {
   sweepIntervalMs: number;
   /** How long a sent job stays valid: an agent refuses it after `expires_at` (JOB_EXPIRED). */
   jobTtlMs: number;
+  /** Competing connections (refused or replacing) per hive per minute before it is contested. */
+  maxContestsPerMinute: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -33,4 +35,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
   jobTtlMs: 15 * 60 * 1000,
+  maxContestsPerMinute: 3,
 };
