@@ -10,6 +10,7 @@ import {
 import { type Send, startConnection } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { loadTrust } from './connection/trust.ts';
 import { runBuild } from './executor/index.ts';
 import type { SandboxOptions } from './executor/sandbox/sandbox-options.ts';
 import { sandboxReport } from './executor/sandbox/sandbox-report.ts';
@@ -62,6 +63,14 @@ export type AgentOptions = {
   log?: (line: string) => void;
   /** The build sandbox: network, limits, folders to hide (the state folder always is). */
   sandbox?: SandboxOptions;
+  /** Public key files (PEM) whose signed statements this agent runs (`--trust-key`). */
+  trustKeys?: string[];
+  /** Run workers the edge serves no statement for (`--allow-unsigned`): anyone who controls the edge is root here. */
+  allowUnsigned?: boolean;
+  /** Accept a plain http:// edge that is not on loopback (`--insecure`). */
+  insecure?: boolean;
+  /** CA certificate files (PEM) for an https edge with a private CA (`--ca`). */
+  ca?: string[];
 };
 
 export type Agent = {
@@ -113,13 +122,19 @@ async function readInstalled(
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const urls = edgeUrls(options.edge);
+  const trust = await loadTrust(options, log);
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
     agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
-  const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
+  const edgeHttp = createEdgeHttp({
+    base: urls.http,
+    token: options.token,
+    ...(trust.ca ? { ca: trust.ca } : {}),
+  });
+  let hive: string | undefined;
   const lock = await lockStateDir(stateDir);
   // Before any job: the state closed to the build user, and installs a crash left half-way undone.
   try {
@@ -155,6 +170,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
           ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
           sandbox: sandbox(options.sandbox, stateDir),
         },
+        verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
         // Offline, the next hello carries the same list from capabilities.json.
         report: (caps) =>
           send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
@@ -185,6 +201,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
     log,
+    ...(trust.ca ? { ca: trust.ca } : {}),
     handler: {
       hello: async () => ({
         type: 'hello',
@@ -195,6 +212,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         jobs: jobs.helloJobs(),
       }),
       onWelcome: (welcome, sendMessage) => {
+        hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
       },

@@ -19,6 +19,10 @@ export type EdgeOptions = {
   helloTimeoutMs: number;
   /** How often delivery deadlines are checked. */
   sweepIntervalMs: number;
+  /** How long a sent job stays valid: an agent refuses it after `expires_at` (JOB_EXPIRED). */
+  jobTtlMs: number;
+  /** Competing connections (refused or replacing) per hive per minute before it is contested. */
+  maxContestsPerMinute: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -30,4 +34,6 @@ export const defaultEdgeOptions: EdgeOptions = {
   maxMessagesPerSecond: 1000,
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
+  jobTtlMs: 15 * 60 * 1000,
+  maxContestsPerMinute: 3,
 };

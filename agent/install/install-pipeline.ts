@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
-import type { PlatformInfo } from '../../shared/protocol/index.ts';
+import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
 import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
@@ -16,6 +16,7 @@ import { deleteManifest, readManifest, writeManifest } from './manifest.ts';
 import type { PackageTreeLimits } from './package-tree.ts';
 import { runStep, StepError, say } from './step-runner.ts';
 import { uninstallTree } from './uninstall-tree.ts';
+import { type TrustPolicy, verifyStep } from './verify.ts';
 import { freshWorkspace, sweepWorkspaces } from './workspace.ts';
 
 /** The executor, passed in (tests give it build options through `buildOptions`). */
@@ -35,6 +36,8 @@ export type InstallPipelineOptions = {
   installLimits?: Partial<PackageTreeLimits>;
   /** Called with the new capabilities after an install or uninstall (sent upstream). */
   report?: (caps: Capabilities) => void;
+  /** The keys and rules of the `verify` step (verify.ts); unset: the step only says so. */
+  verify?: TrustPolicy;
 };
 
 export const DEFAULT_KEEP_FAILED_WORKSPACE_MS = 24 * 60 * 60 * 1000;
@@ -123,7 +126,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     return { outcome: 'succeeded' };
   };
 
-  const install = async (worker: string, ctx: JobContext): Promise<JobResult> => {
+  const install = async (worker: string, ctx: JobContext, job: JobSpec): Promise<JobResult> => {
     const entry = await runStep(ctx, 'catalog', worker, async () => {
       const raw = JSON.parse(await ctx.edgeHttp.getText(`/workers/${worker}`, ctx.signal));
       const value = catalogEntrySchema.parse(raw);
@@ -150,6 +153,8 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const value = await ctx.edgeHttp.getText(`/workers/${worker}/PKGBUILD`, ctx.signal);
       return { value, note: `${value.length} bytes` };
     });
+
+    const verified = await verifyStep(ctx, job, entry, text, options.verify, carch);
 
     const pkgbuild = await runStep(ctx, 'parse', undefined, async () => {
       const value = parsePkgbuild(text, { carch, filename: 'PKGBUILD' });
@@ -181,6 +186,9 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const swept = await sweepWorkspaces(ctx.workspace, keepMs, FAILED_MARK);
       await freshWorkspace(ctx.workspace);
       await writeNewFile(join(ctx.workspace, 'PKGBUILD'), text, 0o644);
+      for (const [name, bytes] of verified) {
+        await writeNewFile(join(ctx.workspace, name), bytes, 0o644);
+      }
       return {
         value: null,
         note: `${ctx.workspace}${swept.length ? ` (${swept.length} old failed workspaces removed)` : ''}`,
@@ -241,7 +249,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const result =
         job.kind === 'uninstall'
           ? await uninstall(job.worker, ctx)
-          : await install(job.worker, ctx);
+          : await install(job.worker, ctx, job);
       await runStep(ctx, 'cleanup', undefined, async () => {
         await rm(ctx.workspace, { recursive: true, force: true });
         return { value: null, note: `${ctx.workspace} removed` };

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Agent, startAgent } from '../../agent/agent.ts';
 import { EdgeUrlError, edgeUrls } from '../../agent/connection/edge-url.ts';
+import { TrustError } from '../../agent/connection/trust.ts';
 import { StateLockError } from '../../agent/jobs/state-lock.ts';
 import { UnsupportedPlatformError } from '../../agent/platform/detect-platform.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
@@ -24,6 +25,12 @@ options:
                        7d, or 0 to delete at the next job (default 24h)
   --backoff-cap MS     longest wait between reconnects (default 30000)
   --max-jobs N         builds at the same time (default 1)
+  --trust-key FILE     a fleet public key (rbee keys generate); repeatable. The agent builds
+                       only what a trusted key signed (rbee catalog sign)
+  --allow-unsigned     also run workers the edge serves no signed statement for: whoever
+                       controls the edge is then root on this hive
+  --ca FILE            a CA certificate (PEM) for an https edge with a private CA; repeatable
+  --insecure           accept a plain http:// edge that is not on a loopback address
   -h, --help           show this help
 
 ${sandboxUsage}`;
@@ -72,6 +79,10 @@ export const agentCommand: Command = {
       deps: { type: 'string' },
       'keep-failed-workspace': { type: 'string' },
       ...sandboxFlagSpec,
+      'trust-key': { type: 'string', multiple: true },
+      'allow-unsigned': { type: 'boolean' },
+      ca: { type: 'string', multiple: true },
+      insecure: { type: 'boolean' },
     });
     if (!values.edge)
       throw new UsageError('--edge URL is required (the edge, e.g. http://edge:8787)');
@@ -111,10 +122,19 @@ export const agentCommand: Command = {
         ...(keepFailedWorkspaceMs !== undefined ? { keepFailedWorkspaceMs } : {}),
         ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
         ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),
+        trustKeys: values['trust-key'] ?? [],
+        allowUnsigned: values['allow-unsigned'] ?? false,
+        insecure: values.insecure ?? false,
+        ca: values.ca ?? [],
       });
     } catch (error) {
       // Known refusals say what to do; anything else is a bug and keeps its stack.
-      if (error instanceof StateLockError || error instanceof UnsupportedPlatformError) {
+      if (
+        error instanceof StateLockError ||
+        error instanceof UnsupportedPlatformError ||
+        error instanceof TrustError ||
+        error instanceof EdgeUrlError
+      ) {
         process.stderr.write(`rbee agent: ${error.message}\n`);
         return 1;
       }
