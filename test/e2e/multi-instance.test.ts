@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EdgeProcess, startNodeEdge } from '../support/edge-process.ts';
+import { type EdgeProcess, NODE_TS, startListening, tempDir } from '../support/edge-process.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import { RawAgent } from '../support/raw-agent.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
@@ -10,15 +10,35 @@ let a: EdgeProcess;
 let b: EdgeProcess;
 const agents: RawAgent[] = [];
 
-const edgeOn = (id: string) =>
-  startNodeEdge(['--store', redis.url, '--instance-id', id, '--heartbeat-ms', '1000'], {
-    RBEE_ADMIN_TOKEN: ADMIN,
-  });
+/** `rbee edge` on the shared Redis; a loaded machine may take a while to start it. */
+const edgeOn = (id: string, store = redis.url) =>
+  startListening(
+    process.execPath,
+    [
+      ...NODE_TS,
+      'cli/rbee.ts',
+      'edge',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      tempDir('multi'),
+      '--store',
+      store,
+      '--instance-id',
+      id,
+      '--heartbeat-ms',
+      '1000',
+    ],
+    { RBEE_ADMIN_TOKEN: ADMIN },
+    100_000,
+  );
 
 beforeAll(async () => {
   redis = await startRedisServer();
   [a, b] = await Promise.all([edgeOn('edge-a'), edgeOn('edge-b')]);
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   for (const agent of agents) agent.ws.terminate();
@@ -174,11 +194,9 @@ describe('two edge processes on one Redis', () => {
   }, 60_000);
 
   it('refuses to start when Redis is unreachable, naming the URL', async () => {
-    const started = startNodeEdge(['--store', 'redis://127.0.0.1:1/0'], {
-      RBEE_ADMIN_TOKEN: ADMIN,
-    });
+    const started = edgeOn('edge-c', 'redis://127.0.0.1:1/0');
     await expect(started).rejects.toThrow(
-      /cannot reach the Redis store at redis:\/\/127\.0\.0\.1:1\/0/,
+      /refusing to start: cannot reach the Redis store at redis:\/\/127\.0\.0\.1:1\/0/,
     );
-  }, 60_000);
+  }, 120_000);
 });

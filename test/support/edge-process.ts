@@ -27,6 +27,7 @@ export function startListening(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  timeoutMs = 30_000,
 ): Promise<EdgeProcess> {
   const child = spawn(cmd, args, { cwd: repoRoot, env: { ...process.env, ...env, NO_COLOR: '1' } });
   let out = '';
@@ -36,8 +37,8 @@ export function startListening(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${cmd} did not listen within 30 s; output:\n${out}`));
-    }, 30_000);
+      reject(new Error(`${cmd} did not listen within ${timeoutMs / 1000} s; output:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(out);
