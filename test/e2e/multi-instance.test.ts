@@ -32,7 +32,6 @@ const edgeOn = (id: string, store = redis.url) =>
       '1000',
     ],
     { RBEE_ADMIN_TOKEN: ADMIN },
-    100_000,
   );
 
 beforeAll(async () => {
