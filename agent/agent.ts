@@ -7,7 +7,7 @@ import {
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
-import { type Send, startConnection } from './connection/connection.ts';
+import { type Send, startConnection, type WelcomeMessage } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
 import { runBuild } from './executor/index.ts';
@@ -56,6 +56,12 @@ export type AgentOptions = {
   platform?: PlatformInfo;
   /** Status lines (default: stdout). */
   log?: (line: string) => void;
+  /** The version `hello` reports (default: package.json's; the bundle passes its own). */
+  version?: string;
+  /** The edge refused the token for good (revoked, 401): the agent stops dialling and calls this. */
+  onRefused?: (why: string) => void;
+  /** Each welcome, with a way to send: the upgrade check hooks in here. */
+  onWelcome?: (welcome: WelcomeMessage) => void;
 };
 
 export type Agent = {
@@ -110,7 +116,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
-    agentVersion(),
+    options.version ?? agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
   const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
@@ -163,6 +169,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ...(options.backoffCapMs ? { capMs: options.backoffCapMs } : {}),
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     log,
     handler: {
       hello: async () => ({
@@ -176,6 +183,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       onWelcome: (welcome, sendMessage) => {
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
+        options.onWelcome?.(welcome);
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {

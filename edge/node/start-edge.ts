@@ -11,6 +11,7 @@ import { seedEntries } from '../catalog/entries.ts';
 import type { EdgeConfig } from '../config.ts';
 import { defaultEdgeOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
+import { nodeAgentFiles } from './agent-files.ts';
 import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { openNodeStore } from './open-store.ts';
@@ -36,7 +37,12 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     ? fsCatalogReader(pathToFileURL(`${resolve(config.catalogDir)}/`))
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra);
-  const edge = createEdge({ catalog, store, options: config.options });
+  const edge = createEdge({
+    catalog,
+    store,
+    options: config.options,
+    agentFiles: nodeAgentFiles(),
+  });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: wsPayloadCap(config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes),
