@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The executor reads its bash parts next to itself at load; in one file they are inlined. */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the TypeScript line to find, as text
 const DRIVER_SH_LINE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the TypeScript line to find, as text
   "const sh = (name: string) => readFileSync(new URL(`./sh/${name}`, import.meta.url), 'utf8');";
 
 const inlineDriverScripts = {

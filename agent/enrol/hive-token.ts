@@ -63,7 +63,8 @@ export async function obtainHiveToken(options: ObtainOptions): Promise<string> {
       EXIT.CONFIG,
     );
   }
-  await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+  // 0711: builds (another user) reach their workspace under it, but cannot list it; secrets are 0600.
+  await mkdir(options.stateDir, { recursive: true, mode: 0o711 });
   const id = await machineId(options.stateDir, options.machineId);
   const result = await enrol({
     edge: options.edge,
