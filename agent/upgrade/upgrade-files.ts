@@ -4,8 +4,8 @@ import { join } from 'node:path';
 export function upgradeFiles(bundle: string, stateDir: string) {
   return {
     bundle,
-    /** The download, checked before it replaces the bundle. */
-    next: `${bundle}.new`,
+    /** The download, checked before it replaces the bundle (node runs only `.mjs` as a module). */
+    next: `${bundle.replace(/\.mjs$/, '')}.next.mjs`,
     /** The bundle that ran before the upgrade, restored on a rollback. */
     prev: `${bundle}.prev`,
     /** Written before the swap, removed by the new agent's first welcome. */

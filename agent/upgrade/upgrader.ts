@@ -79,6 +79,8 @@ export async function startUpgrader(options: UpgraderOptions) {
   const now = options.now ?? Date.now;
   let busy = false;
   let done = false;
+  // Downloads that failed their checks: not fetched again by this process.
+  const failed = new Set<string>();
   let deadline: NodeJS.Timeout | undefined;
 
   const pending = await readMarker(files.pending);
@@ -105,16 +107,21 @@ export async function startUpgrader(options: UpgraderOptions) {
 
   const upgradeTo = async (target: EdgeAgentVersion) => {
     const refused = await readMarker(files.rolledBack);
-    if (refused?.sha256 === target.sha256) return;
+    if (refused?.sha256 === target.sha256 || failed.has(target.sha256)) return;
     options.log(
       `rbee agent: the edge serves agent ${target.version} (this is ${options.version}); upgrading`,
     );
-    await downloadBundle(options.edge, target, files.next);
-    const checked = await selfCheck(files.next, options);
-    if (checked !== target.version) {
-      throw new Error(
-        `the downloaded agent says it is ${checked}, the edge said ${target.version}`,
-      );
+    try {
+      await downloadBundle(options.edge, target, files.next);
+      const checked = await selfCheck(files.next, options);
+      if (checked !== target.version) {
+        throw new Error(
+          `the downloaded agent says it is ${checked}, the edge said ${target.version}`,
+        );
+      }
+    } catch (error) {
+      failed.add(target.sha256);
+      throw error;
     }
     const marker: UpgradeMarker = {
       from: options.version,
