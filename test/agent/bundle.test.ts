@@ -151,6 +151,21 @@ describe('the bundled agent (dist/rbee-agent.mjs)', () => {
   }, 180_000);
 });
 
+describe('the bundled agent with a token the edge does not know', () => {
+  it('stops dialling and exits 77, saying why', async () => {
+    const hive = lonelyCopy(bundle);
+    const r = await runBundle(
+      hive.file,
+      ['run', '--edge', edge.url, '--state', stateIn(hive.dir, 'state'), '--backoff-cap', '300'],
+      { env: { RBEE_TOKEN: `rbh_${'z'.repeat(40)}`, RBEE_UPGRADE: 'off' }, timeoutMs: 60_000 },
+    );
+    expect(r.status).toBe(77);
+    expect(r.stderr).toBe(
+      "rbee agent: the edge refused this hive's token: edge refused the connection (401 UNAUTHORIZED): unknown or revoked hive token; check --token\n",
+    );
+  }, 90_000);
+});
+
 describe('install.sh and the service it writes', () => {
   const installSh = (args: string[], env: NodeJS.ProcessEnv = {}, from = edge.url) =>
     new Promise<{ status: number | null; stderr: string }>((resolve) => {
