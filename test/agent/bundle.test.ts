@@ -133,6 +133,31 @@ describe('the bundled agent (dist/rbee-agent.mjs)', () => {
     const hiveId = /as hive (hive_\S+)/.exec(agent.output())![1]!;
     const cmdline = readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8');
     expect(cmdline).not.toMatch(/rb[he]_/);
+    // The build user (uid 65534) tries every way to the token: each one is refused.
+    const asBuildUser = (script: string) =>
+      spawnSync(
+        'setpriv',
+        ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'sh', '-c', script],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const tokenText = readFileSync(join(state, 'hive.token'), 'utf8').trim();
+    for (const attack of [
+      `cat ${state}/hive.token`,
+      `ls ${state}`,
+      `cat /proc/${agent.child.pid}/environ`,
+    ]) {
+      const r = asBuildUser(attack);
+      expect(r.status, attack).not.toBe(0);
+      expect(r.stderr, attack).toMatch(/Permission denied/);
+      expect(r.stdout).not.toContain(tokenText);
+    }
+    const ps = asBuildUser('ps -eo args; cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " "');
+    expect(ps.stdout).toContain(`${hive.file} run`);
+    // Other processes on this shared machine may show theirs; this agent's tokens are not there.
+    expect(ps.stdout.includes(tokenText)).toBe(false);
+    expect(ps.stdout.includes(token)).toBe(false);
     const shown = (await api('GET', `/api/hives/${hiveId}`)).body;
     expect(shown).toMatchObject({ online: true, labels: { pool: 'b' }, agent_version: '0.1.0' });
 
