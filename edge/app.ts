@@ -14,11 +14,14 @@ import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
+import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
+import { enrolAgentRoutes } from './routes/enrol-agent.ts';
+import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
@@ -39,6 +42,8 @@ export type EdgeDeps = {
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
+  /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
+  agentFiles?: AgentFiles;
 };
 
 export type Edge = {
@@ -85,6 +90,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   );
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
+  app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
   app.use('/api/*', requireAdmin(deps.store, sessions, now));
@@ -99,6 +106,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
   app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));

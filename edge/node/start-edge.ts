@@ -14,6 +14,7 @@ import type { EdgeConfig } from '../config.ts';
 import { defaultEdgeOptions } from '../options.ts';
 import { openRedisStore } from '../store/open-redis-store.ts';
 import type { Store } from '../store/store.ts';
+import { nodeAgentFiles } from './agent-files.ts';
 import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { openNodeStore } from './open-store.ts';
@@ -53,7 +54,13 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra, statements);
   const tls = await tlsServerOptions(config);
-  const edge = createEdge({ catalog, store, options: config.options, cluster });
+  const edge = createEdge({
+    catalog,
+    store,
+    options: config.options,
+    cluster,
+    agentFiles: nodeAgentFiles(),
+  });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: wsPayloadCap(config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes),
