@@ -10,6 +10,7 @@ import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
@@ -17,6 +18,7 @@ import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
+import { defaultPackageOptions, type PackageOptions, packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 
@@ -33,6 +35,9 @@ export type EdgeDeps = {
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
+  /** Where package files go (default: chunks in the store, which every instance reaches). */
+  blobs?: BlobStore;
+  packages?: Partial<PackageOptions>;
 };
 
 export type Edge = {
@@ -91,6 +96,9 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
+  const packageOptions = { ...defaultPackageOptions, ...deps.packages };
+  app.route('/', packagesRoutes(deps.store, blobs, packageOptions, now));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

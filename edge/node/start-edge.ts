@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
@@ -13,6 +13,7 @@ import { defaultEdgeOptions } from '../options.ts';
 import type { Store } from '../store/store.ts';
 import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
+import { FolderBlobStore } from './folder-blob-store.ts';
 import { openNodeStore } from './open-store.ts';
 
 export type RunningEdge = {
@@ -36,7 +37,8 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     ? fsCatalogReader(pathToFileURL(`${resolve(config.catalogDir)}/`))
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra);
-  const edge = createEdge({ catalog, store, options: config.options });
+  const blobs = new FolderBlobStore(join(config.dataDir, 'packages'));
+  const edge = createEdge({ catalog, store, options: config.options, blobs });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: wsPayloadCap(config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes),

@@ -1,4 +1,5 @@
 import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 import { newJobId } from '../jobs/job-id.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
 import type { JobRecord, RolloutCounts, RolloutRecord } from '../store/records.ts';
@@ -8,6 +9,7 @@ export type RolloutInput = {
   worker: string;
   kind: JobKind;
   timeout_ms?: number;
+  build?: BuildMode;
   /** Jobs in progress at once (default: all). */
   max_concurrency?: number;
   /** Failed jobs after which the rest are cancelled and the rollout stops (default: never). */
@@ -77,6 +79,7 @@ export class RolloutService {
         kind: input.kind,
         rollout: rollout.id,
         ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
+        ...(input.build ? { build: input.build } : {}),
       },
       release,
     );

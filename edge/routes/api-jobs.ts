@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
 import { jobStateSchema, jobTimeoutSchema } from '../../shared/protocol/job.ts';
+import { buildModeSchema } from '../../shared/repo/package-record.ts';
 import { formatIssue } from '../../shared/validation/format-issue.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
@@ -29,6 +30,8 @@ const installSchema = z
     selector: selectorSchema.optional(),
     worker: workerIdSchema,
     timeout_ms: jobTimeoutSchema.optional(),
+    /** The package cache: `auto` (default) installs a cached package when one matches. */
+    build: buildModeSchema.default('auto'),
     /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
@@ -91,6 +94,7 @@ export function jobsRoutes(
       worker: body.worker,
       kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
+      build: body.build,
     };
     if (body.hive !== undefined) {
       const hive = await findHive(store, body.hive);

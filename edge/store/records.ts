@@ -1,5 +1,6 @@
 import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 
 /** A hive as the edge keeps it. The token itself is never stored, only its SHA-256. */
 export type HiveRecord = {
@@ -37,6 +38,8 @@ export type JobRecord = {
   pending_done: PendingDone | null;
   timeout_ms: number | null;
   rollout: string | null;
+  /** How the job uses the package cache; absent on jobs made before it existed. */
+  build?: BuildMode;
   /**
    * Waiting for a slot of its rollout (max concurrency): stored queued but not delivered, and
    * out of the delivery-deadline sweep, until the rollout releases it.
