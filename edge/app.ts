@@ -18,7 +18,7 @@ import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
-import { defaultPackageOptions, type PackageOptions, packagesRoutes } from './routes/packages.ts';
+import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 
@@ -37,7 +37,6 @@ export type EdgeDeps = {
   version?: string;
   /** Where package files go (default: chunks in the store, which every instance reaches). */
   blobs?: BlobStore;
-  packages?: Partial<PackageOptions>;
 };
 
 export type Edge = {
@@ -97,8 +96,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
-  const packageOptions = { ...defaultPackageOptions, ...deps.packages };
-  app.route('/', packagesRoutes(deps.store, blobs, packageOptions, now));
+  app.route('/', packagesRoutes(deps.store, blobs, options, now));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -29,6 +29,8 @@ const optionFlags: Record<string, keyof EdgeOptions> = {
   '--max-log-bytes': 'maxLogBytesPerJob',
   '--max-messages-per-second': 'maxMessagesPerSecond',
   '--hello-timeout-ms': 'helloTimeoutMs',
+  '--max-package-bytes': 'maxPackageBytes',
+  '--keep-package-versions': 'keepPackageVersions',
 };
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]

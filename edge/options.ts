@@ -19,6 +19,10 @@ export type EdgeOptions = {
   helloTimeoutMs: number;
   /** How often delivery deadlines are checked. */
   sweepIntervalMs: number;
+  /** Largest package file a hive may upload to the package cache, in bytes (refused while read). */
+  maxPackageBytes: number;
+  /** Versions of each worker the package cache keeps (older ones go on upload); 0 keeps all. */
+  keepPackageVersions: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -30,4 +34,6 @@ export const defaultEdgeOptions: EdgeOptions = {
   maxMessagesPerSecond: 1000,
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
+  maxPackageBytes: 512 * 1024 * 1024,
+  keepPackageVersions: 0,
 };

@@ -8,6 +8,7 @@ import {
 import { repoDb } from '../../shared/repo/repo-db.ts';
 import { formatIssue } from '../../shared/validation/format-issue.ts';
 import { apiError } from '../http/errors.ts';
+import type { EdgeOptions } from '../options.ts';
 import type { BlobStore } from '../packages/blob-store.ts';
 import { readLimited, sha256Hex, TooLargeError } from '../packages/read-limited.ts';
 import { recordsToDrop, unreferencedBlobs } from '../packages/retention.ts';
@@ -15,18 +16,8 @@ import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { authenticateAgent } from './agent-socket.ts';
 
-/** Limits of the package cache; each is an option with a default. */
-export type PackageOptions = {
-  /** Largest package file accepted, in bytes (read into memory, refused while reading). */
-  maxPackageBytes: number;
-  /** Versions kept per worker; older records and their files are removed on upload. null: all. */
-  keepVersions: number | null;
-};
-
-export const defaultPackageOptions: PackageOptions = {
-  maxPackageBytes: 512 * 1024 * 1024,
-  keepVersions: null,
-};
+/** The package cache's limits (EdgeOptions; `rbee edge --max-package-bytes N --keep-package-versions K`). */
+export type PackageOptions = Pick<EdgeOptions, 'maxPackageBytes' | 'keepPackageVersions'>;
 
 const ARCH = /^[A-Za-z0-9_]{1,32}$/;
 
@@ -150,7 +141,8 @@ export function packagesRoutes(
     }
     const record: PackageRecord = { ...parsed.data, key, built_by: hive.id, built_at: now() };
     await store.putPackage(record);
-    if (options.keepVersions !== null) await applyRetention(store, blobs, options.keepVersions);
+    if (options.keepPackageVersions > 0)
+      await applyRetention(store, blobs, options.keepPackageVersions);
     return c.json({ package: record }, 201);
   });
 
