@@ -167,7 +167,12 @@ describe('jobs over the socket', () => {
     const msg = await a.next<{ type: 'job'; job: { id: string; worker: string; kind: string } }>(
       'job',
     );
-    expect(msg.job).toEqual({ id: job.id, kind: 'install', worker: 'rbee-hello-worker' });
+    expect(msg.job).toEqual({
+      id: job.id,
+      kind: 'install',
+      worker: 'rbee-hello-worker',
+      build: 'auto',
+    });
     expect((await edge.api('GET', `/api/jobs/${job.id}`)).body.job.state).toBe('dispatched');
     a.send({ type: 'accept', job: job.id, duplicate: false });
     a.send({ type: 'job_state', job: job.id, state: 'running', step: 'build' });
