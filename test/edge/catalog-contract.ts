@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { catalogEntrySchema } from '../../shared/catalog/schema.ts';
-import { makepkgPrintsrcinfo } from '../shared/pkgbuild/makepkg-oracle.ts';
+import { oracleCases, readExpected } from '../shared/pkgbuild/oracle-cases.ts';
 import { repoRoot } from '../support/edge-process.ts';
 
 /** How a contract reaches an edge: a fetch-like call on a path, sent as written. */
@@ -42,8 +42,12 @@ export function rawFetcher(baseUrl: () => string): Fetcher {
 }
 
 const workersDir = join(repoRoot, 'edge', 'catalog', 'workers');
-/** makepkg's own .SRCINFO of the demo worker: the oracle, run once for every runtime's checks. */
-const helloSrcinfo = makepkgPrintsrcinfo(join(workersDir, 'rbee-hello-worker'));
+/**
+ * makepkg's own .SRCINFO of the demo worker, as the oracle suite stores it (and re-checks against
+ * a live makepkg: test/shared/pkgbuild/oracle-corpus.test.ts).
+ */
+const helloCase = oracleCases().find((c) => c.kind === 'catalog' && c.name === 'rbee-hello-worker');
+const helloSrcinfo = Promise.resolve(readExpected(helloCase!));
 const diskFile = (id: string, name: string) => readFileSync(join(workersDir, id, name));
 
 /** Bad names and what the edge must answer for each; every answer is JSON naming the rule. */

@@ -1,39 +1,41 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildEvent, BuildOptions, BuildResult } from '../../../agent/executor/index.ts';
 import { runBuild } from '../../../agent/executor/index.ts';
 import type { FixtureWorld } from './fixture-env.ts';
-import { type MakepkgRun, runMakepkg } from './run-makepkg.ts';
+import { runMakepkg } from './run-makepkg.ts';
+import { snapshotTree, type TreeEntry } from './tree-snapshot.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../../fixtures/build/', import.meta.url));
+/** makepkg's result for each fixture, written only by `npm run oracle:record`. */
+export const REFERENCES = fileURLToPath(new URL('../../fixtures/build-expected/', import.meta.url));
+
+/**
+ * What `makepkg --noarchive --nodeps -f` leaves for a fixture: its exit code, the pkg/ tree (or
+ * none), and the names in the fixture's folder after the build.
+ */
+export type Reference = {
+  exitCode: number | null;
+  pkg: Record<string, TreeEntry> | null;
+  startdir: string[];
+};
 
 export type BothRuns = {
-  /** The makepkg copy of the fixture and the executor's. */
-  makepkgDir: string;
+  /** The executor's copy of the fixture. */
   rbeeDir: string;
-  makepkg: MakepkgRun;
+  /** makepkg's result: from a live makepkg run in this test, or as stored. */
+  reference: Reference;
+  /** True when makepkg ran in this test (its output is in `makepkgOutput`). */
+  live: boolean;
+  makepkgOutput?: string;
   result?: BuildResult;
   error?: unknown;
   events: BuildEvent[];
 };
 
-/** Runs at most `n` jobs at once: each makepkg run is ~1 s of CPU on a 2-core machine. */
-export function limiter(n: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
+export { limiter } from '../../support/limiter.ts';
 
 /** A copy of a fixture owned by nobody, the user both makepkg and the executor build as. */
 export function copyFixture(world: FixtureWorld, name: string, as: string): string {
@@ -50,17 +52,50 @@ export function homeFor(world: FixtureWorld, as: string): string {
   return home;
 }
 
-/** Builds one fixture with makepkg, then with the executor, each in its own copy. */
+/** Builds a fixture with the real makepkg in its own copy and reads what it left. */
+export async function makepkgReference(
+  world: FixtureWorld,
+  name: string,
+  as = `${name}-makepkg`,
+): Promise<{ reference: Reference; output: string }> {
+  const dir = copyFixture(world, name, as);
+  const run = await runMakepkg(dir, homeFor(world, as), world.env);
+  const pkg = join(dir, 'pkg');
+  const reference = {
+    exitCode: run.exitCode,
+    pkg: existsSync(pkg) ? snapshotTree(pkg) : null,
+    startdir: readdirSync(dir).sort(),
+  };
+  return { reference, output: run.output };
+}
+
+export function storedReference(name: string): Reference {
+  const file = join(REFERENCES, `${name}.json`);
+  if (!existsSync(file)) {
+    throw new Error(`${file} is missing: run npm run oracle:record (it runs makepkg)`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Reference;
+}
+
+/**
+ * Builds one fixture with the executor and holds it to makepkg's result: a live makepkg run
+ * beside it when `live`, else makepkg's stored result.
+ */
 export async function buildBoth(
   world: FixtureWorld,
   name: string,
-  options: BuildOptions = {},
+  options: BuildOptions & { live?: boolean } = {},
 ): Promise<BothRuns> {
-  const makepkgDir = copyFixture(world, name, `${name}-makepkg`);
+  const { live = false, ...buildOptions } = options;
   const rbeeDir = copyFixture(world, name, `${name}-rbee`);
-  const makepkg = await runMakepkg(makepkgDir, homeFor(world, `${name}-makepkg`), world.env);
   const events: BuildEvent[] = [];
-  const runs: BothRuns = { makepkgDir, rbeeDir, makepkg, events };
+  let runs: BothRuns;
+  if (live) {
+    const { reference, output } = await makepkgReference(world, name);
+    runs = { rbeeDir, reference, live, makepkgOutput: output, events };
+  } else {
+    runs = { rbeeDir, reference: storedReference(name), live, events };
+  }
   try {
     runs.result = await runBuild(rbeeDir, {
       env: { ...process.env, ...world.env },
@@ -68,7 +103,7 @@ export async function buildBoth(
         events.push(event);
       },
       graceMs: 500,
-      ...options,
+      ...buildOptions,
     });
   } catch (error) {
     runs.error = error;

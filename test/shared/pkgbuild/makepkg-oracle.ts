@@ -20,7 +20,10 @@ async function chownTree(path: string): Promise<void> {
   }
 }
 
-/** `makepkg --printsrcinfo` in a temporary copy of `dir`. */
+/**
+ * `makepkg --printsrcinfo` in a temporary copy of `dir`. makepkg names the PKGBUILD by its full
+ * path in its errors: the temporary folder is written as `$startdir`, so answers can be stored.
+ */
 export async function makepkgPrintsrcinfo(dir: string): Promise<OracleResult> {
   const work = await mkdtemp(join(tmpdir(), 'rbee-makepkg-'));
   try {
@@ -35,7 +38,10 @@ export async function makepkgPrintsrcinfo(dir: string): Promise<OracleResult> {
     return await new Promise<OracleResult>((resolve, reject) => {
       execFile(file, args, { cwd: work, env, encoding: 'utf8' }, (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);
-        else resolve({ exitCode: error ? Number(error.code) : 0, stdout, stderr });
+        else {
+          const exitCode = error ? Number(error.code) : 0;
+          resolve({ exitCode, stdout, stderr: stderr.split(work).join('$startdir') });
+        }
       });
     });
   } finally {
@@ -52,18 +58,4 @@ export async function makepkgCarch(): Promise<string> {
   return m[1]!;
 }
 
-/** Runs at most `max` of the given tasks at once: makepkg takes a core for about a second. */
-export function limiter(max: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
+export { limiter } from '../../support/limiter.ts';

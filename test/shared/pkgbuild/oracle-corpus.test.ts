@@ -1,85 +1,81 @@
 /**
- * The fixture corpus against the real `makepkg --printsrcinfo`, run in the test (the oracle,
- * never a frozen copy): byte-identical output where makepkg succeeds, the same refusal where
- * its lint fails.
+ * The fixture corpus and the catalog against `makepkg --printsrcinfo`: byte-identical output
+ * where makepkg succeeds, the same refusal where its lint or bash fails.
+ *
+ * Every case is compared with makepkg's stored answer (written only by `npm run oracle:record`,
+ * which runs the real makepkg). In each run a rotating sample is also run through a live makepkg,
+ * which must give exactly the stored answer; RBEE_ORACLE=live (`npm run test:oracle`) runs every
+ * case live. On a loaded machine one makepkg call takes up to 20 s: the live tests have no limit
+ * shorter than the calls they queue for.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { ParseError, parsePkgbuild, printSrcinfo } from '../../../shared/pkgbuild/index.ts';
-import { limiter, makepkgCarch, makepkgPrintsrcinfo } from './makepkg-oracle.ts';
+import { ParseError } from '../../../shared/pkgbuild/index.ts';
+import { describeSample, oracleSample } from '../../support/oracle-sample.ts';
+import { limiter, makepkgCarch, makepkgPrintsrcinfo, type OracleResult } from './makepkg-oracle.ts';
+import { type OracleCase, oracleCases, ours, readExpected } from './oracle-cases.ts';
 
-const FIXTURES = 'test/fixtures/pkgbuild';
 const carch = await makepkgCarch();
+const cases = oracleCases();
 
-/** makepkg takes about a second per file and the machine has two cores: two at a time. */
-const oracle = limiter(2);
-
-function fileExists(dir: string) {
-  return (path: string) => {
-    const full = join(dir, path);
-    return existsSync(full) && statSync(full).isFile();
-  };
+function expectAgrees(c: OracleCase, makepkg: OracleResult): void {
+  if (c.kind === 'ok' || c.kind === 'catalog') {
+    expect(makepkg.stderr).toBe('');
+    expect(makepkg.exitCode).toBe(0);
+    expect(ours(c.dir, carch)).toBe(makepkg.stdout);
+    return;
+  }
+  const { makepkgExit = 12, ...expected } = JSON.parse(
+    readFileSync(join(c.dir, 'expect.json'), 'utf8'),
+  );
+  let error: unknown;
+  try {
+    ours(c.dir, carch);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ParseError);
+  const e = error as ParseError;
+  expect({ code: e.code, line: e.line, column: e.column }).toEqual(expected);
+  expect(makepkg.exitCode).toBe(makepkgExit);
+  expect(makepkg.stdout).toBe('');
+  if (e.code.startsWith('LINT_') || e.code === 'CRLF') {
+    // makepkg names the PKGBUILD by its full path where we say "PKGBUILD".
+    expect(makepkg.stderr).toContain(`ERROR: ${e.reason.replace(/ in PKGBUILD$/, '')}`);
+  }
 }
 
-function ours(dir: string): string {
-  const text = readFileSync(join(dir, 'PKGBUILD'), 'utf8');
-  return printSrcinfo(parsePkgbuild(text, { carch, fileExists: fileExists(dir) }));
-}
-
-const list = (sub: string) => readdirSync(join(FIXTURES, sub)).sort();
-
-describe.concurrent('srcinfo matches makepkg --printsrcinfo byte for byte', () => {
-  for (const name of list('ok')) {
-    test(`fixture ${name}`, async () => {
-      const dir = join(FIXTURES, 'ok', name);
-      const printed = ours(dir);
-      const result = await oracle(() => makepkgPrintsrcinfo(dir));
-      expect(result.stderr).toBe('');
-      expect(result.exitCode).toBe(0);
-      expect(printed).toBe(result.stdout);
-    });
+describe('the parser agrees with makepkg’s stored answer', () => {
+  for (const c of cases) {
+    test(`${c.kind} ${c.name}`, () => expectAgrees(c, readExpected(c)));
   }
 });
 
-describe.concurrent('catalog PKGBUILDs match makepkg --printsrcinfo', () => {
-  const root = 'edge/catalog/workers';
-  for (const name of readdirSync(root).sort()) {
-    const dir = join(root, name);
-    if (!existsSync(join(dir, 'PKGBUILD'))) continue;
-    test(`catalog ${name}`, async () => {
-      const printed = ours(dir);
-      const result = await oracle(() => makepkgPrintsrcinfo(dir));
-      expect(result.exitCode).toBe(0);
-      expect(printed).toBe(result.stdout);
-    });
-  }
-});
+const kinds = ['ok', 'lint', 'syntax', 'catalog'] as const;
+const liveCases = oracleSample(
+  kinds.map((k) => cases.filter((c) => c.kind === k)),
+  Number(process.env.RBEE_ORACLE_SAMPLE ?? 4),
+);
+describeSample(
+  'srcinfo oracle',
+  liveCases.map((c) => `${c.kind}/${c.name}`),
+);
 
-describe.concurrent('makepkg refuses these too: lint failures and bash syntax errors', () => {
-  const cases = ['lint', 'syntax'].flatMap((sub) => list(sub).map((name) => ({ sub, name })));
-  for (const { sub, name } of cases) {
-    test(`${sub} ${name}`, async () => {
-      const dir = join(FIXTURES, sub, name);
-      const { makepkgExit = 12, ...expected } = JSON.parse(
-        readFileSync(join(dir, 'expect.json'), 'utf8'),
-      );
-      let error: unknown;
-      try {
-        ours(dir);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(ParseError);
-      const e = error as ParseError;
-      expect({ code: e.code, line: e.line, column: e.column }).toEqual(expected);
-      const result = await oracle(() => makepkgPrintsrcinfo(dir));
-      expect(result.exitCode).toBe(makepkgExit);
-      expect(result.stdout).toBe('');
-      if (e.code.startsWith('LINT_') || e.code === 'CRLF') {
-        // makepkg names the PKGBUILD by its full path where we say "PKGBUILD".
-        expect(result.stderr).toContain(`ERROR: ${e.reason.replace(/ in PKGBUILD$/, '')}`);
-      }
+/** makepkg takes a core while it runs and the machine has two: two calls at a time. */
+const slot = limiter(2);
+/** Each call can take 20 s on a loaded machine; a test may queue behind all the others. */
+const LIVE_LIMIT = 120_000 + 30_000 * liveCases.length;
+
+describe.concurrent('a live makepkg gives exactly the stored answer', {
+  timeout: LIVE_LIMIT,
+}, () => {
+  for (const c of liveCases) {
+    test(`${c.kind} ${c.name}`, async () => {
+      const makepkg = await slot(() => makepkgPrintsrcinfo(c.dir));
+      // Stale stored answers are found here: `npm run oracle:record` rewrites them.
+      expect(makepkg).toEqual(readExpected(c));
+      expectAgrees(c, makepkg);
     });
   }
 });
