@@ -36,6 +36,8 @@ const installSchema = z
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
     max_errors: z.number().int().positive().max(100_000).optional(),
+    /** Rollouts: this many hives build first; the rest install once every one of them succeeded. */
+    canary: z.number().int().positive().max(100_000).optional(),
   })
   .strict()
   .refine(
@@ -43,8 +45,10 @@ const installSchema = z
     'give exactly one of hive, hives or selector',
   )
   .refine(
-    (b) => b.hive === undefined || (b.max_concurrency === undefined && b.max_errors === undefined),
-    'max_concurrency and max_errors are for rollouts: give hives or selector',
+    (b) =>
+      b.hive === undefined ||
+      (b.max_concurrency === undefined && b.max_errors === undefined && b.canary === undefined),
+    'max_concurrency, max_errors and canary are for rollouts: give hives or selector',
   );
 
 type Selector = z.infer<typeof selectorSchema>;
@@ -122,6 +126,7 @@ export function jobsRoutes(
       ...input,
       ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
       ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+      ...(body.canary ? { canary: body.canary } : {}),
     });
     return c.json(created, 201);
   });

@@ -71,6 +71,11 @@ export type RolloutRecord = {
   max_concurrency: number | null;
   /** Failed jobs after which the waiting ones are cancelled and the rollout stopped; null: never. */
   max_errors: number | null;
+  /**
+   * Canary rollouts (the package cache): the first `canary` jobs run alone; when all succeed the
+   * rest are released (and install the package the canaries built); a failed canary stops it.
+   */
+  canary?: { size: number; passed: boolean };
   counts: RolloutCounts;
   /** An admin cancelled it (POST /api/rollouts/:id/cancel); absent on older records. */
   cancel_requested?: boolean;

@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/edge-process.ts';
 import {
@@ -35,7 +36,7 @@ async function hiveWithAgent(name: string) {
   const state = tempDir('e2e-agent');
   agents.push(startAgentProcess(edge.url, res.body.token, state));
   await expect
-    .poll(async () => (await api('GET', `/api/hives/${name}`)).body.online, { timeout: 30_000 })
+    .poll(async () => (await api('GET', `/api/hives/${name}`)).body.online, { timeout: 90_000 })
     .toBe(true);
   return { id: res.body.id as string, name, root: join(state, 'root') };
 }
@@ -78,6 +79,8 @@ function tree(root: string, rel = ''): string[] {
 }
 
 const bsdtar = (...args: string[]) => execFileSync('bsdtar', args, { encoding: 'utf8' });
+/** Long commands run without blocking the loop (a blocked loop reuses sockets the edge closed). */
+const run = async (cmd: string, args: string[]) => (await promisify(execFile)(cmd, args)).stdout;
 
 describe('the package cache across hives (edge and agent processes)', () => {
   let first: Awaited<ReturnType<typeof hiveWithAgent>>;
@@ -126,7 +129,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
     expect(cached.log).not.toMatch(/build\(\)|Starting build/);
     expect(tree(second.root)).toEqual(tree(first.root));
     expect(tree(second.root).length).toBeGreaterThan(3);
-  }, 240_000);
+  }, 400_000);
 
   it('build: never without a cached package fails at the cache step, naming the key', async () => {
     const run = await install('many-b', 'test-slow-worker', 'never');
@@ -149,13 +152,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
     );
     mkdirSync(join(work, 'ref'));
     writeFileSync(join(work, 'ref', filename), pkg);
-    execFileSync(
-      'repo-add',
-      ['-q', join(work, 'ref', 'ref.db.tar.gz'), join(work, 'ref', filename)],
-      {
-        stdio: 'ignore',
-      },
-    );
+    await run('repo-add', ['-q', join(work, 'ref', 'ref.db.tar.gz'), join(work, 'ref', filename)]);
     const theirs = join(work, 'ref', 'ref.db.tar.gz');
     const ours = join(work, 'ours.db');
     expect(bsdtar('-tf', ours)).toBe(bsdtar('-tf', theirs));
@@ -174,17 +171,77 @@ describe('the package cache across hives (edge and agent processes)', () => {
       `[options]\nArchitecture = x86_64\nSigLevel = Never\nCacheDir = ${join(work, 'cache')}/\nLogFile = ${join(work, 'pacman.log')}\n\n[rbee]\nServer = ${edge.url}/repo/$arch\n`,
     );
     const pacman = (...args: string[]) =>
-      execFileSync(
-        'pacman',
-        ['--config', conf, '--root', root, '--dbpath', join(root, 'db'), '--noconfirm', ...args],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-    pacman('-Sy');
-    expect(pacman('-Sl', 'rbee')).toBe('rbee rbee-hello-worker 1.0.0-1\n');
-    pacman('-S', '-dd', 'rbee-hello-worker');
+      run('pacman', [
+        '--config',
+        conf,
+        '--root',
+        root,
+        '--dbpath',
+        join(root, 'db'),
+        '--noconfirm',
+        ...args,
+      ]);
+    await pacman('-Sy');
+    expect(await pacman('-Sl', 'rbee')).toBe('rbee rbee-hello-worker 1.0.0-1\n');
+    await pacman('-S', '-dd', 'rbee-hello-worker');
     expect(readFileSync(join(root, 'usr/local/bin/rbee-hello-worker'), 'utf8')).toBe(
       readFileSync(join(first.root, 'usr/local/bin/rbee-hello-worker'), 'utf8'),
     );
+  }, 120_000);
+
+  it('a canary rollout builds on the first hive, then the rest install its package', async () => {
+    const [old] = (await api('GET', '/api/packages')).body.packages;
+    expect((await api('DELETE', `/api/packages/${old.key}`)).status).toBe(200);
+    const created = await api('POST', '/api/installs', {
+      hives: ['many-a', 'many-b'],
+      worker: 'rbee-hello-worker',
+      canary: 1,
+    });
+    expect(created.status).toBe(201);
+    const [canary, rest] = created.body.jobs as { id: string; hive: string; state: string }[];
+    expect(canary!.hive).toBe(first.id);
+    expect(rest).toMatchObject({ hive: second.id, state: 'queued', held: true });
+    const canaryEvents = await followJob(edge.url, canary!.id);
+    expect(
+      canaryEvents.some((e) => e.event === 'step' && JSON.parse(e.data).step === 'build'),
+    ).toBe(true);
+    const restEvents = await followJob(edge.url, rest!.id);
+    const restSteps = restEvents
+      .filter((e) => e.event === 'step')
+      .map((e) => JSON.parse(e.data).step);
+    expect(restSteps).toContain('download');
+    expect(restSteps).not.toContain('build');
+    await expect
+      .poll(
+        async () =>
+          (await api('GET', `/api/rollouts/${created.body.rollout.id}`)).body.rollout.state,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('succeeded');
+    const [record] = (await api('GET', '/api/packages')).body.packages;
+    expect(record).toMatchObject({ built_by: first.id, job: canary!.id });
+  }, 300_000);
+
+  it('a failed canary stops the rollout and the other hives never get the job', async () => {
+    const created = await api('POST', '/api/installs', {
+      hives: ['many-a', 'many-b'],
+      worker: 'test-failing-worker',
+      canary: 1,
+    });
+    const [canary, rest] = created.body.jobs as { id: string }[];
+    await followJob(edge.url, canary!.id);
+    await expect
+      .poll(
+        async () => (await api('GET', `/api/rollouts/${created.body.rollout.id}`)).body.rollout,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toMatchObject({ state: 'stopped', counts: { failed: 1, cancelled: 1 } });
+    const job = (await api('GET', `/api/jobs/${rest!.id}`)).body.job;
+    expect(job).toMatchObject({ state: 'cancelled', dispatched_at: null });
   }, 120_000);
 
   it('a package changed in the blob store is refused at verify and the job names the mismatch', async () => {
