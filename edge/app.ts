@@ -4,6 +4,7 @@ import type { UpgradeWebSocket } from 'hono/ws';
 import { Sessions } from './auth/sessions.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
+import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
 import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
@@ -60,8 +61,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   const jobs = new JobService(deps.store, bus, options, now);
   const hub = new Hub({ store: deps.store, jobs, bus, options, now });
   jobs.attach(hub);
+  jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
 
   const app = new Hono();
+  app.use('*', bodyLimits());
   app.use('/workers/*', cors());
   app.use('/workers', cors());
   app.use('/health', cors());

@@ -9,6 +9,11 @@ export type EdgeConfig = {
   dataDir: string;
   /** A folder of extra workers (each `<id>/worker.json` + PKGBUILD + files), or null. */
   catalogDir: string | null;
+  /** Signed statements for the catalog's workers (`rbee catalog sign --out DIR`), or null. */
+  statementsDir?: string | null;
+  /** PEM certificate chain and key: the edge serves https and wss itself (Node). */
+  tlsCert?: string | null;
+  tlsKey?: string | null;
   /** Limits and timings given on the command line; the rest keep their defaults. */
   options: Partial<EdgeOptions>;
 };
@@ -18,6 +23,9 @@ export const edgeDefaults: EdgeConfig = {
   host: '0.0.0.0',
   dataDir: './.rbee',
   catalogDir: null,
+  statementsDir: null,
+  tlsCert: null,
+  tlsKey: null,
   options: {},
 };
 
@@ -31,6 +39,7 @@ const optionFlags: Record<string, keyof EdgeOptions> = {
   '--hello-timeout-ms': 'helloTimeoutMs',
   '--max-package-bytes': 'maxPackageBytes',
   '--keep-package-versions': 'keepPackageVersions',
+  '--job-ttl-ms': 'jobTtlMs',
 };
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]
@@ -42,6 +51,8 @@ options:
   --host ADDR  address to bind (default 0.0.0.0)
   --data DIR   folder of the embedded store (default ./.rbee)
   --catalog DIR  extra workers: DIR/<id>/worker.json (a catalog entry), PKGBUILD and files
+  --statements DIR  signed statements DIR/<id>/statement.json (rbee catalog sign --out DIR)
+  --tls-cert FILE --tls-key FILE  serve https:// and wss:// with this PEM certificate and key
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -71,6 +82,9 @@ export const edgeFlagSpec = {
   host: { type: 'string' },
   data: { type: 'string' },
   catalog: { type: 'string' },
+  statements: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -100,6 +114,12 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
   config.host = text('host') ?? config.host;
   config.dataDir = text('data') ?? config.dataDir;
   config.catalogDir = text('catalog') ?? config.catalogDir;
+  config.statementsDir = text('statements') ?? config.statementsDir;
+  config.tlsCert = text('tls-cert') ?? null;
+  config.tlsKey = text('tls-key') ?? null;
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+    throw new EdgeConfigError('--tls-cert and --tls-key go together: give both or neither');
+  }
   for (const [flag, key] of Object.entries(optionFlags)) {
     const raw = text(flag.slice(2));
     if (raw === undefined) continue;

@@ -23,6 +23,10 @@ export type EdgeOptions = {
   maxPackageBytes: number;
   /** Versions of each worker the package cache keeps (older ones go on upload); 0 keeps all. */
   keepPackageVersions: number;
+  /** How long a sent job stays valid: an agent refuses it after `expires_at` (JOB_EXPIRED). */
+  jobTtlMs: number;
+  /** Competing connections (refused or replacing) per hive per minute before it is contested. */
+  maxContestsPerMinute: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -36,4 +40,6 @@ export const defaultEdgeOptions: EdgeOptions = {
   sweepIntervalMs: 1000,
   maxPackageBytes: 512 * 1024 * 1024,
   keepPackageVersions: 0,
+  jobTtlMs: 15 * 60 * 1000,
+  maxContestsPerMinute: 3,
 };

@@ -51,6 +51,8 @@ export type ConnectionOptions = {
   maxRefusalBytes?: number;
   /** Status lines for people: connected, disconnected and why, next try. */
   log?: (line: string) => void;
+  /** Extra CA certificates (PEM) for a wss:// edge with a private CA (`--ca`). */
+  ca?: string[];
 };
 
 export type Connection = {
@@ -94,6 +96,7 @@ export function startConnection(options: ConnectionOptions): Connection {
         perMessageDeflate: false,
         maxPayload: maxFrameBytes,
         handshakeTimeout: handshakeTimeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
       });
       socket = ws;
       // The first explanation wins: terminating a socket makes ws report a generic error after.

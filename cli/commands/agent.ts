@@ -2,9 +2,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type Agent, startAgent } from '../../agent/agent.ts';
 import { EdgeUrlError, edgeUrls } from '../../agent/connection/edge-url.ts';
+import { TrustError } from '../../agent/connection/trust.ts';
 import { StateLockError } from '../../agent/jobs/state-lock.ts';
 import { UnsupportedPlatformError } from '../../agent/platform/detect-platform.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
+import { sandboxFlagSpec, sandboxOptionsFrom, sandboxUsage } from './sandbox-flags.ts';
 
 const usage = `usage: rbee agent --edge URL --token rbh_... [--state DIR] [--install-root DIR]
 
@@ -23,7 +25,15 @@ options:
                        7d, or 0 to delete at the next job (default 24h)
   --backoff-cap MS     longest wait between reconnects (default 30000)
   --max-jobs N         builds at the same time (default 1)
-  -h, --help           show this help`;
+  --trust-key FILE     a fleet public key (rbee keys generate); repeatable. The agent builds
+                       only what a trusted key signed (rbee catalog sign)
+  --allow-unsigned     also run workers the edge serves no signed statement for: whoever
+                       controls the edge is then root on this hive
+  --ca FILE            a CA certificate (PEM) for an https edge with a private CA; repeatable
+  --insecure           accept a plain http:// edge that is not on a loopback address
+  -h, --help           show this help
+
+${sandboxUsage}`;
 
 /** Reads a flag that must be a positive integer. */
 function positive(name: string, value: string | undefined): number | undefined {
@@ -68,6 +78,11 @@ export const agentCommand: Command = {
       'max-jobs': { type: 'string' },
       deps: { type: 'string' },
       'keep-failed-workspace': { type: 'string' },
+      ...sandboxFlagSpec,
+      'trust-key': { type: 'string', multiple: true },
+      'allow-unsigned': { type: 'boolean' },
+      ca: { type: 'string', multiple: true },
+      insecure: { type: 'boolean' },
     });
     if (!values.edge)
       throw new UsageError('--edge URL is required (the edge, e.g. http://edge:8787)');
@@ -83,6 +98,10 @@ export const agentCommand: Command = {
     if (!/^rbh_\S+$/.test(token)) {
       throw new UsageError('--token must be a hive token: rbh_ followed by its secret');
     }
+    const sandbox = sandboxOptionsFrom(values);
+    // The token stays in memory only: out of this process's environment and argv (/proc).
+    delete process.env.RBEE_TOKEN;
+    process.title = 'rbee agent';
     const backoffCapMs = positive('backoff-cap', values['backoff-cap']);
     const maxConcurrentJobs = positive('max-jobs', values['max-jobs']);
     const deps = values.deps ?? 'check';
@@ -99,13 +118,23 @@ export const agentCommand: Command = {
         ...(values.state ? { stateDir: values.state } : {}),
         installRoot: values['install-root'] ?? defaultInstallRoot(),
         deps,
+        sandbox,
         ...(keepFailedWorkspaceMs !== undefined ? { keepFailedWorkspaceMs } : {}),
         ...(backoffCapMs ? { backoffCapMs, backoffBaseMs: Math.min(500, backoffCapMs) } : {}),
         ...(maxConcurrentJobs ? { maxConcurrentJobs } : {}),
+        trustKeys: values['trust-key'] ?? [],
+        allowUnsigned: values['allow-unsigned'] ?? false,
+        insecure: values.insecure ?? false,
+        ca: values.ca ?? [],
       });
     } catch (error) {
       // Known refusals say what to do; anything else is a bug and keeps its stack.
-      if (error instanceof StateLockError || error instanceof UnsupportedPlatformError) {
+      if (
+        error instanceof StateLockError ||
+        error instanceof UnsupportedPlatformError ||
+        error instanceof TrustError ||
+        error instanceof EdgeUrlError
+      ) {
         process.stderr.write(`rbee agent: ${error.message}\n`);
         return 1;
       }

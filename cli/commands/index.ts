@@ -33,4 +33,14 @@ export const commands: CommandEntry[] = [
     summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
     load: async () => (await import('./build.ts')).buildCommand,
   },
+  {
+    name: 'keys',
+    summary: "make the fleet's signing key pair (rbee keys generate --out PREFIX)",
+    load: async () => (await import('./keys.ts')).keysCommand,
+  },
+  {
+    name: 'catalog',
+    summary: 'sign a catalog folder with the fleet key (rbee catalog sign --key K DIR)',
+    load: async () => (await import('./catalog-sign.ts')).catalogCommand,
+  },
 ];

@@ -6,6 +6,7 @@ import type { LogBus } from '../logs/log-bus.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { LogHead, Store } from '../store/store.ts';
+import { bindJob } from './job-binding.ts';
 import { newJobId } from './job-id.ts';
 import { applyTransition } from './transitions.ts';
 
@@ -62,6 +63,9 @@ export class JobService {
   attach(link: HiveLink) {
     this.link = link;
   }
+
+  /** The digest of the signed statement of a worker, when the catalog has one (job binding). */
+  statementOf: (worker: string) => string | undefined = () => undefined;
 
   /**
    * The one way a job's state changes: applies `to` (and a patch) only when the transition
@@ -158,6 +162,7 @@ export class JobService {
           worker: job.worker,
           ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
           ...(job.build ? { build: job.build } : {}),
+          ...bindJob(job, this.statementOf(job.worker), this.now(), this.options.jobTtlMs),
         },
       }) ?? false
     );

@@ -15,6 +15,7 @@ import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { FolderBlobStore } from './folder-blob-store.ts';
 import { openNodeStore } from './open-store.ts';
+import { tlsServerOptions } from './tls.ts';
 
 export type RunningEdge = {
   url: string;
@@ -36,7 +37,11 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
   const extra = config.catalogDir
     ? fsCatalogReader(pathToFileURL(`${resolve(config.catalogDir)}/`))
     : undefined;
-  const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra);
+  const statements = config.statementsDir
+    ? fsCatalogReader(pathToFileURL(`${resolve(config.statementsDir)}/`))
+    : undefined;
+  const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra, statements);
+  const tls = await tlsServerOptions(config);
   const blobs = new FolderBlobStore(join(config.dataDir, 'packages'));
   const edge = createEdge({ catalog, store, options: config.options, blobs });
   const wss = new WebSocketServer({
@@ -48,11 +53,11 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     const server = serve(
       // No `websocket` option: node-server would run every agent upgrade through the Hono
       // app as well (a second token look-up per connection); handleAgentUpgrades is the one path.
-      { fetch: edge.app.fetch, port: config.port, hostname: config.host },
+      { fetch: edge.app.fetch, port: config.port, hostname: config.host, ...tls },
       (info: AddressInfo) => {
         const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
         resolve({
-          url: `http://${host}:${info.port}`,
+          url: `${tls ? 'https' : 'http'}://${host}:${info.port}`,
           port: info.port,
           edge,
           store,

@@ -96,7 +96,11 @@ export class KvStore implements Store {
       if (!current) return null;
       const next = fn(current);
       if (!next) return null;
-      const res = await this.kv.atomic().check(entry).set(K.hive(id), pack(next)).commit();
+      const op = this.kv.atomic().check(entry).set(K.hive(id), pack(next));
+      // A rotated token: the old one stops resolving in the same commit.
+      if (next.token_hash !== current.token_hash)
+        op.delete(K.hiveToken(current.token_hash)).set(K.hiveToken(next.token_hash), pack(id));
+      const res = await op.commit();
       if (res.ok) return next;
     }
   }

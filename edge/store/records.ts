@@ -13,6 +13,11 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /**
+   * When the hub saw this hive's token on competing connections too often (see README
+   * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
+   */
+  contested_at?: number | null;
 };
 
 /** What an agent said when it finished a job; kept until the log holds every entry. */

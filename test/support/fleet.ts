@@ -75,6 +75,8 @@ export function startAgentProcess(
       '--backoff-cap',
       '300',
       ...(extraArgs.includes('--install-root') ? [] : ['--install-root', join(stateDir, 'root')]),
+      // The suites' catalogs are unsigned; test/security/trust.test.ts runs the signed path.
+      ...(extraArgs.includes('--trust-key') ? [] : ['--allow-unsigned']),
       ...extraArgs,
     ],
     {
@@ -112,6 +114,7 @@ export const DEMO_INSTALL_STEPS = [
   'catalog',
   'platform',
   'fetch',
+  'verify',
   'parse',
   'dependencies',
   'workspace',
