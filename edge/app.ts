@@ -13,6 +13,7 @@ import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
@@ -23,6 +24,7 @@ import { rolloutsRoutes } from './routes/api-rollouts.ts';
 import { enrolAgentRoutes } from './routes/enrol-agent.ts';
 import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
+import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 import { isStoreUnavailable } from './store/store-unavailable.ts';
@@ -44,6 +46,8 @@ export type EdgeDeps = {
   version?: string;
   /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
   agentFiles?: AgentFiles;
+  /** Where package files go (default: chunks in the store, which every instance reaches). */
+  blobs?: BlobStore;
 };
 
 export type Edge = {
@@ -112,6 +116,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
+  app.route('/', packagesRoutes(deps.store, blobs, options, now));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -44,6 +44,8 @@ const optionFlags: Record<string, keyof EdgeOptions> = {
   '--max-log-bytes': 'maxLogBytesPerJob',
   '--max-messages-per-second': 'maxMessagesPerSecond',
   '--hello-timeout-ms': 'helloTimeoutMs',
+  '--max-package-bytes': 'maxPackageBytes',
+  '--keep-package-versions': 'keepPackageVersions',
   '--job-ttl-ms': 'jobTtlMs',
 };
 

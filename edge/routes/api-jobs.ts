@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
 import { jobStateSchema, jobTimeoutSchema } from '../../shared/protocol/job.ts';
+import { buildModeSchema } from '../../shared/repo/package-record.ts';
 import { formatIssue } from '../../shared/validation/format-issue.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
@@ -29,10 +30,14 @@ const installSchema = z
     selector: selectorSchema.optional(),
     worker: workerIdSchema,
     timeout_ms: jobTimeoutSchema.optional(),
+    /** The package cache: `auto` (default) installs a cached package when one matches. */
+    build: buildModeSchema.default('auto'),
     /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
     max_errors: z.number().int().positive().max(100_000).optional(),
+    /** Rollouts: this many hives build first; the rest install once every one of them succeeded. */
+    canary: z.number().int().positive().max(100_000).optional(),
   })
   .strict()
   .refine(
@@ -40,8 +45,10 @@ const installSchema = z
     'give exactly one of hive, hives or selector',
   )
   .refine(
-    (b) => b.hive === undefined || (b.max_concurrency === undefined && b.max_errors === undefined),
-    'max_concurrency and max_errors are for rollouts: give hives or selector',
+    (b) =>
+      b.hive === undefined ||
+      (b.max_concurrency === undefined && b.max_errors === undefined && b.canary === undefined),
+    'max_concurrency, max_errors and canary are for rollouts: give hives or selector',
   );
 
 type Selector = z.infer<typeof selectorSchema>;
@@ -91,6 +98,7 @@ export function jobsRoutes(
       worker: body.worker,
       kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
+      build: body.build,
     };
     if (body.hive !== undefined) {
       const hive = await findHive(store, body.hive);
@@ -118,6 +126,7 @@ export function jobsRoutes(
       ...input,
       ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
       ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+      ...(body.canary ? { canary: body.canary } : {}),
     });
     return c.json(created, 201);
   });

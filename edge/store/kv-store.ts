@@ -1,6 +1,8 @@
 import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
+import { kvPackages } from '../packages/kv-packages.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type {
   EnrolmentTokenRecord,
@@ -453,6 +455,31 @@ export class KvStore implements Store {
   async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
     for await (const chunk of this.readLogChunks(job, from))
       yield JSON.parse(chunk.text) as LogEntry[];
+  }
+
+  putPackage(record: PackageRecord) {
+    return kvPackages.put(this.kv, record);
+  }
+  getPackage(key: string) {
+    return kvPackages.get(this.kv, key);
+  }
+  listPackages() {
+    return kvPackages.list(this.kv);
+  }
+  deletePackage(key: string) {
+    return kvPackages.delete(this.kv, key);
+  }
+  putBlob(sha256: string, chunks: Uint8Array[]) {
+    return kvPackages.putBlob(this.kv, sha256, chunks);
+  }
+  getBlob(sha256: string) {
+    return kvPackages.getBlob(this.kv, sha256);
+  }
+  hasBlob(sha256: string) {
+    return kvPackages.hasBlob(this.kv, sha256);
+  }
+  deleteBlob(sha256: string) {
+    return kvPackages.deleteBlob(this.kv, sha256);
   }
 
   async close() {

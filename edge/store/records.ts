@@ -1,5 +1,6 @@
 import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 
 /** A hive as the edge keeps it. The token itself is never stored, only its SHA-256. */
 export type HiveRecord = {
@@ -65,6 +66,8 @@ export type JobRecord = {
   pending_done: PendingDone | null;
   timeout_ms: number | null;
   rollout: string | null;
+  /** How the job uses the package cache; absent on jobs made before it existed. */
+  build?: BuildMode;
   /**
    * Waiting for a slot of its rollout (max concurrency): stored queued but not delivered, and
    * out of the delivery-deadline sweep, until the rollout releases it.
@@ -96,6 +99,11 @@ export type RolloutRecord = {
   max_concurrency: number | null;
   /** Failed jobs after which the waiting ones are cancelled and the rollout stopped; null: never. */
   max_errors: number | null;
+  /**
+   * Canary rollouts (the package cache): the first `canary` jobs run alone; when all succeed the
+   * rest are released (and install the package the canaries built); a failed canary stops it.
+   */
+  canary?: { size: number; passed: boolean };
   counts: RolloutCounts;
   /** An admin cancelled it (POST /api/rollouts/:id/cancel); absent on older records. */
   cancel_requested?: boolean;

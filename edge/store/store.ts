@@ -1,5 +1,6 @@
 import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import type {
   EnrolmentTokenRecord,
   HiveRecord,
@@ -103,6 +104,18 @@ export interface Store {
    * `first + count - 1`, so it can be served as is, without parsing.
    */
   readLogChunks(job: string, from: number): AsyncIterable<LogChunk>;
+
+  /** The package cache (edge/packages): build records by cache key. */
+  putPackage(record: PackageRecord): Promise<void>;
+  getPackage(key: string): Promise<PackageRecord | null>;
+  listPackages(): Promise<PackageRecord[]>;
+  /** False when there was none. */
+  deletePackage(key: string): Promise<boolean>;
+  /** Package files by SHA-256, in chunks of at most 60 KiB (StoreBlobStore cuts them). */
+  putBlob(sha256: string, chunks: Uint8Array[]): Promise<void>;
+  getBlob(sha256: string): Promise<Uint8Array[] | null>;
+  hasBlob(sha256: string): Promise<boolean>;
+  deleteBlob(sha256: string): Promise<void>;
 
   close(): Promise<void>;
 }
