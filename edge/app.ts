@@ -1,11 +1,13 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { auditLog, auditRoutes } from './audit/audit-log.ts';
+import { apiTokensRoutes } from './auth/api-tokens.ts';
+import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { apiError } from './http/errors.ts';
-import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
@@ -74,7 +76,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
-  app.use('/api/*', requireAdmin(deps.store, sessions, now));
+  app.use('/api/*', auditLog(deps.store, now));
+  app.use('/api/*', requireRole(deps.store, sessions, now));
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),
@@ -91,6 +94,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  app.route('/', apiTokensRoutes(deps.store, now));
+  app.route('/', auditRoutes(deps.store));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

@@ -1,6 +1,14 @@
 import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
-import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
+import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
+  HiveRecord,
+  JobFilter,
+  JobRecord,
+  RolloutRecord,
+} from './records.ts';
 
 /** A stored piece of a job's log, as JSON text (each entry with `s` first). */
 export type LogChunk = LogBatch;
@@ -81,6 +89,19 @@ export interface Store {
    * `first + count - 1`, so it can be served as is, without parsing.
    */
   readLogChunks(job: string, from: number): AsyncIterable<LogChunk>;
+
+  /** Creates a named API token; false when the name is taken. */
+  createApiToken(token: ApiTokenRecord): Promise<boolean>;
+  getApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** Every named token, by name. */
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** Marks a token revoked (it stays listed); null when there is none by that name. */
+  revokeApiToken(name: string, at: number): Promise<ApiTokenRecord | null>;
+
+  /** Appends an audit entry; ids sort by time, so entries are never rewritten. */
+  appendAudit(entry: AuditRecord): Promise<void>;
+  /** Audit entries newest first, filtered, at most `limit` (default 100). */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   close(): Promise<void>;
 }
