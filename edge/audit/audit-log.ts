@@ -9,6 +9,10 @@ import { apiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
 import { sourceAddress } from './source-address.ts';
 
+/** Entries of one millisecond keep their order: the id carries a sequence number after the time. */
+let sequence = 0;
+const auditId = () => `aud_${(sequence++ % 36 ** 6).toString(36).padStart(6, '0')}${randomId(10)}`;
+
 /** What a change was aimed at: the path's ids, then the body's worker, hive(s) and name. */
 async function targetOf(c: Context): Promise<string | null> {
   const parts = Object.values(c.req.param() as Record<string, string>);
@@ -40,7 +44,7 @@ export function auditLog(store: Store, now: () => number = Date.now): Middleware
     if (!route?.action || !who) return;
     const at = now();
     await store.appendAudit({
-      id: `aud_${randomId(16)}`,
+      id: auditId(),
       at,
       actor: who.name,
       role: who.role,
