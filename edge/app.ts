@@ -11,6 +11,8 @@ import { apiError } from './http/errors.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
+import { metricsRoutes } from './metrics/metrics-routes.ts';
+import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
@@ -76,6 +78,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
+  app.route(
+    '/',
+    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+  );
+  app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
   app.use('/api/*', auditLog(deps.store, now));
   app.use('/api/*', requireRole(deps.store, sessions, now));
   app.get('/api/metrics', (c) =>

@@ -22,7 +22,12 @@ export const edgeDefaults: EdgeConfig = {
 };
 
 /** Numeric options settable as flags: `--heartbeat-ms 15000` sets heartbeatMs. */
-const optionFlags: Record<string, keyof EdgeOptions> = {
+/** The options that are numbers (limits and timings), each settable as a flag. */
+type NumericOption = {
+  [K in keyof EdgeOptions]: EdgeOptions[K] extends number ? K : never;
+}[keyof EdgeOptions];
+
+const optionFlags: Record<string, NumericOption> = {
   '--heartbeat-ms': 'heartbeatMs',
   '--max-frame-bytes': 'maxFrameBytes',
   '--delivery-timeout-ms': 'deliveryTimeoutMs',
@@ -40,6 +45,8 @@ options:
   --host ADDR  address to bind (default 0.0.0.0)
   --data DIR   folder of the embedded store (default ./.rbee)
   --catalog DIR  extra workers: DIR/<id>/worker.json (a catalog entry), PKGBUILD and files
+  --metrics-token T  the bearer token Prometheus sends for /metrics;
+               without it, any API token opens /metrics
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -69,6 +76,7 @@ export const edgeFlagSpec = {
   host: { type: 'string' },
   data: { type: 'string' },
   catalog: { type: 'string' },
+  'metrics-token': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -98,6 +106,8 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
   config.host = text('host') ?? config.host;
   config.dataDir = text('data') ?? config.dataDir;
   config.catalogDir = text('catalog') ?? config.catalogDir;
+  const metricsToken = text('metrics-token');
+  if (metricsToken !== undefined) config.options.metricsToken = metricsToken;
   for (const [flag, key] of Object.entries(optionFlags)) {
     const raw = text(flag.slice(2));
     if (raw === undefined) continue;

@@ -19,6 +19,8 @@ export type EdgeOptions = {
   helloTimeoutMs: number;
   /** How often delivery deadlines are checked. */
   sweepIntervalMs: number;
+  /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
+  metricsToken: string | null;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -30,4 +32,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   maxMessagesPerSecond: 1000,
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
+  metricsToken: null,
 };

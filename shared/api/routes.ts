@@ -42,6 +42,8 @@ export type ApiRoute = {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   role: Role;
+  /** Served without a token (the route is mounted before the role check). */
+  public?: true;
   /** Recorded in the audit log when the call succeeds; only routes that change something. */
   action?: string;
   summary: string;
@@ -56,6 +58,17 @@ const AUTH = ['UNAUTHORIZED', 'FORBIDDEN'];
 
 /** Every `/api` route of the edge. */
 export const apiRoutes: ApiRoute[] = [
+  {
+    method: 'GET',
+    path: '/api/openapi.json',
+    role: 'viewer',
+    public: true,
+    summary:
+      'This API described as OpenAPI 3.1, generated from the same zod schemas the edge checks',
+    status: 200,
+    response: z.record(z.string(), z.unknown()),
+    errors: [],
+  },
   {
     method: 'GET',
     path: '/api/whoami',
