@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { auditLog, auditRoutes } from './audit/audit-log.ts';
+import { apiTokensRoutes } from './auth/api-tokens.ts';
+import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
@@ -8,10 +11,11 @@ import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
-import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
+import { metricsRoutes } from './metrics/metrics-routes.ts';
+import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
@@ -98,7 +102,13 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
-  app.use('/api/*', requireAdmin(deps.store, sessions, now));
+  app.route(
+    '/',
+    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+  );
+  app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
+  app.use('/api/*', auditLog(deps.store, now));
+  app.use('/api/*', requireRole(deps.store, sessions, now));
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),
@@ -118,6 +128,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
   app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', apiTokensRoutes(deps.store, now));
+  app.route('/', auditRoutes(deps.store));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

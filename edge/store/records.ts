@@ -1,3 +1,5 @@
+import type { AuditEntry } from '../../shared/api/audit.ts';
+import type { Role } from '../../shared/api/tokens.ts';
 import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
@@ -113,3 +115,20 @@ export type RolloutRecord = {
 };
 
 export type JobFilter = { hive?: string; state?: JobState; limit?: number };
+
+/** A named API token (POST /api/tokens). Only the token's SHA-256 is kept. */
+export type ApiTokenRecord = {
+  name: string;
+  role: Role;
+  token_hash: string;
+  created_at: number;
+  /** The name of the token that created it. */
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+};
+
+/** One audit entry: append-only, listed newest first. */
+export type AuditRecord = AuditEntry;
+
+export type AuditFilter = { since?: number; actor?: string; action?: string; limit?: number };

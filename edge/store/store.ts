@@ -2,6 +2,9 @@ import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
   EnrolmentTokenRecord,
   HiveRecord,
   JobFilter,
@@ -116,6 +119,19 @@ export interface Store {
   getBlob(sha256: string): Promise<Uint8Array[] | null>;
   hasBlob(sha256: string): Promise<boolean>;
   deleteBlob(sha256: string): Promise<void>;
+
+  /** Creates a named API token; false when the name is taken. */
+  createApiToken(token: ApiTokenRecord): Promise<boolean>;
+  getApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** Every named token, by name. */
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** Marks a token revoked (it stays listed); null when there is none by that name. */
+  revokeApiToken(name: string, at: number): Promise<ApiTokenRecord | null>;
+
+  /** Appends an audit entry; ids sort by time, so entries are never rewritten. */
+  appendAudit(entry: AuditRecord): Promise<void>;
+  /** Audit entries newest first, filtered, at most `limit` (default 100). */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   close(): Promise<void>;
 }
