@@ -35,21 +35,7 @@ export type BothRuns = {
   events: BuildEvent[];
 };
 
-/** Runs at most `n` jobs at once: each makepkg run is ~1 s of CPU on a 2-core machine. */
-export function limiter(n: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
+export { limiter } from '../../support/limiter.ts';
 
 /** A copy of a fixture owned by nobody, the user both makepkg and the executor build as. */
 export function copyFixture(world: FixtureWorld, name: string, as: string): string {

@@ -58,18 +58,4 @@ export async function makepkgCarch(): Promise<string> {
   return m[1]!;
 }
 
-/** Runs at most `max` of the given tasks at once: makepkg takes a core for about a second. */
-export function limiter(max: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
+export { limiter } from '../../support/limiter.ts';
