@@ -83,13 +83,19 @@ export class Hub implements HiveLink {
   }
 
   /** Joins the other instances: online, send and revoke then reach hives connected to them. */
-  join(peers: HubPeers) {
+  join(peers: HubPeers, self: string) {
     this.#peers = peers;
+    this.#self = self;
   }
+  #self: string | null = null;
 
-  /** The instance holding the hive's socket: `self` when this hub does, null when none. */
-  holderOf(hive: string, self: string): string | null {
-    return this.#live.has(hive) ? self : (this.#peers?.holder(hive) ?? null);
+  /**
+   * With other instances: `{ instance }`, the one holding the hive's socket (null when none),
+   * for `/api/hives/:id`. Alone: nothing to add.
+   */
+  holderView(hive: string): { instance?: string | null } {
+    if (this.#self === null) return {};
+    return { instance: this.#live.has(hive) ? this.#self : (this.#peers?.holder(hive) ?? null) };
   }
 
   /** The hives with a live session on this hub, and since when. */

@@ -68,6 +68,8 @@ export async function jobAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
   );
   expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.online).toBe(true);
   expect((await fetch(`${b.url}/health`).then((r) => r.json())).instance_id).toBe(b.instance);
+  expect((await api(b, 'GET', `/api/hives/${hive.id}`)).body.instance).toBe(a.instance);
+  expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.instance).toBe(a.instance);
 
   const posted = await api(b, 'POST', '/api/installs', {
     hive: hive.id,
