@@ -3,6 +3,7 @@ import { type EdgeProcess, NODE_TS, startListening, tempDir } from '../support/e
 import { ADMIN } from '../support/in-process-edge.ts';
 import type { RawAgent } from '../support/raw-agent.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
+import { entriesOf, readSse } from '../support/sse.ts';
 import {
   agentOn,
   api,
@@ -89,6 +90,10 @@ describe('two edge processes on one Redis', () => {
       expect(down.body.error).toMatch(/Redis store is unreachable/);
     }
     expect(a.child.exitCode).toBeNull();
+    // Lines sent while Redis is down are not acked: the edge closes the socket, keeping nothing.
+    agent.send({ type: 'logs', job: id, entries: lines(30, 60) });
+    await agent.closed;
+    expect(agent.received.filter((m) => m.type === 'ack')).toHaveLength(1);
     await redis.restart();
     const back = await until(
       () => api(b, 'GET', `/api/jobs/${id}`),
@@ -96,11 +101,23 @@ describe('two edge processes on one Redis', () => {
       'B back',
     );
     expect(back.body.job.log_entries).toBe(30);
-    await until(
-      () => api(a, 'GET', '/api/hives'),
-      (r) => r.status === 200,
-      'A back',
+    // The agent comes back (to B this time) and resends from where the edge says it stands.
+    const again = agentOn(b, hive.token, agents);
+    const welcome = await until(
+      () => again.hello([{ id, next_seq: 60 }]),
+      (w) => w.jobs.length === 1,
+      'welcome on B',
     );
+    expect(welcome.jobs[0]).toMatchObject({ id, next_seq: 30 });
+    again.send({ type: 'logs', job: id, entries: lines(30, 60) });
+    expect(await again.next('ack')).toMatchObject({ next_seq: 60 });
+    again.send({ type: 'job_done', job: id, outcome: 'succeeded', total: 60 });
+    await again.next('done_ack');
+    const events = await readSse(`${a.url}/api/jobs/${id}/logs`, {
+      Authorization: `Bearer ${ADMIN}`,
+    });
+    expect(entriesOf(events).map((e) => e.s)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ state: 'succeeded' });
   }, 60_000);
 
   it('refuses to start when Redis is unreachable, naming the URL', async () => {
