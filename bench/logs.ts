@@ -104,6 +104,7 @@ async function fleet(suffix = '', storeArgs: string[] = []) {
       token,
       '--state',
       join(dir, `agent${suffix}`),
+      '--allow-unsigned',
     ],
     {
       cwd: repoRoot,

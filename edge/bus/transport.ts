@@ -3,8 +3,7 @@ import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts
 /** What edge instances tell each other. Every message names its sender (`from`). */
 export type BusMessage = {
   from: string;
-} & /** Something new is stored for the job (log entries, a state change): readers re-read. */
-(
+} /** Something new is stored for the job (log entries, a state change): readers re-read. */ & (
   | { t: 'wake'; job: string }
   /** For the instance `to`, which holds the hive's socket: send this down it. */
   | { t: 'send'; to: string; hive: string; message: MessageBody<EdgeMessage> }

@@ -28,7 +28,8 @@ export async function until<T>(
   ok: (v: T) => boolean,
   what: string,
 ): Promise<T> {
-  for (let i = 0; i < 400; i++) {
+  // Up to 60 s: a loaded machine may be slow; it returns as soon as `ok` holds.
+  for (const end = Date.now() + 60_000; Date.now() < end; ) {
     const v = await ask().catch(() => undefined as T);
     if (v !== undefined && ok(v)) return v;
     await new Promise((r) => setTimeout(r, 25));

@@ -118,7 +118,7 @@ describe('two edge processes on one Redis', () => {
     });
     expect(entriesOf(events).map((e) => e.s)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ state: 'succeeded' });
-  }, 60_000);
+  }, 120_000);
 
   it('refuses to start when Redis is unreachable, naming the URL', async () => {
     const started = edgeOn('edge-c', 'redis://127.0.0.1:1/0');
