@@ -48,12 +48,12 @@ describe('the Deno Deploy entry: two instances on one Deno KV and one BroadcastC
   it(
     'a job posted on B reaches the agent on A; its log followed live on B arrives whole',
     () => jobAcrossInstances(a(), b(), agents),
-    60_000,
+    120_000,
   );
 
   it(
     'the same token on B takes over: A closes its socket with REPLACED, jobs go to B',
     () => replacedAcrossInstances(a(), b(), agents),
-    60_000,
+    120_000,
   );
 });

@@ -59,13 +59,13 @@ describe('two edge processes on one Redis', () => {
   it(
     'a job posted on B reaches the agent on A; its log followed live on B arrives whole',
     () => jobAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
-    60_000,
+    120_000,
   );
 
   it(
     'the same token on B takes over: A closes its socket with REPLACED, jobs go to B',
     () => replacedAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
-    60_000,
+    120_000,
   );
 
   it('Redis killed: the API answers 503 STORE_UNAVAILABLE; restarted: it recovers, acked lines kept', async () => {
