@@ -24,21 +24,26 @@ import {
 
 const N = flag('agents', 10_000);
 const CLIENTS = flag('clients', 2);
+/** --instances 2 --store redis: also the same fleet over two edge processes on one Redis. */
+const INSTANCES = flag('instances', 1);
 const ADMIN = BENCH_ADMIN;
 const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-agents-'));
 
 type Client = { child: ChildProcess; jobs: number };
 
 async function startClients(
-  url: string,
+  target: string | string[],
   tokens: string[],
   mode: 'edge' | 'raw',
 ): Promise<Client[]> {
+  /** Client i connects to edge i mod the number of edges. */
+  const urls = typeof target === 'string' ? [target] : target;
   const per = Math.ceil(tokens.length / CLIENTS);
   return Promise.all(
     Array.from({ length: CLIENTS }, (_, i) => {
       const file = join(dir, `tokens-${mode}-${i}.json`);
       writeFileSync(file, JSON.stringify(tokens.slice(i * per, (i + 1) * per)));
+      const url = urls[i % urls.length]!;
       const child = fork(join(repoRoot, 'bench', 'agents-client.ts'), [url, file, mode], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -149,9 +154,92 @@ async function benchRaw() {
   return { idle, connected, perConn: (connected - idle) / N, dispatched, accepted };
 }
 
+/**
+ * The same fleet spread over INSTANCES edge processes on one Redis: the install is posted to
+ * the first; the jobs for agents on the others cross the Redis bus.
+ */
+async function benchCluster() {
+  const { startRedisServer } = await import('../test/support/redis-server.ts');
+  const redis = await startRedisServer();
+  try {
+    const edges = await Promise.all(
+      Array.from({ length: INSTANCES }, (_, i) =>
+        startBenchEdge(join(dir, `edge-${i}`), [
+          '--heartbeat-ms',
+          '600000',
+          '--store',
+          redis.url,
+          '--instance-id',
+          `bench-${i}`,
+        ]),
+      ),
+    );
+    const first = edges[0]!;
+    const api = (path: string, body: unknown) =>
+      first.post<{ token: string; job: { id: string } }>(path, body);
+    const tokens = (
+      await pool(
+        Array.from({ length: N }, (_, i) => i),
+        64,
+        (i) => api('/api/hives', { name: `bench-${i}` }),
+      )
+    ).map((h) => h.token);
+    const clients = await startClients(
+      edges.map((e) => e.url),
+      tokens,
+      'edge',
+    );
+    // Presence crosses the bus: wait until the first instance sees every hive online.
+    await until(
+      'every hive online on the first instance',
+      async () => {
+        const res = await fetch(`${first.url}/api/hives`, {
+          headers: { Authorization: `Bearer ${ADMIN}` },
+        });
+        const body = (await res.json()) as { hives: { online: boolean }[] };
+        return body.hives.filter((h) => h.online).length >= N;
+      },
+      120_000,
+    );
+    const start = performance.now();
+    const hives = Array.from({ length: N }, (_, i) => `bench-${i}`);
+    const res = (await api('/api/installs', { hives, worker: 'rbee-hello-worker' })) as {
+      jobs?: unknown[];
+    };
+    if (res.jobs?.length !== N)
+      throw new Error(`install refused: ${JSON.stringify(res).slice(0, 300)}`);
+    const created = performance.now() - start;
+    await until('every job to reach its agent', () => total(clients) >= N, 120_000);
+    const dispatched = performance.now() - start;
+    await until(
+      'every accept to reach an edge',
+      async () => {
+        let n = 0;
+        for (const e of edges) {
+          const r = await fetch(`${e.url}/api/metrics`, {
+            headers: { Authorization: `Bearer ${ADMIN}` },
+          });
+          n +=
+            ((await r.json()) as { messages_received: Record<string, number> }).messages_received
+              .accept ?? 0;
+        }
+        return n >= N;
+      },
+      120_000,
+    );
+    const accepted = performance.now() - start;
+    for (const c of clients) c.child.send({ stop: true });
+    for (const e of edges) e.child.kill('SIGTERM');
+    return { created, dispatched, accepted };
+  } finally {
+    await redis.stop();
+  }
+}
+
 console.log(`bench:agents — ${N} agents from ${CLIENTS} client processes, one edge process`);
 const raw = await benchRaw();
 const edge = await benchEdge();
+const cluster = INSTANCES > 1 ? await benchCluster() : null;
 console.log('');
 console.log('                                  rbee edge        bare ws server (baseline)');
 console.log(`RSS per connection                ${kb(edge.perConn).padEnd(16)} ${kb(raw.perConn)}`);
@@ -167,7 +255,23 @@ console.log(
 console.log(
   `every accept received by the edge ${(edge.accepted / 1000).toFixed(2)} s         ${(raw.accepted / 1000).toFixed(2)} s`,
 );
+if (cluster) {
+  console.log('');
+  console.log(`${INSTANCES} edge processes on one Redis (install posted to the first):`);
+  console.log(`jobs created                      ${(cluster.created / 1000).toFixed(2)} s`);
+  console.log(
+    `every job received by its agent  ${(cluster.dispatched / 1000).toFixed(2)} s   (${(cluster.dispatched / edge.dispatched).toFixed(2)}× one instance)`,
+  );
+  console.log(
+    `every accept received by an edge ${(cluster.accepted / 1000).toFixed(2)} s   (${(cluster.accepted / edge.accepted).toFixed(2)}× one instance)`,
+  );
+}
 console.log('');
+if (cluster) {
+  console.log(
+    `target: ${INSTANCES} instances within 2× one instance → ${cluster.accepted <= 2 * edge.accepted ? 'met' : 'NOT met'} (${(cluster.accepted / edge.accepted).toFixed(2)}×)`,
+  );
+}
 console.log(
   `target: ≤ 15 KB per connection → ${edge.perConn <= 15 * 1024 ? 'met' : 'NOT met'} (${kb(edge.perConn)}, ${(edge.perConn / raw.perConn).toFixed(1)}× bare ws)`,
 );

@@ -65,7 +65,7 @@ export class Cluster implements HubPeers {
   #checking = false;
 
   constructor(
-    private readonly store: Store,
+    store: Store,
     private readonly options: ClusterOptions,
     private readonly now: () => number = Date.now,
   ) {
@@ -80,7 +80,7 @@ export class Cluster implements HubPeers {
 
   attach(hub: Hub) {
     this.#hub = hub;
-    hub.join(this);
+    hub.join(this, this.instanceId);
     this.options.transport.subscribe((m) => this.#receive(m));
     void this.#announce();
     const every = Math.max(50, Math.floor(this.options.heartbeatMs / 2));

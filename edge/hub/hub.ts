@@ -64,9 +64,9 @@ export class Hub implements HiveLink {
     return this.#contested.has(hive);
   }
 
-  /** Whether the hive has a live session (what the API shows as online). */
+  /** Whether the hive has a live session here or on another instance (the API's `online`). */
   isConnected(hive: string): boolean {
-    return this.#live.has(hive);
+    return this.#live.has(hive) || (this.#peers?.holder(hive) ?? null) !== null;
   }
 
   /** After a token rotation: not contested any more, counts forgotten. */
@@ -138,13 +138,19 @@ export class Hub implements HiveLink {
   }
 
   /** Joins the other instances: online, send and revoke then reach hives connected to them. */
-  join(peers: HubPeers) {
+  join(peers: HubPeers, self: string) {
     this.#peers = peers;
+    this.#self = self;
   }
+  #self: string | null = null;
 
-  /** The instance holding the hive's socket: `self` when this hub does, null when none. */
-  holderOf(hive: string, self: string): string | null {
-    return this.#live.has(hive) ? self : (this.#peers?.holder(hive) ?? null);
+  /**
+   * With other instances: `{ instance }`, the one holding the hive's socket (null when none),
+   * for `/api/hives/:id`. Alone: nothing to add.
+   */
+  holderView(hive: string): { instance?: string | null } {
+    if (this.#self === null) return {};
+    return { instance: this.#live.has(hive) ? this.#self : (this.#peers?.holder(hive) ?? null) };
   }
 
   /** The hives with a live session on this hub, and since when. */

@@ -42,7 +42,7 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
     const hive = await findHive(store, c.req.param('id'));
     if (!hive)
       return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
-    return c.json(hiveView(hive, hub.isConnected(hive.id)));
+    return c.json({ ...hiveView(hive, hub.isConnected(hive.id)), ...hub.holderView(hive.id) });
   });
 
   app.delete('/api/hives/:id', async (c) => {

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { denoBin, repoRoot, tempDir } from '../support/edge-process.ts';
+import { ADMIN } from '../support/in-process-edge.ts';
+import type { RawAgent } from '../support/raw-agent.ts';
+import { jobAcrossInstances, replacedAcrossInstances } from './multi-instance-cases.ts';
+
+/**
+ * The Deno Deploy entry under real Deno (`deno task deploy-check`): two edge instances in one
+ * process on one KV file and one BroadcastChannel, as Deploy runs two isolates.
+ */
+let child: ChildProcess;
+const urls = new Map<string, string>();
+const agents: RawAgent[] = [];
+
+beforeAll(async () => {
+  child = spawn(denoBin, ['task', '-q', 'deploy-check', `${tempDir('deploy')}/edge.kv`], {
+    cwd: repoRoot,
+    env: { ...process.env, RBEE_ADMIN_TOKEN: ADMIN, RBEE_HEARTBEAT_MS: '1000', NO_COLOR: '1' },
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      for (const m of out.matchAll(/instance (\S+) listening on (http:\/\/\S+)/g))
+        urls.set(m[1]!, m[2]!);
+      if (urls.size === 2) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`deploy-check exited with ${code}:\n${out}`)));
+  });
+}, 180_000);
+
+afterAll(async () => {
+  for (const agent of agents) agent.ws.terminate();
+  if (child && child.exitCode === null) {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await gone;
+  }
+});
+
+const a = () => ({ url: urls.get('deploy-a')!, instance: 'deploy-a' });
+const b = () => ({ url: urls.get('deploy-b')!, instance: 'deploy-b' });
+
+describe('the Deno Deploy entry: two instances on one Deno KV and one BroadcastChannel', () => {
+  it(
+    'a job posted on B reaches the agent on A; its log followed live on B arrives whole',
+    () => jobAcrossInstances(a(), b(), agents),
+    120_000,
+  );
+
+  it(
+    'the same token on B takes over: A closes its socket with REPLACED, jobs go to B',
+    () => replacedAcrossInstances(a(), b(), agents),
+    120_000,
+  );
+});

@@ -1,0 +1,127 @@
+/**
+ * Scenarios for two edge instances on one store and one bus, run against the Node edges on
+ * Redis (multi-instance.test.ts) and the Deno Deploy entry on Deno KV (deno-deploy.test.ts).
+ */
+import { expect } from 'vitest';
+import { ADMIN } from '../support/in-process-edge.ts';
+import { RawAgent } from '../support/raw-agent.ts';
+import { entriesOf, readSse } from '../support/sse.ts';
+
+export type Edge = { url: string; instance?: string };
+
+export async function api(edge: Edge, method: string, path: string, body?: unknown) {
+  const res = await fetch(`${edge.url}${path}`, {
+    method,
+    headers: {
+      Authorization: `Bearer ${ADMIN}`,
+      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: bodies are asserted field by field
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Asks until `ok` holds (presence travels by the bus; nothing here sleeps a fixed time). */
+export async function until<T>(
+  ask: () => Promise<T>,
+  ok: (v: T) => boolean,
+  what: string,
+): Promise<T> {
+  // Up to 60 s: a loaded machine may be slow; it returns as soon as `ok` holds.
+  for (const end = Date.now() + 60_000; Date.now() < end; ) {
+    const v = await ask().catch(() => undefined as T);
+    if (v !== undefined && ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export const agentOn = (edge: Edge, token: string, agents: RawAgent[]) => {
+  const agent = new RawAgent(edge.url, token);
+  agents.push(agent);
+  return agent;
+};
+
+export const lines = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({
+    s: from + i,
+    t: 1,
+    k: 'o',
+    x: `line ${from + i}`,
+  }));
+
+export async function enrol(edge: Edge, name: string) {
+  const res = await api(edge, 'POST', '/api/hives', { name });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; token: string };
+}
+
+export async function jobAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
+  const hive = await enrol(a, 'multi-1');
+  const agent = agentOn(a, hive.token, agents);
+  await agent.hello();
+  // Presence: online on both instances, and B names A as the holder.
+  await until(
+    () => api(b, 'GET', `/api/hives/${hive.id}`),
+    (r) => r.body.online === true,
+    'online on B',
+  );
+  expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.online).toBe(true);
+  expect((await fetch(`${b.url}/health`).then((r) => r.json())).instance_id).toBe(b.instance);
+  expect((await api(b, 'GET', `/api/hives/${hive.id}`)).body.instance).toBe(a.instance);
+  expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.instance).toBe(a.instance);
+
+  const posted = await api(b, 'POST', '/api/installs', {
+    hive: hive.id,
+    worker: 'rbee-hello-worker',
+  });
+  expect(posted.status).toBe(201);
+  const id = posted.body.job.id as string;
+  const msg = await agent.next<{ type: 'job'; job: { id: string } }>('job');
+  expect(msg.job.id).toBe(id);
+
+  agent.send({ type: 'accept', job: id, duplicate: false });
+  agent.send({ type: 'job_state', job: id, state: 'running', step: 'build' });
+  agent.send({ type: 'logs', job: id, entries: lines(0, 50) });
+  expect(await agent.next('ack')).toMatchObject({ job: id, next_seq: 50 });
+  // Follow on B while A stores the rest: the wake-ups cross the bus.
+  const live = readSse(`${b.url}/api/jobs/${id}/logs`, { Authorization: `Bearer ${ADMIN}` });
+  await until(
+    () => api(b, 'GET', `/api/jobs/${id}`),
+    (r) => r.body.job.state === 'running',
+    'running on B',
+  );
+  agent.send({ type: 'logs', job: id, entries: lines(50, 120) });
+  expect(await agent.next('ack')).toMatchObject({ next_seq: 120 });
+  agent.send({ type: 'job_done', job: id, outcome: 'succeeded', total: 120 });
+  expect(await agent.next('done_ack')).toMatchObject({ job: id });
+  const events = await live;
+  expect(entriesOf(events).map((e) => e.s)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+  expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ state: 'succeeded' });
+}
+
+export async function replacedAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
+  const hive = await enrol(a, 'multi-2');
+  const first = agentOn(a, hive.token, agents);
+  await first.hello();
+  await until(
+    () => api(b, 'GET', `/api/hives/${hive.id}`),
+    (r) => r.body.online,
+    'online on B',
+  );
+  const second = agentOn(b, hive.token, agents);
+  await second.hello();
+  expect((await first.closed).code).toBe(4001);
+  expect(first.received.find((m) => m.type === 'error')).toMatchObject({ code: 'REPLACED' });
+  expect(second.ws.readyState).toBe(second.ws.OPEN);
+  // A now forwards to B: a job posted on A reaches the agent on B, once.
+  const posted = await api(a, 'POST', '/api/installs', {
+    hive: hive.id,
+    worker: 'rbee-hello-worker',
+  });
+  const msg = await second.next<{ type: 'job'; job: { id: string } }>('job');
+  expect(msg.job.id).toBe(posted.body.job.id);
+  expect(first.received.filter((m) => m.type === 'job')).toEqual([]);
+  expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.online).toBe(true);
+}
