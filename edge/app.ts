@@ -5,8 +5,11 @@ import { auditLog, auditRoutes } from './audit/audit-log.ts';
 import { apiTokensRoutes } from './auth/api-tokens.ts';
 import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Cluster } from './bus/cluster.ts';
+import type { BusTransport } from './bus/transport.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
+import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
@@ -14,15 +17,21 @@ import { LogBus } from './logs/log-bus.ts';
 import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
+import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
+import { enrolAgentRoutes } from './routes/enrol-agent.ts';
+import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
+import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
+import { isStoreUnavailable } from './store/store-unavailable.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
@@ -34,9 +43,15 @@ export type EdgeDeps = {
    */
   upgradeWebSocket?: UpgradeWebSocket;
   options?: Partial<EdgeOptions>;
+  /** One of many instances: the bus engine between them and this one's name (edge/bus). */
+  cluster?: { transport: BusTransport; instanceId: string };
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
+  /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
+  agentFiles?: AgentFiles;
+  /** Where package files go (default: chunks in the store, which every instance reaches). */
+  blobs?: BlobStore;
 };
 
 export type Edge = {
@@ -56,12 +71,18 @@ export function createEdge(deps: EdgeDeps): Edge {
   const now = deps.now ?? Date.now;
   const options = { ...defaultEdgeOptions, ...deps.options };
   const started = now();
-  const bus = new LogBus();
+  const cluster = deps.cluster
+    ? new Cluster(deps.store, { ...deps.cluster, heartbeatMs: options.heartbeatMs }, now)
+    : null;
+  const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
   const hub = new Hub({ store: deps.store, jobs, bus, options, now });
   jobs.attach(hub);
+  jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
+  cluster?.attach(hub);
 
   const app = new Hono();
+  app.use('*', bodyLimits());
   app.use('/workers/*', cors());
   app.use('/workers', cors());
   app.use('/health', cors());
@@ -72,10 +93,13 @@ export function createEdge(deps: EdgeDeps): Edge {
       uptime_ms: now() - started,
       workers: deps.catalog.entries().length,
       hives_online: hub.onlineCount(),
+      ...(cluster ? { instance_id: cluster.instanceId } : {}),
     }),
   );
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
+  app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
   app.route(
@@ -96,16 +120,20 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
   app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
+  app.route('/', packagesRoutes(deps.store, blobs, options, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    if (isStoreUnavailable(error)) return apiError(c, 503, 'STORE_UNAVAILABLE', error.message);
     console.error(error);
     return apiError(c, 500, 'INTERNAL', `Internal error: ${error.message}`);
   });
@@ -132,6 +160,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       clearInterval(sweeper);
       hub.close();
       await jobs.flushAccepts();
+      await cluster?.close();
     },
   };
 }

@@ -34,6 +34,16 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./build.ts')).buildCommand,
   },
   {
+    name: 'keys',
+    summary: "make the fleet's signing key pair (rbee keys generate --out PREFIX)",
+    load: async () => (await import('./keys.ts')).keysCommand,
+  },
+  {
+    name: 'catalog',
+    summary: 'sign a catalog folder with the fleet key (rbee catalog sign --key K DIR)',
+    load: async () => (await import('./catalog-sign.ts')).catalogCommand,
+  },
+  {
     name: 'hives',
     summary: 'admin: list, show, enrol and remove hives',
     load: async () => (await import('../admin/hives-command.ts')).hivesCommand,

@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { createHiveRequestSchema } from '../../shared/api/hives.ts';
+import { hashToken, newToken } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
 import { enrolHive } from '../hub/enrol-hive.ts';
@@ -33,14 +35,14 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
 
   app.get('/api/hives', async (c) => {
     const hives = await store.listHives();
-    return c.json({ hives: hives.map((h) => hiveView(h, hub.isOnline(h.id))) });
+    return c.json({ hives: hives.map((h) => hiveView(h, hub.isConnected(h.id))) });
   });
 
   app.get('/api/hives/:id', async (c) => {
     const hive = await findHive(store, c.req.param('id'));
     if (!hive)
       return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
-    return c.json(hiveView(hive, hub.isOnline(hive.id)));
+    return c.json(hiveView(hive, hub.isConnected(hive.id)));
   });
 
   app.delete('/api/hives/:id', async (c) => {
@@ -50,6 +52,24 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
     await store.deleteHive(hive.id);
     hub.revoke(hive.id);
     return c.json({ deleted: hive.id });
+  });
+
+  // A new token for the hive; the old one stops working and every socket on it is cut.
+  app.post('/api/hives/:id/rotate-token', async (c) => {
+    const hive = await findHive(store, c.req.param('id'));
+    if (!hive)
+      return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
+    const token = newToken('rbh_');
+    const hash = await hashToken(token);
+    const rotated = await store.updateHive(hive.id, (h) => ({
+      ...h,
+      token_hash: hash,
+      contested_at: null,
+    }));
+    if (!rotated) return apiError(c, 404, 'UNKNOWN_HIVE', `hive ${hive.id} was deleted`);
+    hub.revoke(hive.id, 'the hive token was rotated: reconnect with the new one');
+    hub.clearContest(hive.id);
+    return c.json({ id: hive.id, name: hive.name, token });
   });
 
   return app;

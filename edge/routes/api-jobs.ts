@@ -49,6 +49,7 @@ export function jobsRoutes(
       worker: body.worker,
       kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
+      build: body.build,
     };
     if (body.hive !== undefined) {
       const hive = await findHive(store, body.hive);
@@ -76,6 +77,7 @@ export function jobsRoutes(
       ...input,
       ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
       ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+      ...(body.canary ? { canary: body.canary } : {}),
     });
     return c.json(created, 201);
   });

@@ -6,6 +6,7 @@ import {
   jobStateSchema,
   jobTimeoutSchema,
 } from '../protocol/job.ts';
+import { buildModeSchema } from '../repo/package-record.ts';
 
 /** Which hives a rollout goes to: every given part must match. */
 export const selectorSchema = z
@@ -26,10 +27,14 @@ export const installRequestSchema = z
     selector: selectorSchema.optional(),
     worker: workerIdSchema,
     timeout_ms: jobTimeoutSchema.optional(),
+    /** The package cache: `auto` (default) installs a cached package when one matches. */
+    build: buildModeSchema.default('auto'),
     /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
     max_errors: z.number().int().positive().max(100_000).optional(),
+    /** Rollouts: this many hives build first; the rest install once every one of them succeeded. */
+    canary: z.number().int().positive().max(100_000).optional(),
   })
   .strict()
   .refine(
@@ -37,10 +42,13 @@ export const installRequestSchema = z
     'give exactly one of hive, hives or selector',
   )
   .refine(
-    (b) => b.hive === undefined || (b.max_concurrency === undefined && b.max_errors === undefined),
-    'max_concurrency and max_errors are for rollouts: give hives or selector',
+    (b) =>
+      b.hive === undefined ||
+      (b.max_concurrency === undefined && b.max_errors === undefined && b.canary === undefined),
+    'max_concurrency, max_errors and canary are for rollouts: give hives or selector',
   );
-export type InstallRequest = z.infer<typeof installRequestSchema>;
+/** What a client sends (`build` may be left out: `auto`). */
+export type InstallRequest = z.input<typeof installRequestSchema>;
 
 /** `POST /api/hives/:id/uninstall`. */
 export const uninstallRequestSchema = z
