@@ -2,6 +2,7 @@
 export const errorStatus: Record<string, number> = {
   BAD_JSON: 400,
   BAD_REQUEST: 400,
+  BAD_KEY: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   CSRF: 403,
@@ -11,6 +12,8 @@ export const errorStatus: Record<string, number> = {
   UNKNOWN_TOKEN: 404,
   UNKNOWN_WORKER: 404,
   NO_MATCHING_HIVE: 404,
+  UNKNOWN_ENROLMENT_TOKEN: 404,
+  NO_PACKAGE: 404,
   HIVE_EXISTS: 409,
   JOB_FINISHED: 409,
   NOT_INSTALLED: 409,

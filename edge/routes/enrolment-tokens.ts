@@ -1,30 +1,11 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { createEnrolmentTokenRequestSchema } from '../../shared/api/enrolment.ts';
 import { enrolmentTokenView, issueEnrolmentToken } from '../enrolment/enrolment-tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
 import type { Store } from '../store/store.ts';
 
-const createSchema = z
-  .object({
-    name: z.string().min(1).max(128).optional(),
-    labels: z
-      .record(
-        z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/, 'label keys are 1-63 of [a-z0-9._/-]'),
-        z.string().max(256),
-      )
-      .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels')
-      .optional(),
-    max_uses: z.number().int().min(1).max(1_000_000).optional(),
-    /** Seconds until it expires: at most a year (default a day). */
-    expires_in: z
-      .number()
-      .int()
-      .min(1)
-      .max(366 * 24 * 3600)
-      .optional(),
-  })
-  .strict();
+const createSchema = createEnrolmentTokenRequestSchema;
 
 /** `/api/enrolment-tokens` (admin): issue, list with uses left, revoke. */
 export function enrolmentTokensRoutes(store: Store, now: () => number) {

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
 import {
+  createEnrolmentTokenRequestSchema,
+  createEnrolmentTokenResponseSchema,
+  listEnrolmentTokensResponseSchema,
+  listPackagesResponseSchema,
+} from './enrolment.ts';
+import {
   createHiveRequestSchema,
   createHiveResponseSchema,
   deleteHiveResponseSchema,
@@ -289,6 +295,66 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: listAuditResponseSchema,
     errors: [...AUTH, 'BAD_REQUEST'],
+  },
+  {
+    method: 'POST',
+    path: '/api/hives/:id/rotate-token',
+    role: 'admin',
+    action: 'hive.rotate_token',
+    summary: 'Give a hive a new token; the old one stops working and its socket is closed',
+    status: 200,
+    response: z.object({ id: z.string(), name: z.string(), token: z.string() }),
+    errors: [...AUTH, 'UNKNOWN_HIVE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/enrolment-tokens',
+    role: 'admin',
+    action: 'enrolment_token.create',
+    summary:
+      'Issue an enrolment token (agents enrol themselves with it); the token is in the answer, once',
+    body: createEnrolmentTokenRequestSchema,
+    status: 201,
+    response: createEnrolmentTokenResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST'],
+  },
+  {
+    method: 'GET',
+    path: '/api/enrolment-tokens',
+    role: 'admin',
+    summary: 'Enrolment tokens with their uses left (never their secrets)',
+    status: 200,
+    response: listEnrolmentTokensResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/enrolment-tokens/:id',
+    role: 'admin',
+    action: 'enrolment_token.revoke',
+    summary: 'Revoke an enrolment token',
+    status: 200,
+    response: z.object({ revoked: z.string() }),
+    errors: [...AUTH, 'UNKNOWN_ENROLMENT_TOKEN'],
+  },
+  {
+    method: 'GET',
+    path: '/api/packages',
+    role: 'viewer',
+    summary: 'The package cache: built packages by cache key, newest first (?worker=)',
+    status: 200,
+    response: listPackagesResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'DELETE',
+    path: '/api/packages/:key',
+    role: 'admin',
+    action: 'package.delete',
+    summary: 'Remove a cached package and the blobs only it used',
+    status: 200,
+    response: z.object({ deleted: z.string() }),
+    errors: [...AUTH, 'BAD_KEY', 'NO_PACKAGE'],
   },
 ];
 
