@@ -13,6 +13,8 @@ import type { AgentSocket } from './socket.ts';
 export class Hub implements HiveLink {
   readonly #live = new Map<string, AgentSession>();
   readonly #pending = new Set<AgentSession>();
+  /** The first ping each live session was sent since it last sent anything. */
+  readonly #unanswered = new WeakMap<AgentSession, { at: number; lastReceived: number }>();
   #timer: ReturnType<typeof setInterval> | null = null;
 
   readonly metrics: HubMetrics;
@@ -82,12 +84,22 @@ export class Hub implements HiveLink {
       }
     }
     for (const s of this.#live.values()) {
-      if (now - s.lastReceived > 2 * heartbeatMs) {
+      // Silence alone does not drop a hive: a stalled edge (a loaded machine, a long GC) would
+      // drop every hive at once. A hive is dropped once it has been silent for two intervals
+      // and has left a ping unanswered for a whole one.
+      const ping = this.#unanswered.get(s);
+      const pingedAt = ping?.lastReceived === s.lastReceived ? ping.at : null;
+      if (
+        pingedAt !== null &&
+        now - s.lastReceived > 2 * heartbeatMs &&
+        now - pingedAt >= heartbeatMs
+      ) {
         s.refuse(
           protocolError('HEARTBEAT_TIMEOUT', `nothing received for ${now - s.lastReceived} ms`),
         );
       } else {
         s.send({ type: 'ping', ts: now });
+        if (pingedAt === null) this.#unanswered.set(s, { at: now, lastReceived: s.lastReceived });
       }
     }
   }
