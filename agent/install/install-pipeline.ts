@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
-import type { PlatformInfo } from '../../shared/protocol/index.ts';
+import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
+import { buildUser } from '../executor/build-user.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
 import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
+import { archiveAndUpload, cacheStep, installFromCache } from '../package/cache-steps.ts';
 import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
@@ -16,6 +18,7 @@ import { deleteManifest, readManifest, writeManifest } from './manifest.ts';
 import type { PackageTreeLimits } from './package-tree.ts';
 import { runStep, StepError, say } from './step-runner.ts';
 import { uninstallTree } from './uninstall-tree.ts';
+import { type TrustPolicy, verifyStep } from './verify.ts';
 import { freshWorkspace, sweepWorkspaces } from './workspace.ts';
 
 /** The executor, passed in (tests give it build options through `buildOptions`). */
@@ -35,6 +38,8 @@ export type InstallPipelineOptions = {
   installLimits?: Partial<PackageTreeLimits>;
   /** Called with the new capabilities after an install or uninstall (sent upstream). */
   report?: (caps: Capabilities) => void;
+  /** The keys and rules of the `verify` step (verify.ts); unset: the step only says so. */
+  verify?: TrustPolicy;
 };
 
 export const DEFAULT_KEEP_FAILED_WORKSPACE_MS = 24 * 60 * 60 * 1000;
@@ -123,7 +128,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     return { outcome: 'succeeded' };
   };
 
-  const install = async (worker: string, ctx: JobContext): Promise<JobResult> => {
+  const install = async (worker: string, ctx: JobContext, job: JobSpec): Promise<JobResult> => {
     const entry = await runStep(ctx, 'catalog', worker, async () => {
       const raw = JSON.parse(await ctx.edgeHttp.getText(`/workers/${worker}`, ctx.signal));
       const value = catalogEntrySchema.parse(raw);
@@ -150,6 +155,8 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const value = await ctx.edgeHttp.getText(`/workers/${worker}/PKGBUILD`, ctx.signal);
       return { value, note: `${value.length} bytes` };
     });
+
+    const verified = await verifyStep(ctx, job, entry, text, options.verify, carch);
 
     const pkgbuild = await runStep(ctx, 'parse', undefined, async () => {
       const value = parsePkgbuild(text, { carch, filename: 'PKGBUILD' });
@@ -181,19 +188,43 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const swept = await sweepWorkspaces(ctx.workspace, keepMs, FAILED_MARK);
       await freshWorkspace(ctx.workspace);
       await writeNewFile(join(ctx.workspace, 'PKGBUILD'), text, 0o644);
+      for (const [name, bytes] of verified) {
+        await writeNewFile(join(ctx.workspace, name), bytes, 0o644);
+      }
       return {
         value: null,
         note: `${ctx.workspace}${swept.length ? ` (${swept.length} old failed workspaces removed)` : ''}`,
       };
     });
 
-    const built = await options.runBuild(ctx.workspace, {
-      ...options.buildOptions,
-      carch,
-      onEvent: (event) => forwardBuildEvent(event, ctx),
-      signal: ctx.signal,
-      sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
-    });
+    // The package cache (agent/package): a cached build is unpacked instead of built here.
+    const user = buildUser(options.buildOptions ?? {});
+    const lookup = job.build
+      ? await cacheStep(ctx, job.build, {
+          entry,
+          pkgbuild,
+          text,
+          platform: options.platform,
+          carch,
+          options: { nocheck: String(options.buildOptions?.noCheck ?? false) },
+          fetchLocal: async (name) =>
+            verified.get(name) ??
+            (await ctx.edgeHttp.getBytes(`/workers/${worker}/files/${name}`, ctx.signal)),
+        })
+      : null;
+    const built = lookup?.record
+      ? await installFromCache(ctx, lookup.record, user)
+      : await options.runBuild(ctx.workspace, {
+          ...options.buildOptions,
+          carch,
+          onEvent: (event) => forwardBuildEvent(event, ctx),
+          signal: ctx.signal,
+          sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
+        });
+    if (lookup && !lookup.record && 'startdir' in built) {
+      const env = { ...(options.buildOptions?.env ?? process.env) };
+      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env);
+    }
 
     await runStep(ctx, 'install', ctx.installRoot, () =>
       exclusive(entry.id, async () => {
@@ -202,7 +233,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
         const report = await installTree({
           id: entry.id,
           pkgnames: built.pkgnames,
-          version: fullVersion(built),
+          version: 'version' in built ? built.version : fullVersion(built),
           pkgdirs: built.pkgdirs,
           root: ctx.installRoot,
           journalDir,
@@ -241,7 +272,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const result =
         job.kind === 'uninstall'
           ? await uninstall(job.worker, ctx)
-          : await install(job.worker, ctx);
+          : await install(job.worker, ctx, job);
       await runStep(ctx, 'cleanup', undefined, async () => {
         await rm(ctx.workspace, { recursive: true, force: true });
         return { value: null, note: `${ctx.workspace} removed` };

@@ -9,6 +9,7 @@ import {
   readFlags,
 } from '../../edge/config.ts';
 import { type Command, UsageError } from '../command.ts';
+import { demoSigning } from './demo-signing.ts';
 import { startEdgeOrExplain } from './edge.ts';
 import { localHiveToken } from './local-hive.ts';
 
@@ -37,6 +38,7 @@ local agent enrolled as hive "local" that installs into --install-root
 Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
   async run(argv) {
     const { installRoot, config } = parseStartFlags(argv);
+    const demoKey = await demoSigning(config);
     const running = await startEdgeOrExplain(config);
     if (!running) return 1;
     const dataDir = resolve(config.dataDir);
@@ -51,6 +53,9 @@ Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
       stateDir: join(dataDir, 'agent'),
       installRoot: installRoot ? resolve(installRoot) : join(dataDir, 'agent', 'root'),
       log: (line) => process.stdout.write(`[agent] ${line}\n`),
+      // Builds see neither the edge's data (edge.kv: every job's log) nor the agent's state.
+      sandbox: { hidePaths: [dataDir] },
+      trustKeys: [demoKey],
     });
     const out = [
       '',

@@ -110,7 +110,14 @@ describe('install pipeline: a failure at any step leaves the previous install in
         "Missing dependencies of rbee-hello-worker: rbee-no-such-dependency>=2 (not a command on PATH, a library ldconfig knows, or a package of the host's package manager)",
     });
     expect(run.lines).toEqual(['bash: command', 'rbee-no-such-dependency>=2: MISSING']);
-    expect(run.started).toEqual(['catalog', 'platform', 'fetch', 'parse', 'dependencies']);
+    expect(run.started).toEqual([
+      'catalog',
+      'platform',
+      'fetch',
+      'verify',
+      'parse',
+      'dependencies',
+    ]);
   });
 
   test('the dependency policy skip builds anyway (the missing dependency is not looked for)', async () => {
