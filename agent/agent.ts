@@ -7,7 +7,7 @@ import {
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
-import { type Send, startConnection } from './connection/connection.ts';
+import { type Send, startConnection, type WelcomeMessage } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
 import { loadTrust } from './connection/trust.ts';
@@ -71,6 +71,12 @@ export type AgentOptions = {
   insecure?: boolean;
   /** CA certificate files (PEM) for an https edge with a private CA (`--ca`). */
   ca?: string[];
+  /** The version `hello` reports (default: package.json's; the bundle passes its own). */
+  version?: string;
+  /** The edge refused the token for good (revoked, 401): the agent stops dialling and calls this. */
+  onRefused?: (why: string) => void;
+  /** Each welcome, with a way to send: the upgrade check hooks in here. */
+  onWelcome?: (welcome: WelcomeMessage) => void;
 };
 
 export type Agent = {
@@ -126,7 +132,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
-    agentVersion(),
+    options.version ?? agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
   const edgeHttp = createEdgeHttp({
@@ -200,6 +206,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ...(options.backoffCapMs ? { capMs: options.backoffCapMs } : {}),
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     log,
     ...(trust.ca ? { ca: trust.ca } : {}),
     handler: {
@@ -215,6 +222,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
+        options.onWelcome?.(welcome);
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {

@@ -27,6 +27,8 @@ export type EdgeOptions = {
   jobTtlMs: number;
   /** Competing connections (refused or replacing) per hive per minute before it is contested. */
   maxContestsPerMinute: number;
+  /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
+  metricsToken: string | null;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -42,4 +44,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   keepPackageVersions: 0,
   jobTtlMs: 15 * 60 * 1000,
   maxContestsPerMinute: 3,
+  metricsToken: null,
 };

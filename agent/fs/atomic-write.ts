@@ -15,13 +15,18 @@ let writes = 0;
  * @example
  * await writeFileAtomic('/var/lib/rbee/capabilities.json', `${JSON.stringify(caps)}\n`);
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  /** Permission bits of the new file (default 0o666 less the umask); 0o600 for a secret. */
+  options: { mode?: number } = {},
+): Promise<void> {
   const tmp = join(
     dirname(path),
     `${basename(path)}.${process.pid}.${++writes}${ATOMIC_TEMP_SUFFIX}`,
   );
   try {
-    const file = await open(tmp, 'w', 0o600);
+    const file = await open(tmp, 'w', options.mode ?? 0o600);
     try {
       await file.writeFile(data);
       await file.sync();
