@@ -113,6 +113,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
       'catalog',
       'platform',
       'fetch',
+      'verify',
       'parse',
       'dependencies',
       'workspace',
