@@ -198,7 +198,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   // In the background: the connection need not wait for bwrap; the first build awaits the same test.
   if (options.pipeline === undefined)
     void sandboxReport(options.sandbox ?? {}).then(
-      (lines) => lines.forEach((line) => log(line)),
+      (lines) => {
+        for (const line of lines) log(line);
+      },
       (error: Error) => log(`rbee agent: the sandbox self-test failed: ${error.message}`),
     );
   const connection = startConnection({
