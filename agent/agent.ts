@@ -195,8 +195,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   });
   log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
+  // In the background: the connection need not wait for bwrap; the first build awaits the same test.
   if (options.pipeline === undefined)
-    for (const line of await sandboxReport(options.sandbox ?? {})) log(line);
+    void sandboxReport(options.sandbox ?? {}).then(
+      (lines) => {
+        for (const line of lines) log(line);
+      },
+      (error: Error) => log(`rbee agent: the sandbox self-test failed: ${error.message}`),
+    );
   const connection = startConnection({
     url: urls.agent,
     token: options.token,

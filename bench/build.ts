@@ -221,7 +221,7 @@ try {
     `  ${'rbee build → onEvent'.padEnd(38)}${fmt(executor.rate)} lines/s   (${fmt(executor.stepMs)} ms build step, ${fmt(executor.lines)} lines; ${(executor.rate / pipe.rate).toFixed(2)} × pipe; target ≥ 0.50)`,
     `sandbox start cost (median of ${START_ROUNDS} runs each; a trivial build starts 2 sandboxed commands):`,
     `  ${'plain true'.padEnd(38)}${plainMs.toFixed(1).padStart(6)} ms`,
-    `  ${'prlimit → setpriv → bwrap … true'.padEnd(38)}${sandboxMs.toFixed(1).padStart(6)} ms   (${(sandboxMs / plainMs).toFixed(1)} × plain true; +${(sandboxMs - plainMs).toFixed(1)} ms per command)`,
+    `  ${'prlimit → bwrap → setpriv … true'.padEnd(38)}${sandboxMs.toFixed(1).padStart(6)} ms   (${(sandboxMs / plainMs).toFixed(1)} × plain true; +${(sandboxMs - plainMs).toFixed(1)} ms per command)`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {

@@ -8,7 +8,7 @@ import type { BuildContext } from '../build-context.ts';
  * the build user (in the sandbox when there is one) with the build's environment; stopping
  * the build ends it.
  */
-export function probeAsBuildUser(
+export async function probeAsBuildUser(
   ctx: BuildContext,
   file: string,
   args: readonly string[],
@@ -20,7 +20,7 @@ export function probeAsBuildUser(
   const run = onPath(file, ctx.env.PATH)
     ? ctx.command(file, [...args], cwd)
     : { file, args: [...args], cwd, user: ctx.user };
-  return probe(run.file, run.args, {
+  const res = await probe(run.file, run.args, {
     ...limits,
     cwd: run.cwd,
     env: ctx.env,
@@ -28,6 +28,27 @@ export function probeAsBuildUser(
     graceMs: ctx.graceMs,
     ...(run.user ? { user: run.user } : {}),
   });
+  return run.file === file ? res : unwrap(res, [run.file, ...run.args.slice(0, -args.length - 1)]);
+}
+
+/** The result as if the command had run bare: errors name `git config …`, not the sandbox. */
+function unwrap(res: ProbeResult, prefix: string[]): ProbeResult {
+  const raw = `${prefix.join(' ')} `;
+  const escaped = `${prefix.map(quote).join(' ')} `;
+  const cut = (text: string, head: string) => text.replace(head, '');
+  return {
+    ...res,
+    command: cut(res.command, raw),
+    escapedCommand: cut(res.escapedCommand, escaped),
+    ...(typeof res.shortMessage === 'string'
+      ? { shortMessage: cut(res.shortMessage, escaped), message: cut(res.message ?? '', escaped) }
+      : {}),
+  } as ProbeResult;
+}
+
+/** execa's quoting of one argument in `escapedCommand` (POSIX single quotes). */
+function quote(arg: string): string {
+  return /^[\w./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", "'\\''")}'`;
 }
 
 function onPath(file: string, path: string | undefined): boolean {
