@@ -78,6 +78,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
   app.use('/api/*', requireAdmin(deps.store, sessions, now));
+  // Sign-out everywhere: every dashboard session ends (admin tokens are not sessions).
+  app.post('/api/sessions/revoke-all', async (c) => {
+    await sessions.revokeAll();
+    return c.json({ revoked: true });
+  });
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),

@@ -1,3 +1,4 @@
+import { AdminTokenError } from '../../edge/auth/admin-token.ts';
 import { CatalogError } from '../../edge/catalog/catalog.ts';
 import { type EdgeConfig, EdgeConfigError, edgeUsage, parseEdgeArgs } from '../../edge/config.ts';
 import { startEdge } from '../../edge/node/start-edge.ts';
@@ -11,7 +12,7 @@ export async function startEdgeOrExplain(config: EdgeConfig) {
   try {
     return await startEdge(config);
   } catch (error) {
-    if (!(error instanceof CatalogError)) throw error;
+    if (!(error instanceof CatalogError || error instanceof AdminTokenError)) throw error;
     process.stderr.write(`rbee: refusing to start: ${error.message}\n`);
     return null;
   }
