@@ -7,13 +7,17 @@ import {
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
-import { type Send, startConnection } from './connection/connection.ts';
+import { type Send, startConnection, type WelcomeMessage } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
 import { loadTrust } from './connection/trust.ts';
 import { runBuild } from './executor/index.ts';
+import type { SandboxOptions } from './executor/sandbox/sandbox-options.ts';
+import { sandboxReport } from './executor/sandbox/sandbox-report.ts';
+import { secureStateDir } from './fs/private-state.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
+import { recoverInstalls } from './install/recover-installs.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
@@ -57,6 +61,8 @@ export type AgentOptions = {
   platform?: PlatformInfo;
   /** Status lines (default: stdout). */
   log?: (line: string) => void;
+  /** The build sandbox: network, limits, folders to hide (the state folder always is). */
+  sandbox?: SandboxOptions;
   /** Public key files (PEM) whose signed statements this agent runs (`--trust-key`). */
   trustKeys?: string[];
   /** Run workers the edge serves no statement for (`--allow-unsigned`): anyone who controls the edge is root here. */
@@ -65,6 +71,12 @@ export type AgentOptions = {
   insecure?: boolean;
   /** CA certificate files (PEM) for an https edge with a private CA (`--ca`). */
   ca?: string[];
+  /** The version `hello` reports (default: package.json's; the bundle passes its own). */
+  version?: string;
+  /** The edge refused the token for good (revoked, 401): the agent stops dialling and calls this. */
+  onRefused?: (why: string) => void;
+  /** Each welcome, with a way to send: the upgrade check hooks in here. */
+  onWelcome?: (welcome: WelcomeMessage) => void;
 };
 
 export type Agent = {
@@ -120,7 +132,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
-    agentVersion(),
+    options.version ?? agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
   const edgeHttp = createEdgeHttp({
@@ -130,6 +142,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   let hive: string | undefined;
   const lock = await lockStateDir(stateDir);
+  // Before any job: the state closed to the build user, and installs a crash left half-way undone.
+  try {
+    await secureStateDir(stateDir);
+    for (const r of await recoverInstalls(stateDir)) {
+      log(`rbee agent: ${r.id}: an install the last agent left unfinished was ${r.action}`);
+    }
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   // capabilities.json says what this hive is from the start, installed workers or not.
   await writeCapabilities(stateDir, platform).catch((error: Error) =>
     log(`rbee agent: cannot write capabilities.json: ${error.message}`),
@@ -150,7 +172,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         ...(options.keepFailedWorkspaceMs !== undefined
           ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
           : {}),
-        buildOptions: options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+        buildOptions: {
+          ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
+          sandbox: sandbox(options.sandbox, stateDir),
+        },
         verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
         // Offline, the next hello carries the same list from capabilities.json.
         report: (caps) =>
@@ -170,6 +195,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   });
   log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
+  if (options.pipeline === undefined)
+    for (const line of await sandboxReport(options.sandbox ?? {})) log(line);
   const connection = startConnection({
     url: urls.agent,
     token: options.token,
@@ -179,6 +206,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ...(options.backoffCapMs ? { capMs: options.backoffCapMs } : {}),
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     log,
     ...(trust.ca ? { ca: trust.ca } : {}),
     handler: {
@@ -194,6 +222,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
+        options.onWelcome?.(welcome);
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {
@@ -210,4 +239,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log('rbee agent stopped');
     },
   };
+}
+
+/** A build never sees the agent's state folder (ledger, spool, other jobs' workspaces). */
+function sandbox(options: SandboxOptions | undefined, stateDir: string): SandboxOptions {
+  return { ...options, hidePaths: [stateDir, ...(options?.hidePaths ?? [])] };
 }

@@ -2,6 +2,8 @@ import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { Sessions } from './auth/sessions.ts';
+import { Cluster } from './bus/cluster.ts';
+import type { BusTransport } from './bus/transport.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { bodyLimits } from './http/body-limits.ts';
@@ -12,14 +14,18 @@ import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
+import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
+import { enrolAgentRoutes } from './routes/enrol-agent.ts';
+import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
+import { isStoreUnavailable } from './store/store-unavailable.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
@@ -31,9 +37,13 @@ export type EdgeDeps = {
    */
   upgradeWebSocket?: UpgradeWebSocket;
   options?: Partial<EdgeOptions>;
+  /** One of many instances: the bus engine between them and this one's name (edge/bus). */
+  cluster?: { transport: BusTransport; instanceId: string };
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
+  /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
+  agentFiles?: AgentFiles;
 };
 
 export type Edge = {
@@ -53,11 +63,15 @@ export function createEdge(deps: EdgeDeps): Edge {
   const now = deps.now ?? Date.now;
   const options = { ...defaultEdgeOptions, ...deps.options };
   const started = now();
-  const bus = new LogBus();
+  const cluster = deps.cluster
+    ? new Cluster(deps.store, { ...deps.cluster, heartbeatMs: options.heartbeatMs }, now)
+    : null;
+  const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
   const hub = new Hub({ store: deps.store, jobs, bus, options, now });
   jobs.attach(hub);
   jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
+  cluster?.attach(hub);
 
   const app = new Hono();
   app.use('*', bodyLimits());
@@ -71,10 +85,13 @@ export function createEdge(deps: EdgeDeps): Edge {
       uptime_ms: now() - started,
       workers: deps.catalog.entries().length,
       hives_online: hub.onlineCount(),
+      ...(cluster ? { instance_id: cluster.instanceId } : {}),
     }),
   );
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
+  app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
   app.use('/api/*', requireAdmin(deps.store, sessions, now));
@@ -94,6 +111,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
   app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
@@ -102,6 +120,7 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    if (isStoreUnavailable(error)) return apiError(c, 503, 'STORE_UNAVAILABLE', error.message);
     console.error(error);
     return apiError(c, 500, 'INTERNAL', `Internal error: ${error.message}`);
   });
@@ -128,6 +147,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       clearInterval(sweeper);
       hub.close();
       await jobs.flushAccepts();
+      await cluster?.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { FlagError, type FlagSpec, parseFlags } from '../shared/cli/parse-flags.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { storeConfigFrom } from './store/store-flags.ts';
 
 /** The edge's start-up options, the same under Node (`rbee edge`) and Deno (`deno task edge`). */
 export type EdgeConfig = {
@@ -16,6 +17,12 @@ export type EdgeConfig = {
   tlsKey?: string | null;
   /** Limits and timings given on the command line; the rest keep their defaults. */
   options: Partial<EdgeOptions>;
+  /** `redis://…` for the Redis engine; null for the embedded KV file under dataDir. */
+  store?: string | null;
+  /** Start on a Redis that does not fsync every write (warns instead of refusing). */
+  relaxedDurability?: boolean;
+  /** This instance's name in /health, /api/hives/:id and the presence leases. */
+  instanceId?: string | null;
 };
 
 export const edgeDefaults: EdgeConfig = {
@@ -51,6 +58,11 @@ options:
   --catalog DIR  extra workers: DIR/<id>/worker.json (a catalog entry), PKGBUILD and files
   --statements DIR  signed statements DIR/<id>/statement.json (rbee catalog sign --out DIR)
   --tls-cert FILE --tls-key FILE  serve https:// and wss:// with this PEM certificate and key
+  --store URL  redis://[user:pass@]host:port/db for many instances on one Redis, or kv:PATH
+               for a KV file (default: the KV file under --data)
+  --store-durability strict|relaxed  strict (default) refuses a Redis without appendonly yes
+               and appendfsync always; relaxed starts anyway with a warning
+  --instance-id ID  this instance's name (default: hostname-pid)
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -83,6 +95,9 @@ export const edgeFlagSpec = {
   statements: { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
+  store: { type: 'string' },
+  'store-durability': { type: 'string' },
+  'instance-id': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -118,6 +133,15 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     throw new EdgeConfigError('--tls-cert and --tls-key go together: give both or neither');
   }
+  Object.assign(
+    config,
+    storeConfigFrom(
+      text('store'),
+      text('store-durability'),
+      text('instance-id'),
+      (m) => new EdgeConfigError(m),
+    ),
+  );
   for (const [flag, key] of Object.entries(optionFlags)) {
     const raw = text(flag.slice(2));
     if (raw === undefined) continue;

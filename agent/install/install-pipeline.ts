@@ -1,10 +1,11 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
+import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
@@ -12,6 +13,7 @@ import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
 import { deleteManifest, readManifest, writeManifest } from './manifest.ts';
+import type { PackageTreeLimits } from './package-tree.ts';
 import { runStep, StepError, say } from './step-runner.ts';
 import { uninstallTree } from './uninstall-tree.ts';
 import { type TrustPolicy, verifyStep } from './verify.ts';
@@ -30,6 +32,8 @@ export type InstallPipelineOptions = {
   keepFailedWorkspaceMs?: number;
   /** Passed to the executor. */
   buildOptions?: Omit<BuildOptions, 'onEvent' | 'signal' | 'sourceBase'>;
+  /** Bounds on a package tree install accepts (defaults in PACKAGE_TREE_DEFAULTS). */
+  installLimits?: Partial<PackageTreeLimits>;
   /** Called with the new capabilities after an install or uninstall (sent upstream). */
   report?: (caps: Capabilities) => void;
   /** The keys and rules of the `verify` step (verify.ts); unset: the step only says so. */
@@ -90,6 +94,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
   const exclusive = <T>(worker: string, fn: () => Promise<T>) =>
     oneAtATime(`${options.stateDir}\0${worker}`, fn);
   const keepMs = options.keepFailedWorkspaceMs ?? DEFAULT_KEEP_FAILED_WORKSPACE_MS;
+  const journalDir = join(options.stateDir, 'journal');
 
   const capabilities = (ctx: JobContext) =>
     runStep(ctx, 'capabilities', undefined, async () => {
@@ -106,8 +111,9 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       exclusive(worker, async () => {
         const manifest = await readManifest(options.stateDir, worker);
         if (!manifest) throw new Error(`${worker} is not installed on this hive`);
-        const { removed, kept } = await uninstallTree(manifest);
-        await deleteManifest(options.stateDir, worker);
+        const { removed, kept } = await uninstallTree(manifest, journalDir, () =>
+          deleteManifest(options.stateDir, worker),
+        );
         for (const path of removed) await say(ctx, `removed /${path}`);
         for (const path of kept) await say(ctx, `kept /${path} (a backup file you changed)`);
         return {
@@ -179,8 +185,10 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     await runStep(ctx, 'workspace', undefined, async () => {
       const swept = await sweepWorkspaces(ctx.workspace, keepMs, FAILED_MARK);
       await freshWorkspace(ctx.workspace);
-      await writeFile(join(ctx.workspace, 'PKGBUILD'), text);
-      for (const [name, bytes] of verified) await writeFile(join(ctx.workspace, name), bytes);
+      await writeNewFile(join(ctx.workspace, 'PKGBUILD'), text, 0o644);
+      for (const [name, bytes] of verified) {
+        await writeNewFile(join(ctx.workspace, name), bytes, 0o644);
+      }
       return {
         value: null,
         note: `${ctx.workspace}${swept.length ? ` (${swept.length} old failed workspaces removed)` : ''}`,
@@ -205,6 +213,12 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           version: fullVersion(built),
           pkgdirs: built.pkgdirs,
           root: ctx.installRoot,
+          journalDir,
+          ...(options.installLimits ? { limits: options.installLimits } : {}),
+          ...(entry.install?.allow_setuid ? { allowSetuid: entry.install.allow_setuid } : {}),
+          ...(entry.install?.allow_world_writable
+            ? { allowWorldWritable: entry.install.allow_world_writable }
+            : {}),
           backup: pkgbuild.pkgnames.flatMap((name) =>
             list(packageFields(pkgbuild, name, carch).backup),
           ),
@@ -212,6 +226,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           binary: entry.install_path,
           record: (manifest) => writeManifest(options.stateDir, manifest),
         });
+        for (const note of report.notes) await say(ctx, note);
         for (const f of report.manifest.files) await say(ctx, `installed /${f.path}`);
         for (const p of report.pacnew)
           await say(ctx, `warning: /${p} was changed: the new one is /${p}.pacnew`);
@@ -252,21 +267,25 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
   };
 }
 
-/** Step 11 on failure: the workspace stays for a person to look, marked for the sweep. */
+/**
+ * Step 11 on failure: the workspace stays for a person to look, marked for the sweep. The
+ * build owns the workspace, so the mark is a new file (O_EXCL|O_NOFOLLOW): a symlink the build
+ * planted there is refused, never followed.
+ */
 async function keepWorkspace(ctx: JobContext, keepMs: number) {
+  let note = `workspace kept for ${Math.round(keepMs / 60000)} min: ${ctx.workspace}`;
   try {
-    await writeFile(join(ctx.workspace, FAILED_MARK), `${new Date().toISOString()}\n`);
-    await ctx.emitStep({
-      step: 'cleanup',
-      phase: 'start',
-    });
-    await ctx.emitStep({
-      step: 'cleanup',
-      phase: 'end',
-      ok: true,
-      note: `workspace kept for ${Math.round(keepMs / 60000)} min: ${ctx.workspace}`,
-    });
-  } catch {
+    await writeNewFile(join(ctx.workspace, FAILED_MARK), `${new Date().toISOString()}\n`, 0o644);
+  } catch (error) {
     // No workspace was made (the job failed before step 6): nothing to keep.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // What the build left at the mark's name still ages it for the sweep (lstat, no follow).
+    note = `${note} (not marked: ${(error as Error).message})`;
+  }
+  try {
+    await ctx.emitStep({ step: 'cleanup', phase: 'start' });
+    await ctx.emitStep({ step: 'cleanup', phase: 'end', ok: true, note });
+  } catch {
+    // The log is gone with the job: nothing more to say.
   }
 }

@@ -1,16 +1,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
 import { createEdge, type Edge } from '../app.ts';
 import { ensureAdminToken } from '../auth/admin-token.ts';
+import { redisTransport } from '../bus/redis-transport.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { seedEntries } from '../catalog/entries.ts';
 import type { EdgeConfig } from '../config.ts';
 import { defaultEdgeOptions } from '../options.ts';
+import { openRedisStore } from '../store/open-redis-store.ts';
 import type { Store } from '../store/store.ts';
+import { nodeAgentFiles } from './agent-files.ts';
 import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
 import { openNodeStore } from './open-store.ts';
@@ -31,7 +35,16 @@ export type RunningEdge = {
  * @example const edge = await startEdge({ port: 0, host: '127.0.0.1', dataDir: tmp, options: {} });
  */
 export async function startEdge(config: EdgeConfig, env = process.env): Promise<RunningEdge> {
-  const store = await openNodeStore(config.dataDir);
+  // --store redis://…: one of many instances on one Redis, with the bus on its pub/sub.
+  const store = config.store
+    ? await openRedisStore(config.store, { relaxedDurability: config.relaxedDurability ?? false })
+    : await openNodeStore(config.dataDir);
+  const cluster = config.store
+    ? {
+        transport: redisTransport(config.store),
+        instanceId: config.instanceId ?? `${hostname()}-${process.pid}`,
+      }
+    : undefined;
   const adminToken = await ensureAdminToken(store, env.RBEE_ADMIN_TOKEN);
   const extra = config.catalogDir
     ? fsCatalogReader(pathToFileURL(`${resolve(config.catalogDir)}/`))
@@ -41,7 +54,13 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra, statements);
   const tls = await tlsServerOptions(config);
-  const edge = createEdge({ catalog, store, options: config.options });
+  const edge = createEdge({
+    catalog,
+    store,
+    options: config.options,
+    cluster,
+    agentFiles: nodeAgentFiles(),
+  });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: wsPayloadCap(config.options.maxFrameBytes ?? defaultEdgeOptions.maxFrameBytes),

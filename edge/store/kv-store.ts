@@ -2,7 +2,13 @@ import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
-import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
+import type {
+  EnrolmentTokenRecord,
+  HiveRecord,
+  JobFilter,
+  JobRecord,
+  RolloutRecord,
+} from './records.ts';
 import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
 
 /** Deno KV caps a value at 64 KiB and an atomic write at ~800 KB; stay under both. */
@@ -25,6 +31,9 @@ const K = {
   hive: (id: string): KvKey => ['hive', id],
   hiveName: (name: string): KvKey => ['hive_name', name],
   hiveToken: (hash: string): KvKey => ['hive_token', hash],
+  hiveMachine: (machine: string): KvKey => ['hive_machine', machine],
+  enrolment: (id: string): KvKey => ['enrolment', id],
+  enrolmentHash: (hash: string): KvKey => ['enrolment_hash', hash],
   job: (id: string): KvKey => ['job', id],
   accepted: (id: string): KvKey => ['accepted', id],
   // The per-state job indexes (job_by_hive, open, due, held) come from jobIndexKeys.
@@ -54,15 +63,83 @@ export class KvStore implements Store {
   }
 
   async createHive(hive: HiveRecord) {
-    const res = await this.kv
+    const op = this.kv
       .atomic()
       .check({ key: K.hive(hive.id), versionstamp: null })
       .check({ key: K.hiveName(hive.name), versionstamp: null })
       .set(K.hive(hive.id), pack(hive))
       .set(K.hiveName(hive.name), pack(hive.id))
-      .set(K.hiveToken(hive.token_hash), pack(hive.id))
+      .set(K.hiveToken(hive.token_hash), pack(hive.id));
+    if (hive.machine !== undefined) {
+      op.check({ key: K.hiveMachine(hive.machine), versionstamp: null });
+      op.set(K.hiveMachine(hive.machine), pack(hive.id));
+    }
+    return (await op.commit()).ok;
+  }
+
+  async getHiveByMachine(machine: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.hiveMachine(machine)));
+    return id === null ? null : this.getHive(id);
+  }
+
+  async replaceHiveToken(id: string, tokenHash: string): Promise<HiveRecord | null> {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.hive(id));
+      const current = unpack<HiveRecord>(entry);
+      if (!current) return null;
+      const next = { ...current, token_hash: tokenHash };
+      const res = await this.kv
+        .atomic()
+        .check(entry)
+        .delete(K.hiveToken(current.token_hash))
+        .set(K.hiveToken(tokenHash), pack(id))
+        .set(K.hive(id), pack(next))
+        .commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async createEnrolmentToken(token: EnrolmentTokenRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.enrolment(token.id), versionstamp: null })
+      .check({ key: K.enrolmentHash(token.token_hash), versionstamp: null })
+      .set(K.enrolment(token.id), pack(token))
+      .set(K.enrolmentHash(token.token_hash), pack(token.id))
       .commit();
     return res.ok;
+  }
+
+  async getEnrolmentToken(id: string) {
+    return unpack<EnrolmentTokenRecord>(await this.kv.get<Uint8Array>(K.enrolment(id)));
+  }
+
+  async getEnrolmentTokenByHash(hash: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.enrolmentHash(hash)));
+    return id === null ? null : this.getEnrolmentToken(id);
+  }
+
+  async listEnrolmentTokens() {
+    const out: EnrolmentTokenRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['enrolment'] })) {
+      out.push(JSON.parse(dec.decode(e.value)) as EnrolmentTokenRecord);
+    }
+    return out.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+  }
+
+  async updateEnrolmentToken(
+    id: string,
+    fn: (token: EnrolmentTokenRecord) => EnrolmentTokenRecord | null,
+  ) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.enrolment(id));
+      const current = unpack<EnrolmentTokenRecord>(entry);
+      if (!current) return null;
+      const next = fn(current);
+      if (!next) return null;
+      const res = await this.kv.atomic().check(entry).set(K.enrolment(id), pack(next)).commit();
+      if (res.ok) return next;
+    }
   }
 
   async getHive(id: string) {
@@ -107,13 +184,14 @@ export class KvStore implements Store {
     const entry = await this.kv.get<Uint8Array>(K.hive(id));
     const hive = unpack<HiveRecord>(entry);
     if (!hive) return false;
-    const res = await this.kv
+    const op = this.kv
       .atomic()
       .check(entry)
       .delete(K.hive(id))
       .delete(K.hiveName(hive.name))
-      .delete(K.hiveToken(hive.token_hash))
-      .commit();
+      .delete(K.hiveToken(hive.token_hash));
+    if (hive.machine !== undefined) op.delete(K.hiveMachine(hive.machine));
+    const res = await op.commit();
     return res.ok || this.deleteHive(id);
   }
 

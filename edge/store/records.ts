@@ -17,6 +17,29 @@ export type HiveRecord = {
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
    */
   contested_at?: number | null;
+  /** SHA-256 of the machine identity it enrolled with (`POST /agent/enrol`), when it did. */
+  machine?: string;
+  /** The enrolment token it enrolled with, by id. */
+  enrolment?: string;
+};
+
+/**
+ * A fleet enrolment token (`rbe_…`): many hives enrol with it, each getting its own hive
+ * token. Only its SHA-256 is stored; uses are counted by compare-and-set.
+ */
+export type EnrolmentTokenRecord = {
+  id: string;
+  name: string | null;
+  /** Labels every hive enrolled with it gets. */
+  labels: Record<string, string>;
+  token_hash: string;
+  /** Enrolments it allows; null: no limit until it expires. */
+  max_uses: number | null;
+  uses: number;
+  /** Milliseconds since the epoch; null: never. */
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
 };
 
 /** What an agent said when it finished a job; kept until the log holds every entry. */

@@ -1,6 +1,12 @@
 import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
-import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
+import type {
+  EnrolmentTokenRecord,
+  HiveRecord,
+  JobFilter,
+  JobRecord,
+  RolloutRecord,
+} from './records.ts';
 
 /** A stored piece of a job's log, as JSON text (each entry with `s` first). */
 export type LogChunk = LogBatch;
@@ -28,6 +34,22 @@ export interface Store {
   updateHive(id: string, fn: (hive: HiveRecord) => HiveRecord | null): Promise<HiveRecord | null>;
   /** Removes the hive and its token; false when there was none. */
   deleteHive(id: string): Promise<boolean>;
+  /** The hive enrolled from a machine (`HiveRecord.machine`, a hash), or null. */
+  getHiveByMachine(machine: string): Promise<HiveRecord | null>;
+  /** Gives a hive a new token hash; the old hash stops finding it in the same commit. */
+  replaceHiveToken(id: string, tokenHash: string): Promise<HiveRecord | null>;
+
+  /** Creates an enrolment token; false when the id or hash exists. */
+  createEnrolmentToken(token: EnrolmentTokenRecord): Promise<boolean>;
+  getEnrolmentToken(id: string): Promise<EnrolmentTokenRecord | null>;
+  getEnrolmentTokenByHash(hash: string): Promise<EnrolmentTokenRecord | null>;
+  /** Oldest first. */
+  listEnrolmentTokens(): Promise<EnrolmentTokenRecord[]>;
+  /** Compare-and-set on one enrolment token, retried like updateJob; `fn` must be pure. */
+  updateEnrolmentToken(
+    id: string,
+    fn: (token: EnrolmentTokenRecord) => EnrolmentTokenRecord | null,
+  ): Promise<EnrolmentTokenRecord | null>;
 
   /** Creates a job; false when the id exists. */
   createJob(job: JobRecord): Promise<boolean>;

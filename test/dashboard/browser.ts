@@ -8,8 +8,10 @@ export const artifacts = join(repoRoot, 'test', 'artifacts');
 
 /** Debian's Chromium, headless, with a fresh profile (Playwright's own download is not used). */
 export async function launchBrowser(extraArgs: string[] = []): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(tempDir('chromium'), {
+  const context = await chromium.launchPersistentContext(tempDir('chromium'), {
     executablePath: '/usr/bin/chromium',
+    // Chromium's start is many processes: far slower than Playwright's 30 s on a loaded machine.
+    timeout: 180_000,
     headless: true,
     args: [
       '--headless',
@@ -24,6 +26,9 @@ export async function launchBrowser(extraArgs: string[] = []): Promise<BrowserCo
     ],
     viewport: { width: 1280, height: 860 },
   });
+  // Every wait is on an event (a selector, a navigation); the limit only bounds a failure.
+  context.setDefaultTimeout(120_000);
+  return context;
 }
 
 /** Saves a full-page screenshot as test/artifacts/<name>.png. */
@@ -40,7 +45,7 @@ export async function signIn(page: Page, url: string, token = ADMIN) {
 }
 
 /** Waits until the job page's live state badge shows `state`. */
-export async function waitForJobState(page: Page, state: string, timeout = 30_000) {
+export async function waitForJobState(page: Page, state: string, timeout = 120_000) {
   await page.waitForSelector(`#job-state[data-state="${state}"]`, { timeout });
 }
 

@@ -6,6 +6,9 @@ import { adminApi, fixtureCatalog } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import { launchBrowser, screenshot, shownLines, signIn, waitForJobState } from './browser.ts';
 
+/** Each test runs real builds through real processes: minutes on a loaded machine. */
+const REAL_BUILD_LIMIT_MS = 300_000;
+
 /** `rbee start` (edge + local agent as hive "local") driven from real Chromium. */
 let fleet: EdgeProcess;
 let browser: BrowserContext;
@@ -47,7 +50,7 @@ async function install(worker: string) {
   return res.body.job.id as string;
 }
 
-describe('dashboard in Chromium against rbee start', () => {
+describe('dashboard in Chromium against rbee start', { timeout: REAL_BUILD_LIMIT_MS }, () => {
   it('refuses a wrong token, signs in with the right one and shows the local hive online', async () => {
     await page.goto(`${fleet.url}/`);
     expect(new URL(page.url()).pathname).toBe('/login');
@@ -60,7 +63,7 @@ describe('dashboard in Chromium against rbee start', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/' });
     expect(cookie.value).not.toContain(ADMIN);
     const row = await page.waitForSelector('tr[data-hive=local] .badge.online', {
-      timeout: 20_000,
+      timeout: 120_000,
     });
     expect(await row.textContent()).toBe('online');
     expect(await page.textContent('tr[data-hive=local]')).toContain('linux / x86_64');
@@ -91,7 +94,7 @@ describe('dashboard in Chromium against rbee start', () => {
     await page.check(`${card} input[name=hive][value^=hive_]`);
     await Promise.all([page.waitForURL(/\/jobs\/job_/), page.click(`${card} button.primary`)]);
     // The page is open before the build ends: lines and steps arrive over the live stream.
-    await page.waitForSelector('#steps li[data-step=build]', { timeout: 30_000 });
+    await page.waitForSelector('#steps li[data-step=build]', { timeout: 120_000 });
     await waitForJobState(page, 'succeeded');
     expect(await page.textContent('#outcome')).toContain('Succeeded');
     const id = page.url().split('/').pop()!;
@@ -130,7 +133,7 @@ describe('dashboard in Chromium against rbee start', () => {
     await page.waitForFunction(
       () => document.querySelector('#rollout-summary')?.textContent?.startsWith('1 of 1 finished'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     expect(await page.textContent('#rollout-summary')).toContain('0 succeeded, 1 failed');
     expect(await page.textContent('#rollout-note')).toContain('at most 1 at once');
@@ -152,13 +155,13 @@ describe('dashboard in Chromium against rbee start', () => {
     expect(res.status).toBe(201);
     const { rollout } = res.body;
     await page.goto(`${fleet.url}/rollouts/${rollout.id}`);
-    await page.waitForSelector('#rollout-jobs tr .badge.running', { timeout: 30_000 });
+    await page.waitForSelector('#rollout-jobs tr .badge.running', { timeout: 120_000 });
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#cancel-rollout');
     await page.waitForFunction(
       () => document.querySelector('#rollout-summary')?.textContent?.startsWith('2 of 2 finished'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     expect(await page.textContent('#rollout-summary')).toContain(
       '0 succeeded, 0 failed, 2 cancelled',
@@ -188,13 +191,13 @@ describe('dashboard in Chromium against rbee start', () => {
     await page.waitForFunction(
       () => document.querySelector('#log')?.textContent?.includes('still building 3'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     // More lines than the log box shows, so there is somewhere to scroll back to.
     await page.waitForFunction(
       () => document.querySelector('#log')?.textContent?.includes('still building 45'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     expect(await page.isHidden('#jump-end')).toBe(true);
     await page.hover('#log');
@@ -256,7 +259,7 @@ describe('dashboard in Chromium against rbee start', () => {
     await page.waitForFunction(
       () => document.querySelector('#log')?.textContent?.includes('line 005000'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     await page.reload();
     await waitForJobState(page, 'succeeded', 60_000);

@@ -11,6 +11,9 @@ import { ADMIN } from '../support/in-process-edge.ts';
 import { RawAgent } from '../support/raw-agent.ts';
 import { launchBrowser, screenshot, shownLines, signIn, waitForJobState } from './browser.ts';
 
+/** Each test runs real builds through real processes: minutes on a loaded machine. */
+const REAL_BUILD_LIMIT_MS = 300_000;
+
 /** The same dashboard served by the edge under Deno, with a real agent process. */
 let edge: EdgeProcess;
 let agent: AgentProcess;
@@ -35,10 +38,10 @@ afterAll(async () => {
   await edge?.stop('SIGKILL');
 });
 
-describe('dashboard on the Deno edge', () => {
+describe('dashboard on the Deno edge', { timeout: REAL_BUILD_LIMIT_MS }, () => {
   it('signs in, shows the hive online and follows a live build log, cancels it with the session CSRF token', async () => {
     await signIn(page, edge.url);
-    await page.waitForSelector('tr[data-hive=deno-hive] .badge.online', { timeout: 20_000 });
+    await page.waitForSelector('tr[data-hive=deno-hive] .badge.online', { timeout: 120_000 });
     expect(await page.textContent('tr[data-hive=deno-hive]')).toContain('runtime=deno');
     const res = await api('POST', '/api/installs', {
       hive: 'deno-hive',
@@ -51,7 +54,7 @@ describe('dashboard on the Deno edge', () => {
     await page.waitForFunction(
       () => document.querySelector('#log')?.textContent?.includes('still building 5'),
       null,
-      { timeout: 30_000 },
+      { timeout: 120_000 },
     );
     await screenshot(page, 'deno-job-live');
     const cancelled = await page.evaluate(async (job) => {

@@ -14,6 +14,9 @@ import { ADMIN } from '../support/in-process-edge.ts';
 import { entriesOf } from '../support/sse.ts';
 import { freePort, TcpProxy } from '../support/tcp-proxy.ts';
 
+/** Each test runs real builds through real processes: minutes on a loaded machine. */
+const REAL_BUILD_LIMIT_MS = 300_000;
+
 /** Edge and agent as separate processes, talking over real sockets. */
 let edge: EdgeProcess | null = null;
 const agents: AgentProcess[] = [];
@@ -76,13 +79,13 @@ const expected200k = Array.from(
   (_, i) => `line ${String(i + 1).padStart(6, '0')}`,
 );
 
-describe('edge and agent as separate processes', () => {
+describe('edge and agent as separate processes', { timeout: REAL_BUILD_LIMIT_MS }, () => {
   it('installs the offline demo worker; an SSE client gets every entry in order and the outcome', async () => {
     edge = await startEdgeProcess();
     const hive = await enrol('e2e');
     agents.push(startAgentProcess(edge.url, hive.token));
     await expect
-      .poll(async () => (await api('GET', '/api/hives/e2e')).body.online, { timeout: 20_000 })
+      .poll(async () => (await api('GET', '/api/hives/e2e')).body.online, { timeout: 120_000 })
       .toBe(true);
     const job = await install('e2e', 'rbee-hello-worker');
     const events = await followJob(edge.url, job.id);
@@ -139,11 +142,11 @@ describe('edge and agent as separate processes', () => {
           child = m ? Number(m[1]) : 0;
           return child;
         },
-        { timeout: 30_000 },
+        { timeout: 120_000 },
       )
       .toBeGreaterThan(0);
     await expect
-      .poll(async () => (await logText(job.id)).includes('still building 3'), { timeout: 20_000 })
+      .poll(async () => (await logText(job.id)).includes('still building 3'), { timeout: 120_000 })
       .toBe(true);
     expect((await api('POST', `/api/jobs/${job.id}/cancel`)).status).toBe(202);
     const events = await followJob(edge.url, job.id);
@@ -156,11 +159,11 @@ describe('edge and agent as separate processes', () => {
         return false;
       }
     };
-    await expect.poll(alive, { timeout: 10_000 }).toBe(false);
+    await expect.poll(alive, { timeout: 120_000 }).toBe(false);
   });
 });
 
-describe('faults', () => {
+describe('faults', { timeout: REAL_BUILD_LIMIT_MS }, () => {
   it('10 cuts of the agent TCP connection during a 200,000-line build lose and double nothing', async () => {
     edge = await startEdgeProcess(['--heartbeat-ms', '1000']);
     const hive = await enrol('flaky');
@@ -169,7 +172,7 @@ describe('faults', () => {
     const viaProxy = await proxy.listen();
     agents.push(startAgentProcess(viaProxy, hive.token));
     await expect
-      .poll(async () => (await api('GET', '/api/hives/flaky')).body.online, { timeout: 20_000 })
+      .poll(async () => (await api('GET', '/api/hives/flaky')).body.online, { timeout: 120_000 })
       .toBe(true);
     const job = await install('flaky', 'test-lines-200k');
     const live = followJob(edge.url, job.id);
@@ -203,12 +206,12 @@ describe('faults', () => {
     const stateDir = tempDir('e2e-agent-state');
     agents.push(startAgentProcess(viaProxy, hive.token, stateDir));
     await expect
-      .poll(async () => (await api('GET', '/api/hives/phoenix')).body.online, { timeout: 20_000 })
+      .poll(async () => (await api('GET', '/api/hives/phoenix')).body.online, { timeout: 120_000 })
       .toBe(true);
     const job = await install('phoenix', 'test-lines-200k');
     await expect
       .poll(async () => (await api('GET', `/api/jobs/${job.id}`)).body.job.log_entries, {
-        timeout: 30_000,
+        timeout: 120_000,
       })
       .toBeGreaterThan(10_000);
     // The edge becomes unreachable; the build goes on into the spool until the window is full.
@@ -216,7 +219,7 @@ describe('faults', () => {
     proxy = null;
     const stored = (await api('GET', `/api/jobs/${job.id}`)).body.job.log_entries as number;
     await expect
-      .poll(() => spoolEnd(stateDir, job.id), { timeout: 30_000 })
+      .poll(() => spoolEnd(stateDir, job.id), { timeout: 120_000 })
       .toBeGreaterThan(stored + 20_000);
     await agents[0]!.stop('SIGKILL');
     const onDisk = spoolEnd(stateDir, job.id);
@@ -243,12 +246,12 @@ describe('faults', () => {
     const hive = await enrol('survivor');
     agents.push(startAgentProcess(edge.url, hive.token));
     await expect
-      .poll(async () => (await api('GET', '/api/hives/survivor')).body.online, { timeout: 20_000 })
+      .poll(async () => (await api('GET', '/api/hives/survivor')).body.online, { timeout: 120_000 })
       .toBe(true);
     const job = await install('survivor', 'test-lines-200k');
     await expect
       .poll(async () => (await api('GET', `/api/jobs/${job.id}`)).body.job.log_entries, {
-        timeout: 30_000,
+        timeout: 120_000,
       })
       .toBeGreaterThan(20_000);
     await edge.stop('SIGKILL');

@@ -13,6 +13,9 @@ import {
 } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 
+/** Each test runs real builds through real processes: minutes on a loaded machine. */
+const REAL_BUILD_LIMIT_MS = 300_000;
+
 /** Edge and agent as separate processes: the install pipeline as a hive runs it. */
 let edge: EdgeProcess | null = null;
 const agents: AgentProcess[] = [];
@@ -29,7 +32,7 @@ async function hiveWithAgent(name: string, extraArgs: string[] = []) {
   const state = tempDir('e2e-agent');
   agents.push(startAgentProcess(edge!.url, res.body.token, state, extraArgs));
   await expect
-    .poll(async () => (await api('GET', `/api/hives/${name}`)).body.online, { timeout: 20_000 })
+    .poll(async () => (await api('GET', `/api/hives/${name}`)).body.online, { timeout: 120_000 })
     .toBe(true);
   return { id: res.body.id as string, state, root: join(state, 'root') };
 }
@@ -49,7 +52,9 @@ async function logText(job: string) {
   return res.text();
 }
 
-describe('remote install on a hive (edge and agent processes)', () => {
+describe('remote install on a hive (edge and agent processes)', {
+  timeout: REAL_BUILD_LIMIT_MS,
+}, () => {
   it('installs the demo worker with every step upstream, reports capabilities, then uninstalls exactly its files', async () => {
     edge = await startEdgeProcess();
     const hive = await hiveWithAgent('e2e');

@@ -178,6 +178,20 @@ describe('agent socket authentication', () => {
     expect(a.received.filter((m) => m.type === 'ping').length).toBeGreaterThanOrEqual(1);
   });
 
+  it('a stalled edge pings before it drops: a hive that answers stays connected', async () => {
+    edge = await inProcessEdge({ heartbeatMs: 100 });
+    const hive = await edge.enrol('h1');
+    const a = agent(hive.token);
+    await a.hello();
+    // The edge's event loop (this process's) stalls for six heartbeat intervals.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    const pings = a.received.filter((m) => m.type === 'ping').length;
+    await expect
+      .poll(() => a.received.filter((m) => m.type === 'ping').length)
+      .toBeGreaterThanOrEqual(pings + 5);
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
+  });
+
   it('an agent that answers pings stays connected through many heartbeat intervals', async () => {
     edge = await inProcessEdge({ heartbeatMs: 200 });
     const hive = await edge.enrol('h1');

@@ -20,6 +20,12 @@ export type EdgeProcess = {
 };
 
 /**
+ * How long a process may take to print its "listening" line. A start loads tsx and compiles
+ * TypeScript: a second or two on a quiet machine, far more when process creation is slow.
+ */
+const START_LIMIT_MS = 120_000;
+
+/**
  * Starts a real process and resolves with the URL it prints in its "listening on URL" line.
  * Fails with the process's output if it exits first or does not listen within the time limit.
  */
@@ -36,8 +42,8 @@ export function startListening(
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${cmd} did not listen within 30 s; output:\n${out}`));
-    }, 30_000);
+      reject(new Error(`${cmd} did not listen within ${START_LIMIT_MS / 1000} s; output:\n${out}`));
+    }, START_LIMIT_MS);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /listening on (https?:\/\/\S+)/.exec(out);
