@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { FailureLimit } from './auth/failure-limit.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
@@ -93,7 +94,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
   app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
-  app.route('/', dashboardRoutes(deps.store, sessions));
+  app.route(
+    '/',
+    dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
+  );
   app.use('/api/*', requireAdmin(deps.store, sessions, now));
   // Sign-out everywhere: every dashboard session ends (admin tokens are not sessions).
   app.post('/api/sessions/revoke-all', async (c) => {

@@ -23,6 +23,10 @@ export type EdgeOptions = {
   jobTtlMs: number;
   /** Competing connections (refused or replacing) per hive per minute before it is contested. */
   maxContestsPerMinute: number;
+  /** Failed dashboard sign-ins per client IP per minute before 429 RATE_LIMITED. */
+  signInFailuresPerMinute: number;
+  /** Agent upgrades with a bad token per client IP per minute before 429 RATE_LIMITED. */
+  agentAuthFailuresPerMinute: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -36,4 +40,6 @@ export const defaultEdgeOptions: EdgeOptions = {
   sweepIntervalMs: 1000,
   jobTtlMs: 15 * 60 * 1000,
   maxContestsPerMinute: 3,
+  signInFailuresPerMinute: 10,
+  agentAuthFailuresPerMinute: 30,
 };

@@ -149,3 +149,32 @@ describe('dashboard pages', () => {
     }
   }, 60_000);
 });
+
+describe('rate limits on guessing', () => {
+  it('failed sign-ins past the limit get 429 RATE_LIMITED with Retry-After, naming the rule', async () => {
+    edge = await inProcessEdge({ signInFailuresPerMinute: 3 });
+    for (let i = 0; i < 3; i++) expect((await signIn(edge.url, `rba_wrong_${i}`)).status).toBe(401);
+    const limited = await signIn(edge.url, 'rba_wrong_again');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await limited.json()).toMatchObject({
+      code: 'RATE_LIMITED',
+      error: expect.stringMatching(
+        /^more than 3 failed sign-ins from \S+ in a minute; retry after \d+ s$/,
+      ),
+    });
+  });
+
+  it('agent upgrades with a bad token past the limit get 429 before any token look-up', async () => {
+    edge = await inProcessEdge({ agentAuthFailuresPerMinute: 3 });
+    const retryAfter: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      const a = new RawAgent(edge.url, `rbh_guess${i}`);
+      expect(await a.refusedWith()).toBe(401);
+    }
+    const a = new RawAgent(edge.url, 'rbh_guess_more');
+    a.ws.once('unexpected-response', (_req, res) => retryAfter.push(res.headers['retry-after']));
+    expect(await a.refusedWith()).toBe(429);
+    expect(Number(retryAfter[0])).toBeGreaterThan(0);
+  });
+});
