@@ -1,7 +1,10 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { auditLog, auditRoutes } from './audit/audit-log.ts';
+import { apiTokensRoutes } from './auth/api-tokens.ts';
 import { FailureLimit } from './auth/failure-limit.ts';
+import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
@@ -9,11 +12,13 @@ import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
-import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
+import { metricsRoutes } from './metrics/metrics-routes.ts';
+import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
@@ -24,6 +29,7 @@ import { rolloutsRoutes } from './routes/api-rollouts.ts';
 import { enrolAgentRoutes } from './routes/enrol-agent.ts';
 import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
+import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 import { isStoreUnavailable } from './store/store-unavailable.ts';
@@ -45,6 +51,8 @@ export type EdgeDeps = {
   version?: string;
   /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
   agentFiles?: AgentFiles;
+  /** Where package files go (default: chunks in the store, which every instance reaches). */
+  blobs?: BlobStore;
 };
 
 export type Edge = {
@@ -98,7 +106,13 @@ export function createEdge(deps: EdgeDeps): Edge {
     '/',
     dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
   );
-  app.use('/api/*', requireAdmin(deps.store, sessions, now));
+  app.route(
+    '/',
+    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+  );
+  app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
+  app.use('/api/*', auditLog(deps.store, now));
+  app.use('/api/*', requireRole(deps.store, sessions, now));
   // Sign-out everywhere: every dashboard session ends (admin tokens are not sessions).
   app.post('/api/sessions/revoke-all', async (c) => {
     await sessions.revokeAll();
@@ -121,6 +135,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
+  app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', apiTokensRoutes(deps.store, now));
+  app.route('/', auditRoutes(deps.store));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {

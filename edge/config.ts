@@ -37,13 +37,20 @@ export const edgeDefaults: EdgeConfig = {
 };
 
 /** Numeric options settable as flags: `--heartbeat-ms 15000` sets heartbeatMs. */
-const optionFlags: Record<string, keyof EdgeOptions> = {
+/** The options that are numbers (limits and timings), each settable as a flag. */
+type NumericOption = {
+  [K in keyof EdgeOptions]: EdgeOptions[K] extends number ? K : never;
+}[keyof EdgeOptions];
+
+const optionFlags: Record<string, NumericOption> = {
   '--heartbeat-ms': 'heartbeatMs',
   '--max-frame-bytes': 'maxFrameBytes',
   '--delivery-timeout-ms': 'deliveryTimeoutMs',
   '--max-log-bytes': 'maxLogBytesPerJob',
   '--max-messages-per-second': 'maxMessagesPerSecond',
   '--hello-timeout-ms': 'helloTimeoutMs',
+  '--max-package-bytes': 'maxPackageBytes',
+  '--keep-package-versions': 'keepPackageVersions',
   '--job-ttl-ms': 'jobTtlMs',
 };
 
@@ -63,6 +70,8 @@ options:
   --store-durability strict|relaxed  strict (default) refuses a Redis without appendonly yes
                and appendfsync always; relaxed starts anyway with a warning
   --instance-id ID  this instance's name (default: hostname-pid)
+  --metrics-token T  the bearer token Prometheus sends for /metrics;
+               without it, any API token opens /metrics
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -98,6 +107,7 @@ export const edgeFlagSpec = {
   store: { type: 'string' },
   'store-durability': { type: 'string' },
   'instance-id': { type: 'string' },
+  'metrics-token': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -142,6 +152,8 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
       (m) => new EdgeConfigError(m),
     ),
   );
+  const metricsToken = text('metrics-token');
+  if (metricsToken !== undefined) config.options.metricsToken = metricsToken;
   for (const [flag, key] of Object.entries(optionFlags)) {
     const raw = text(flag.slice(2));
     if (raw === undefined) continue;

@@ -20,6 +20,11 @@ export type EdgeHttp = {
   readonly base: string;
   /** GETs `path` (starting with `/`) and returns the body as text; throws EdgeHttpError. */
   getText(path: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Any request with the hive token (uploads, binary downloads): the Response when it is ok,
+   * else an EdgeHttpError with the edge's reason. `timeoutMs` overrides the per-request timeout.
+   */
+  request(path: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
   /** GETs `path` and returns the exact bytes (what a signature covers). */
   getBytes(path: string, signal?: AbortSignal): Promise<Uint8Array>;
 };
@@ -99,11 +104,50 @@ export function createEdgeHttp(options: EdgeHttpOptions): EdgeHttp {
       req.end();
     });
   };
-  return {
+  const http: EdgeHttp = {
     base: options.base,
+    async request(path, init = {}) {
+      const { timeoutMs: limit = timeoutMs, signal, ...rest } = init;
+      const url = `${options.base}${path}`;
+      const timeout = AbortSignal.timeout(limit);
+      let response: Response;
+      try {
+        response = await fetch(url, {
+          ...rest,
+          headers: {
+            ...(rest.headers as Record<string, string>),
+            Authorization: `Bearer ${options.token}`,
+          },
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        });
+      } catch (error) {
+        const cause =
+          (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
+        const why = timeout.aborted ? `no answer within ${limit} ms` : cause;
+        throw new EdgeHttpError(
+          `Cannot ${rest.method ?? 'GET'} ${url}: ${why}`,
+          undefined,
+          undefined,
+        );
+      }
+      if (response.ok) return response;
+      const body = await response.text();
+      let detail: { error?: string; code?: string } = {};
+      try {
+        detail = JSON.parse(body) as typeof detail;
+      } catch {
+        // Not the edge's JSON error: the status alone has to do.
+      }
+      throw new EdgeHttpError(
+        `Cannot ${rest.method ?? 'GET'} ${url}: edge answered ${response.status}${detail.code ? ` ${detail.code}` : ''}${detail.error ? `: ${detail.error}` : ''}`,
+        response.status,
+        detail.code,
+      );
+    },
     async getText(path, signal) {
       return new TextDecoder().decode(await get(path, signal));
     },
     getBytes: get,
   };
+  return http;
 }

@@ -4,11 +4,13 @@ import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
 import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
+import { buildUser } from '../executor/build-user.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
 import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
+import { archiveAndUpload, cacheStep, installFromCache } from '../package/cache-steps.ts';
 import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
@@ -195,13 +197,34 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       };
     });
 
-    const built = await options.runBuild(ctx.workspace, {
-      ...options.buildOptions,
-      carch,
-      onEvent: (event) => forwardBuildEvent(event, ctx),
-      signal: ctx.signal,
-      sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
-    });
+    // The package cache (agent/package): a cached build is unpacked instead of built here.
+    const user = buildUser(options.buildOptions ?? {});
+    const lookup = job.build
+      ? await cacheStep(ctx, job.build, {
+          entry,
+          pkgbuild,
+          text,
+          platform: options.platform,
+          carch,
+          options: { nocheck: String(options.buildOptions?.noCheck ?? false) },
+          fetchLocal: async (name) =>
+            verified.get(name) ??
+            (await ctx.edgeHttp.getBytes(`/workers/${worker}/files/${name}`, ctx.signal)),
+        })
+      : null;
+    const built = lookup?.record
+      ? await installFromCache(ctx, lookup.record, user)
+      : await options.runBuild(ctx.workspace, {
+          ...options.buildOptions,
+          carch,
+          onEvent: (event) => forwardBuildEvent(event, ctx),
+          signal: ctx.signal,
+          sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
+        });
+    if (lookup && !lookup.record && 'startdir' in built) {
+      const env = { ...(options.buildOptions?.env ?? process.env) };
+      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env);
+    }
 
     await runStep(ctx, 'install', ctx.installRoot, () =>
       exclusive(entry.id, async () => {
@@ -210,7 +233,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
         const report = await installTree({
           id: entry.id,
           pkgnames: built.pkgnames,
-          version: fullVersion(built),
+          version: 'version' in built ? built.version : fullVersion(built),
           pkgdirs: built.pkgdirs,
           root: ctx.installRoot,
           journalDir,

@@ -64,8 +64,10 @@ export class AgentSession {
     this.#bucket = new TokenBucket(rate, rate * 2, deps.now);
     this.#logs = new LogIngest(deps.store, deps.bus, deps.options, {
       ack: (job, nextSeq) => this.send({ type: 'ack', job, next_seq: nextSeq }),
-      stored: (entries) => {
+      stored: (entries, bytes, seconds) => {
         deps.metrics.logEntriesStored += entries;
+        deps.metrics.logBytesStored += bytes;
+        deps.metrics.logCommit.observe(seconds);
       },
       drained: (job, head) => this.#dones.logStored(job, head),
       failed: (error, cause) => this.#fail(error, cause),

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { WebSocketServer } from 'ws';
@@ -17,6 +17,7 @@ import type { Store } from '../store/store.ts';
 import { nodeAgentFiles } from './agent-files.ts';
 import { handleAgentUpgrades, wsPayloadCap } from './agent-upgrade.ts';
 import { catalogRoot, fsCatalogReader } from './catalog-reader.ts';
+import { FolderBlobStore } from './folder-blob-store.ts';
 import { openNodeStore } from './open-store.ts';
 import { tlsServerOptions } from './tls.ts';
 
@@ -54,12 +55,16 @@ export async function startEdge(config: EdgeConfig, env = process.env): Promise<
     : undefined;
   const catalog = await loadCatalog(seedEntries, fsCatalogReader(catalogRoot), extra, statements);
   const tls = await tlsServerOptions(config);
+  // One instance keeps package files in its data folder; many instances on one Redis keep them
+  // as chunks in the store, which every instance reaches.
+  const blobs = config.store ? undefined : new FolderBlobStore(join(config.dataDir, 'packages'));
   const edge = createEdge({
     catalog,
     store,
     options: config.options,
     cluster,
     agentFiles: nodeAgentFiles(),
+    ...(blobs ? { blobs } : {}),
   });
   const wss = new WebSocketServer({
     noServer: true,

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { createHiveRequestSchema } from '../../shared/api/hives.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -8,25 +9,7 @@ import { hiveView } from '../hub/hive-view.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Store } from '../store/store.ts';
 
-export const hiveNameSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'name must be 1-63 of [a-z0-9-], starting with a letter or digit',
-  );
-
-const createHiveSchema = z
-  .object({
-    name: hiveNameSchema,
-    labels: z
-      .record(
-        z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/, 'label keys are 1-63 of [a-z0-9._/-]'),
-        z.string().max(256),
-      )
-      .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels')
-      .optional(),
-  })
-  .strict();
+export { hiveNameSchema } from '../../shared/api/common.ts';
 
 /** Looks a hive up by id (`hive_…`) or by name. */
 export async function findHive(store: Store, ref: string) {
@@ -40,7 +23,7 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
   const app = new Hono();
 
   app.post('/api/hives', async (c) => {
-    const body = await readBody(c, createHiveSchema);
+    const body = await readBody(c, createHiveRequestSchema);
     if (body instanceof Response) return body;
     const enrolled = await enrolHive(store, body, now());
     if (!enrolled) {

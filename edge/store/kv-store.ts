@@ -1,8 +1,13 @@
 import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
+import { kvPackages } from '../packages/kv-packages.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
   EnrolmentTokenRecord,
   HiveRecord,
   JobFilter,
@@ -40,6 +45,10 @@ const K = {
   logHead: (job: string): KvKey => ['log_head', job],
   rollout: (id: string): KvKey => ['rollout', id],
   logChunk: (job: string, first: number): KvKey => ['log', job, first],
+  apiToken: (name: string): KvKey => ['api_token', name],
+  apiTokenHash: (hash: string): KvKey => ['api_token_hash', hash],
+  // Keyed by time first, so a reverse list is newest first and `since` is a range start.
+  audit: (at: number, id: string): KvKey => ['audit', at, id],
 };
 
 /**
@@ -453,6 +462,94 @@ export class KvStore implements Store {
   async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
     for await (const chunk of this.readLogChunks(job, from))
       yield JSON.parse(chunk.text) as LogEntry[];
+  }
+
+  putPackage(record: PackageRecord) {
+    return kvPackages.put(this.kv, record);
+  }
+  getPackage(key: string) {
+    return kvPackages.get(this.kv, key);
+  }
+  listPackages() {
+    return kvPackages.list(this.kv);
+  }
+  deletePackage(key: string) {
+    return kvPackages.delete(this.kv, key);
+  }
+  putBlob(sha256: string, chunks: Uint8Array[]) {
+    return kvPackages.putBlob(this.kv, sha256, chunks);
+  }
+  getBlob(sha256: string) {
+    return kvPackages.getBlob(this.kv, sha256);
+  }
+  hasBlob(sha256: string) {
+    return kvPackages.hasBlob(this.kv, sha256);
+  }
+  deleteBlob(sha256: string) {
+    return kvPackages.deleteBlob(this.kv, sha256);
+  }
+
+  async createApiToken(token: ApiTokenRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.apiToken(token.name), versionstamp: null })
+      .set(K.apiToken(token.name), pack(token))
+      .set(K.apiTokenHash(token.token_hash), pack(token.name))
+      .commit();
+    return res.ok;
+  }
+
+  async getApiTokenByHash(hash: string) {
+    const name = unpack<string>(await this.kv.get<Uint8Array>(K.apiTokenHash(hash)));
+    if (name === null) return null;
+    const token = unpack<ApiTokenRecord>(await this.kv.get<Uint8Array>(K.apiToken(name)));
+    return token?.token_hash === hash ? token : null;
+  }
+
+  async listApiTokens() {
+    const tokens: ApiTokenRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['api_token'] })) {
+      tokens.push(JSON.parse(dec.decode(e.value)) as ApiTokenRecord);
+    }
+    return tokens;
+  }
+
+  async revokeApiToken(name: string, at: number) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.apiToken(name));
+      const current = unpack<ApiTokenRecord>(entry);
+      if (!current) return null;
+      if (current.revoked_at !== null) return current;
+      const next = { ...current, revoked_at: at };
+      const res = await this.kv
+        .atomic()
+        .check(entry)
+        .set(K.apiToken(name), pack(next))
+        .delete(K.apiTokenHash(current.token_hash))
+        .commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async appendAudit(entry: AuditRecord) {
+    await this.kv.set(K.audit(entry.at, entry.id), pack(entry));
+  }
+
+  async listAudit(filter: AuditFilter) {
+    const limit = filter.limit ?? 100;
+    const out: AuditRecord[] = [];
+    const selector =
+      filter.since === undefined
+        ? { prefix: ['audit'] }
+        : { prefix: ['audit'], start: ['audit', filter.since] };
+    for await (const e of this.kv.list<Uint8Array>(selector, { reverse: true })) {
+      const entry = JSON.parse(dec.decode(e.value)) as AuditRecord;
+      if (filter.actor !== undefined && entry.actor !== filter.actor) continue;
+      if (filter.action !== undefined && entry.action !== filter.action) continue;
+      out.push(entry);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async close() {

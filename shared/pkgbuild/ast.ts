@@ -37,7 +37,8 @@ export type ParamPart = {
   unsupported?: string;
 };
 export type CmdSubPart = { t: 'cmdsub'; start: number; body?: List; text: string; q: boolean };
-export type ArithPart = { t: 'arith'; start: number; q: boolean };
+/** `$((expr))` or `$[expr]`; `expr` is the text between the brackets. */
+export type ArithPart = { t: 'arith'; start: number; q: boolean; expr: string };
 
 export type Word = {
   parts: Part[];
@@ -45,6 +46,8 @@ export type Word = {
   end: number;
   /** Braces whose expansion depends on bash's own pairing of nested quotes: refused if expanded. */
   braceAmbiguous?: boolean;
+  /** An argument of `declare`/`export`/`local`/`readonly` read as an assignment (`x=(…)`). */
+  assign?: Assign;
 };
 
 export type Assign = {
@@ -127,7 +130,14 @@ export type CondCommand = {
   expr: CondExpr;
   redirs: Redir[];
 };
-export type ArithCommand = { t: 'arithcmd'; start: number; end: number; redirs: Redir[] };
+export type ArithCommand = {
+  t: 'arithcmd';
+  start: number;
+  end: number;
+  /** The text between `((` and `))`. */
+  expr: string;
+  redirs: Redir[];
+};
 
 export type Command =
   | SimpleCommand

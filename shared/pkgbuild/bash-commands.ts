@@ -142,7 +142,8 @@ export class BashCommandParser extends BashConditionParser {
         if (src[this.pos] === '(') {
           if (src[this.pos + 1] === '(') {
             this.pos = this.skipArith(this.pos + 2, start);
-            cmd = { t: 'arithcmd', start, end: this.pos, redirs: [] };
+            const expr = src.slice(start + 2, this.pos - 2);
+            cmd = { t: 'arithcmd', start, end: this.pos, expr, redirs: [] };
           } else {
             this.pos++;
             const body = this.parseList([')'], true);
@@ -396,6 +397,7 @@ export class BashCommandParser extends BashConditionParser {
           parts: [{ t: 'lit', v: text, q: false, start: a.start }],
           start: a.start,
           end: a.end,
+          assign: a,
         });
         continue;
       }

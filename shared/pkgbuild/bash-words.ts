@@ -248,7 +248,7 @@ export abstract class BashWordReader extends BashScanner {
     if (n === '(') {
       if (src[this.pos + 2] === '(') {
         this.pos = this.skipArith(this.pos + 3, start);
-        return { t: 'arith', start, q };
+        return { t: 'arith', start, q, expr: src.slice(start + 3, this.pos - 2) };
       }
       this.pos += 2;
       const savedHeredocs = this.heredocs;
@@ -268,7 +268,7 @@ export abstract class BashWordReader extends BashScanner {
       const end = src.indexOf(']', this.pos + 2);
       if (end === -1) fail('UNTERMINATED_EXPANSION', 'unterminated $[ expression', start);
       this.pos = end + 1;
-      return { t: 'arith', start, q };
+      return { t: 'arith', start, q, expr: src.slice(start + 2, end) };
     }
     if (n !== undefined && NAME_START.test(n)) {
       NAME.lastIndex = this.pos + 1;

@@ -1,6 +1,8 @@
+import { evalArith, substituteArith } from './arithmetic.ts';
 import type { AndOr, Assign, Command, FunctionDef, List, Script, SimpleCommand } from './ast.ts';
 import { plainText } from './bash-parser.ts';
 import { evalCond, evalTest } from './condition.ts';
+import { currentValue, DECLARATION_BUILTINS, declaration, writableGuard } from './declaration.ts';
 import {
   DEFAULT_MAX_BRACE_WORDS,
   expandFields,
@@ -51,7 +53,7 @@ export const MAKEPKG_NAMES = new Set([
   'all_proxy',
 ]);
 
-const BASH_READONLY = new Set([
+export const BASH_READONLY = new Set([
   'BASHOPTS',
   'BASH_VERSINFO',
   'EUID',
@@ -73,6 +75,16 @@ export type EvalState = {
   /** Offset of the last assignment of each variable, for diagnostics. */
   assignedAt: Map<string, number>;
   functions: Map<string, FunctionDef>;
+  /**
+   * Variables `declare`/`local` made local: makepkg sources the PKGBUILD inside a function
+   * (source_safe), so they shadow globals while sourcing and vanish after. `undefined` is a
+   * declared but unset local. Emptied when evaluation ends.
+   */
+  locals: Map<string, Value | undefined>;
+  /** Names made readonly; a later assignment is refused (bash aborts on it). */
+  readonly: Set<string>;
+  /** Names declared associative (`declare -A`): any use of them is refused. */
+  assoc: Set<string>;
   /** Reads the variables above; refuses names makepkg or the environment would supply. */
   scope: Scope;
 };
@@ -107,6 +119,10 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
     budget: new MatchBudget(options.maxMatchSteps ?? DEFAULT_MAX_MATCH_STEPS),
     maxValueLength: maxValue,
     get(name, at) {
+      if (state.assoc.has(name)) {
+        fail('UNSUPPORTED_EXPANSION', `'${name}' is an associative array (declare -A)`, at);
+      }
+      if (state.locals.has(name)) return state.locals.get(name);
       const v = vars.get(name);
       if (v !== undefined) return v;
       if (name === 'CARCH' && options.carch !== undefined) {
@@ -127,14 +143,24 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
       if (MAKEPKG_NAMES.has(name) || BASH_READONLY.has(name)) {
         fail('UNSUPPORTED_ASSIGNMENT', `'${name}' belongs to bash or makepkg`, at);
       }
-      const old = vars.get(name);
+      writableGuard(state, name, at);
+      const target = state.locals.has(name) ? state.locals : vars;
+      const old = target.get(name);
       if (old?.kind === 'array')
-        vars.set(name, { kind: 'array', values: [value, ...old.values.slice(1)] });
-      else vars.set(name, { kind: 'string', value });
+        target.set(name, { kind: 'array', values: [value, ...old.values.slice(1)] });
+      else target.set(name, { kind: 'string', value });
       state.assignedAt.set(name, at);
     },
   };
-  const state: EvalState = { vars, assignedAt: new Map(), functions: new Map(), scope };
+  const state: EvalState = {
+    vars,
+    assignedAt: new Map(),
+    functions: new Map(),
+    locals: new Map(),
+    readonly: new Set(),
+    assoc: new Set(),
+    scope,
+  };
   const runner = new Runner(state, scope, options.maxLoopIterations ?? DEFAULT_MAX_LOOP_ITERATIONS);
   const status = runner.list(script.list);
   if (status !== 0 && runner.lastAt !== undefined) {
@@ -144,6 +170,7 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
       runner.lastAt,
     );
   }
+  state.locals.clear();
   return state;
 }
 
@@ -249,11 +276,13 @@ class Runner {
       case 'cond':
         return evalCond(cmd.expr, this.scope) ? 0 : 1;
       case 'arithcmd':
-        return fail(
-          'ARITHMETIC',
-          'arithmetic command ((…)) is not evaluated statically',
+        return evalArith(
+          substituteArith(cmd.expr, this.scope, cmd.start),
+          this.scope,
           cmd.start,
-        );
+        ) !== 0n
+          ? 0
+          : 1;
     }
   }
 
@@ -276,6 +305,12 @@ class Runner {
         'an assignment before a command only sets its environment',
         cmd.start,
       );
+    }
+    if (name !== undefined && DECLARATION_BUILTINS.has(name) && !this.state.functions.has(name)) {
+      declaration(cmd, name, this.state, this.scope, (n, v, at, global) =>
+        this.setVar(n, v, at, global),
+      );
+      return 0;
     }
     const fields = cmd.words.flatMap((w) => expandFields(w, this.scope));
     if (fields.length === 0) return 0;
@@ -319,13 +354,15 @@ class Runner {
       fail('UNSUPPORTED_ASSIGNMENT', `'${a.name}' belongs to bash or makepkg`, a.start);
     }
     // Appending to a name the PKGBUILD never set would append to makepkg's value of it.
-    const current =
-      this.state.vars.get(a.name) ?? (a.append ? this.scope.get(a.name, a.start) : undefined);
+    const current = currentValue(this.state, this.scope, a.name, a.append, a.start);
     this.setVar(a.name, assignedValue(a, this.scope, current), a.start);
   }
 
-  private setVar(name: string, v: Value, at: number): void {
-    this.state.vars.set(name, v);
+  /** Writes the local of that name if `declare`/`local` made one, else the global. */
+  private setVar(name: string, v: Value, at: number, global = false): void {
+    writableGuard(this.state, name, at);
+    if (!global && this.state.locals.has(name)) this.state.locals.set(name, v);
+    else this.state.vars.set(name, v);
     this.state.assignedAt.set(name, at);
   }
 }

@@ -1,3 +1,4 @@
+import { evalArith, substituteArith } from './arithmetic.ts';
 import type { ParamPart, Part, Word } from './ast.ts';
 import { braceExpand } from './brace.ts';
 import { fail } from './parse-error.ts';
@@ -216,7 +217,10 @@ function segments(parts: Part[], scope: Scope, inDq: boolean): Seg[] {
         );
         break;
       case 'arith':
-        fail('ARITHMETIC', 'arithmetic expansion $((...)) is not evaluated statically', p.start);
+        out.push({
+          v: String(evalArith(substituteArith(p.expr, scope, p.start), scope, p.start)),
+          q: p.q || inDq,
+        });
     }
   }
   return out;
@@ -369,8 +373,12 @@ export function integerOperand(text: string, scope: Scope, at: number, depth = 0
 }
 
 function substring(p: ParamPart, values: string[], list: boolean, scope: Scope): string[] {
-  const off0 = integerOperand(expandString(p.arg!, scope), scope, p.start);
-  const len0 = p.arg2 ? integerOperand(expandString(p.arg2, scope), scope, p.start) : undefined;
+  if (p.arg!.parts.length === 0 && p.arg!.start === p.arg!.end && !p.arg2) {
+    fail('BAD_SUBSTITUTION', `bad substitution: ${describe(p)} has no offset`, p.start);
+  }
+  // bash reads offset and length as arithmetic: empty is 0, `-3`, `(-2)`, `n-1` all work.
+  const off0 = arithNumber(expandString(p.arg!, scope), scope, p.start);
+  const len0 = p.arg2 ? arithNumber(expandString(p.arg2, scope), scope, p.start) : undefined;
   const bad = (): never =>
     fail('BAD_SUBSTITUTION', `${describe(p)}: substring expression < 0`, p.start);
   if (list) {
@@ -393,4 +401,11 @@ function substring(p: ParamPart, values: string[], list: boolean, scope: Scope):
     return [s.slice(off, end)];
   }
   return [s.slice(off, off + len0)];
+}
+
+/** An arithmetic result as a JS number, clamped so huge offsets stay past every string's end. */
+function arithNumber(text: string, scope: Scope, at: number): number {
+  const v = evalArith(text, scope, at);
+  const max = BigInt(Number.MAX_SAFE_INTEGER);
+  return Number(v > max ? max : v < -max ? -max : v);
 }

@@ -7,6 +7,7 @@ import type { HiveRecord, JobRecord, RolloutRecord } from '../../edge/store/reco
 import { LogGapError, type Store } from '../../edge/store/store.ts';
 import { logBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import { operatorStoreContract } from './operator-store-contract.ts';
 import { enrolmentContract } from './store-contract-enrolment.ts';
 
 export const hive = (id: string, over: Partial<HiveRecord> = {}): HiveRecord => ({
@@ -390,4 +391,5 @@ export const storeContract: ContractCase[] = [
     },
   ],
   ...enrolmentContract,
+  ...operatorStoreContract,
 ];

@@ -130,3 +130,19 @@ export const DEMO_INSTALL_STEPS = [
   'capabilities',
   'cleanup',
 ];
+
+/**
+ * The same through an edge (jobs carry `build: auto`): the cache key is looked up, and after a
+ * build on a miss the package is archived and uploaded (agent/package).
+ */
+export const DEMO_INSTALL_STEPS_WITH_CACHE = [
+  ...DEMO_INSTALL_STEPS.slice(0, DEMO_INSTALL_STEPS.indexOf('workspace') + 1),
+  'cache',
+  ...DEMO_INSTALL_STEPS.slice(
+    DEMO_INSTALL_STEPS.indexOf('workspace') + 1,
+    DEMO_INSTALL_STEPS.indexOf('install'),
+  ),
+  'archive',
+  'upload',
+  ...DEMO_INSTALL_STEPS.slice(DEMO_INSTALL_STEPS.indexOf('install')),
+];

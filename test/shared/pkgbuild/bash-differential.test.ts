@@ -15,7 +15,7 @@ import { ParseError, parsePkgbuild } from '../../../shared/pkgbuild/index.ts';
 const dir = mkdtempSync(join(tmpdir(), 'rbee-bash-diff-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const PRELUDE = `pkgname=p\npkgver=1\npkgrel=1\n_s='a.b-c.d e'\n_t=Mixed.Case_42\n_a=(x 'y z' '' w.v)\n_e=\n`;
+const PRELUDE = `pkgname=p\npkgver=1\npkgrel=1\n_s='a.b-c.d e'\n_t=Mixed.Case_42\n_a=(x 'y z' '' w.v)\n_e=\n_n=3\n_m='_n*2'\n`;
 
 /**
  * Runs every script in one bash process, each sourced in its own subshell (as makepkg sources
@@ -105,6 +105,14 @@ const param = fc.oneof(
   fc
     .tuple(name, fc.integer({ min: -4, max: 5 }), fc.option(fc.integer({ min: -3, max: 4 })))
     .map(([n, o, l]) => `\${${n}: ${o}${l === null ? '' : `:${l}`}}`),
+  // Offsets and lengths as bash reads them: empty is 0, parenthesised, arithmetic.
+  fc
+    .tuple(
+      name,
+      fc.constantFrom('', '0', '2', '(-2)', '1+1', ' -1', '_n'),
+      fc.option(fc.constantFrom('', '1', '-1', '(-1)', '2*2', ' -2')),
+    )
+    .map(([n, o, l]) => `\${${n}:${o}${l === null ? '' : `:${l}`}}`),
 );
 const braces = fc.oneof(
   fc.array(lit, { minLength: 2, maxLength: 3 }).map((a) => `{${a.join(',')}}`),
@@ -200,4 +208,85 @@ test('random [[ x == pattern ]] conditions decide as bash decides, or are refuse
     expect(mine, `[[ ${c[0]} == ${c[1]} ]]`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(180);
+});
+
+const arithAtom = fc.oneof(
+  fc.integer({ min: 0, max: 40 }).map(String),
+  fc.constantFrom('010', '0x1f', '2#101', '36#z', '08', '0x', '9223372036854775807'),
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: bash syntax, not a template
+  fc.constantFrom('_n', '_m', '_e', '_u', '_s', '$_n', '${_n}', '_a'),
+);
+const arithExpr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    arithAtom,
+    fc
+      .tuple(
+        tie('e'),
+        fc.constantFrom(
+          '+',
+          '-',
+          '*',
+          '/',
+          '%',
+          '**',
+          '<<',
+          '>>',
+          '<',
+          '<=',
+          '>',
+          '>=',
+          '==',
+          '!=',
+          '&',
+          '|',
+          '^',
+          '&&',
+          '||',
+        ),
+        tie('e'),
+      )
+      .map(([a, o, b]) => `${a} ${o} ${b}`),
+    fc.tuple(fc.constantFrom('-', '+', '!', '~', '- '), tie('e')).map(([o, a]) => `${o}${a}`),
+    tie('e').map((a) => `(${a})`),
+    fc.tuple(tie('e'), tie('e'), tie('e')).map(([c, a, b]) => `${c} ? ${a} : ${b}`),
+  ),
+})).e;
+
+test('random arithmetic $((…)) evaluates as bash evaluates it, or is refused', () => {
+  const cases = fc.sample(arithExpr, { numRuns: 500, seed: SEED });
+  const script = (e: string) => `${PRELUDE}_r=$((${e}))\n`;
+  const theirs = bashBatch(cases.map(script), 'printf "%s" "$_r"');
+  let answered = 0;
+  cases.forEach((e, i) => {
+    let mine: string;
+    try {
+      mine = String(parsePkgbuild(script(e)).variables._r);
+    } catch (error) {
+      if (error instanceof ParseError) return;
+      throw error;
+    }
+    answered++;
+    expect(mine, `$((${e}))`).toEqual(theirs[i]);
+  });
+  expect(answered).toBeGreaterThan(200);
+});
+
+test('random (( … )) commands decide && as bash decides them, or are refused', () => {
+  const cases = fc.sample(arithExpr, { numRuns: 200, seed: SEED + 1 });
+  const script = (e: string) => `${PRELUDE}(( ${e} )) && _r=yes || _r=no\n`;
+  const theirs = bashBatch(cases.map(script), 'printf "%s" "$_r"');
+  let answered = 0;
+  cases.forEach((e, i) => {
+    let mine: string;
+    try {
+      mine = String(parsePkgbuild(script(e)).variables._r);
+    } catch (error) {
+      if (error instanceof ParseError) return;
+      throw error;
+    }
+    answered++;
+    expect(mine, `(( ${e} ))`).toEqual(theirs[i]);
+  });
+  expect(answered).toBeGreaterThan(80);
 });
