@@ -3,6 +3,7 @@ import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { auditLog, auditRoutes } from './audit/audit-log.ts';
 import { apiTokensRoutes } from './auth/api-tokens.ts';
+import { FailureLimit } from './auth/failure-limit.ts';
 import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
@@ -101,7 +102,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
   app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
-  app.route('/', dashboardRoutes(deps.store, sessions));
+  app.route(
+    '/',
+    dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
+  );
   app.route(
     '/',
     metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
@@ -109,6 +113,11 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
   app.use('/api/*', auditLog(deps.store, now));
   app.use('/api/*', requireRole(deps.store, sessions, now));
+  // Sign-out everywhere: every dashboard session ends (admin tokens are not sessions).
+  app.post('/api/sessions/revoke-all', async (c) => {
+    await sessions.revokeAll();
+    return c.json({ revoked: true });
+  });
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),

@@ -27,6 +27,10 @@ export type EdgeOptions = {
   jobTtlMs: number;
   /** Competing connections (refused or replacing) per hive per minute before it is contested. */
   maxContestsPerMinute: number;
+  /** Failed dashboard sign-ins per client IP per minute before 429 RATE_LIMITED. */
+  signInFailuresPerMinute: number;
+  /** Agent upgrades with a bad token per client IP per minute before 429 RATE_LIMITED. */
+  agentAuthFailuresPerMinute: number;
   /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
   metricsToken: string | null;
 };
@@ -44,5 +48,7 @@ export const defaultEdgeOptions: EdgeOptions = {
   keepPackageVersions: 0,
   jobTtlMs: 15 * 60 * 1000,
   maxContestsPerMinute: 3,
+  signInFailuresPerMinute: 10,
+  agentAuthFailuresPerMinute: 30,
   metricsToken: null,
 };

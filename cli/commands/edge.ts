@@ -1,3 +1,4 @@
+import { AdminTokenError } from '../../edge/auth/admin-token.ts';
 import { CatalogError } from '../../edge/catalog/catalog.ts';
 import { type EdgeConfig, EdgeConfigError, edgeUsage, parseEdgeArgs } from '../../edge/config.ts';
 import { startEdge } from '../../edge/node/start-edge.ts';
@@ -12,7 +13,12 @@ export async function startEdgeOrExplain(config: EdgeConfig) {
   try {
     return await startEdge(config);
   } catch (error) {
-    if (!(error instanceof CatalogError) && !(error instanceof RedisStoreError)) throw error;
+    if (
+      !(error instanceof CatalogError) &&
+      !(error instanceof RedisStoreError) &&
+      !(error instanceof AdminTokenError)
+    )
+      throw error;
     process.stderr.write(`rbee: refusing to start: ${error.message}\n`);
     return null;
   }

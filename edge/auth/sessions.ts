@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.ts';
+import { newSessionGeneration, SESSION_GENERATION_KEY } from './admin-token.ts';
 import { hashToken, randomId, sameDigest } from './tokens.ts';
 
 /** The dashboard's session cookie. It holds a random id; the store keeps only its SHA-256. */
@@ -6,7 +7,8 @@ export const SESSION_COOKIE = 'rbee_session';
 /** A signed-in browser stays signed in this long. */
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
 
-export type Session = { csrf: string; expires: number };
+/** `gen`: the session generation it was made in (a new admin token or revoke-all ends it). */
+export type Session = { csrf: string; expires: number; gen?: string };
 
 const key = async (id: string) => `session:${await hashToken(id)}`;
 
@@ -24,7 +26,11 @@ export class Sessions {
 
   async create(): Promise<{ id: string; session: Session }> {
     const id = randomId(40);
-    const session = { csrf: randomId(32), expires: this.now() + this.ttlMs };
+    const session = {
+      csrf: randomId(32),
+      expires: this.now() + this.ttlMs,
+      gen: (await this.store.getMeta(SESSION_GENERATION_KEY)) ?? '',
+    };
     await this.store.setMeta(await key(id), JSON.stringify(session));
     return { id, session };
   }
@@ -35,9 +41,15 @@ export class Sessions {
     const raw = await this.store.getMeta(await key(id));
     if (!raw) return null;
     const session = JSON.parse(raw) as Session;
-    if (session.expires > this.now()) return session;
+    const gen = (await this.store.getMeta(SESSION_GENERATION_KEY)) ?? '';
+    if (session.expires > this.now() && (session.gen ?? '') === gen) return session;
     await this.store.deleteMeta(await key(id)); // an expired session is removed when it is shown
     return null;
+  }
+
+  /** Signs every browser out: sessions of the old generation open nothing any more. */
+  async revokeAll(): Promise<void> {
+    await newSessionGeneration(this.store);
   }
 
   /** Ends a session: its entry is removed, so the cookie opens nothing any more. */

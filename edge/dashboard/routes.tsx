@@ -1,6 +1,10 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { secureHeaders } from 'hono/secure-headers';
+import { FailureLimit } from '../auth/failure-limit.ts';
 import { csrfMatches, SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../auth/sessions.ts';
+import { clientIp } from '../http/client-ip.ts';
+import { apiError } from '../http/errors.ts';
 import { adminTokenCheck } from '../http/require-admin.ts';
 import type { Store } from '../store/store.ts';
 import { clientScript } from './client-script.ts';
@@ -35,15 +39,39 @@ function crossSite(c: Context): boolean {
  * Pages load only this origin's script and stylesheet and may not be framed; the client sets
  * colours through element.style (CSSOM), which style-src 'self' allows.
  */
-const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const pageSecurity = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    connectSrc: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    formAction: ["'self'"],
+  },
+  xFrameOptions: 'DENY',
+  referrerPolicy: 'same-origin',
+  strictTransportSecurity: false,
+});
 
-/** Headers of every dashboard page, sign-in included. */
+/** Every page and asset of the dashboard, signed in or not: secureHeaders covers them all. */
+const PAGES = [
+  '/',
+  '/login',
+  '/logout',
+  '/fleet',
+  '/catalog',
+  '/jobs',
+  '/jobs/*',
+  '/rollouts',
+  '/rollouts/*',
+  '/dashboard/*',
+];
+
+/** The sign-in page is not cached either. */
 function pageHeaders(c: Context) {
-  c.header('Content-Security-Policy', CSP);
-  c.header('X-Frame-Options', 'DENY');
   c.header('Cache-Control', 'no-store');
-  c.header('Referrer-Policy', 'same-origin');
 }
 
 const ASSET_HEADERS = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
@@ -52,9 +80,15 @@ const ASSET_HEADERS = { 'Cache-Control': 'no-cache', 'X-Content-Type-Options': '
  * The dashboard: server-rendered pages (hono/jsx) behind a session cookie, plus one client
  * script for the live parts, which calls the admin API with the same cookie.
  */
-export function dashboardRoutes(store: Store, sessions: Sessions) {
+export function dashboardRoutes(
+  store: Store,
+  sessions: Sessions,
+  /** Failed sign-ins per client IP (429 RATE_LIMITED with Retry-After past it). */
+  signInFailures = new FailureLimit(10),
+) {
   const app = new Hono();
   const checkToken = adminTokenCheck(store);
+  for (const path of PAGES) app.use(path, pageSecurity);
 
   app.get('/dashboard/app.js', (c) =>
     c.body(clientScript, 200, {
@@ -77,10 +111,22 @@ export function dashboardRoutes(store: Store, sessions: Sessions) {
 
   app.post('/login', async (c) => {
     if (crossSite(c)) return c.text('cross-site sign-in refused', 403);
+    const ip = clientIp(c);
+    const wait = signInFailures.retryAfterS(ip);
+    if (wait > 0) {
+      c.header('Retry-After', String(wait));
+      return apiError(
+        c,
+        429,
+        'RATE_LIMITED',
+        `more than ${signInFailures.maxPerMinute} failed sign-ins from ${ip} in a minute; retry after ${wait} s`,
+      );
+    }
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
     if (!token || !(await checkToken(token))) {
+      signInFailures.fail(ip);
       pageHeaders(c);
       return c.html(<LoginPage next={next} error="That admin token is not right." />, 401);
     }
@@ -113,7 +159,6 @@ export function dashboardRoutes(store: Store, sessions: Sessions) {
       const session = await sessions.get(getCookie(c, SESSION_COOKIE));
       if (!session) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
       c.header('Cache-Control', 'no-store');
-      c.header('X-Frame-Options', 'DENY');
       return c.html(render(session.csrf, c));
     };
 

@@ -1,5 +1,6 @@
 import { protocolError } from '../../shared/protocol/errors.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
+import { FailureLimit } from '../auth/failure-limit.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
@@ -45,11 +46,14 @@ export class Hub implements HiveLink {
   #timer: ReturnType<typeof setInterval> | null = null;
 
   readonly metrics: HubMetrics;
+  /** Upgrades with a bad token, per client IP (429 RATE_LIMITED past the option). */
+  readonly authFailures: FailureLimit;
 
   constructor(
     private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed' | 'metrics' | 'admit'>,
   ) {
     this.metrics = new HubMetrics();
+    this.authFailures = new FailureLimit(deps.options.agentAuthFailuresPerMinute, deps.now);
     this.#contest = new ContestRule(
       deps.options.heartbeatMs,
       deps.options.maxContestsPerMinute,

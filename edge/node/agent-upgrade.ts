@@ -33,10 +33,19 @@ export function handleAgentUpgrades(
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/agent')
       return refuse(socket, 404, { code: 'NOT_FOUND', error: `No WebSocket at ${path}` });
-    authenticateAgent(store, req.headers.authorization).then(
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    authenticateAgent(store, req.headers.authorization, {
+      failures: edge.hub.authFailures,
+      ip,
+    }).then(
       (auth) => {
         if (!('hive' in auth))
-          return refuse(socket, auth.status, { code: auth.code, error: auth.error });
+          return refuse(
+            socket,
+            auth.status,
+            { code: auth.code, error: auth.error },
+            auth.status === 429 ? auth.retryAfterS : undefined,
+          );
         wss.handleUpgrade(req, socket, head, (ws) => {
           const session = edge.hub.open(auth.hive, {
             send: (data) => ws.send(data),
@@ -58,10 +67,17 @@ export function handleAgentUpgrades(
   });
 }
 
-function refuse(socket: Duplex, status: number, body: { code: string; error: string }) {
+function refuse(
+  socket: Duplex,
+  status: number,
+  body: { code: string; error: string },
+  retryAfterS?: number,
+) {
   const json = JSON.stringify(body);
+  const reason = status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : 'Error';
+  const retry = retryAfterS ? `Retry-After: ${retryAfterS}\r\n` : '';
   socket.end(
-    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reason}\r\n${retry}Content-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
   );
 }

@@ -1,13 +1,18 @@
 import { Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
+import type { FailureLimit } from '../auth/failure-limit.ts';
 import { bearer, hashToken, sameDigest } from '../auth/tokens.ts';
+import { clientIp } from '../http/client-ip.ts';
 import { apiError } from '../http/errors.ts';
 import type { AgentSession } from '../hub/agent-session.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 
-export type AgentAuth = { hive: HiveRecord } | { status: 401; code: 'UNAUTHORIZED'; error: string };
+export type AgentAuth =
+  | { hive: HiveRecord }
+  | { status: 401; code: 'UNAUTHORIZED'; error: string }
+  | { status: 429; code: 'RATE_LIMITED'; error: string; retryAfterS: number };
 
 /**
  * Checks an agent's `Authorization` header before any upgrade. Shared by the Hono route and
@@ -16,7 +21,24 @@ export type AgentAuth = { hive: HiveRecord } | { status: 401; code: 'UNAUTHORIZE
 export async function authenticateAgent(
   store: Store,
   authorization: string | undefined,
+  /** Counts bad tokens per client IP; past its limit every upgrade from there is refused. */
+  limit?: { failures: FailureLimit; ip: string },
 ): Promise<AgentAuth> {
+  const wait = limit?.failures.retryAfterS(limit.ip) ?? 0;
+  if (limit && wait > 0) {
+    return {
+      status: 429,
+      code: 'RATE_LIMITED',
+      error: `more than ${limit.failures.maxPerMinute} agent connections with a bad token from ${limit.ip} in a minute; retry after ${wait} s`,
+      retryAfterS: wait,
+    };
+  }
+  const result = await checkToken(store, authorization);
+  if (!('hive' in result) && limit) limit.failures.fail(limit.ip);
+  return result;
+}
+
+async function checkToken(store: Store, authorization: string | undefined): Promise<AgentAuth> {
   const token = bearer(authorization);
   if (!token) {
     return {
@@ -40,8 +62,14 @@ export async function authenticateAgent(
 export function agentSocketRoutes(store: Store, hub: Hub, upgradeWebSocket?: UpgradeWebSocket) {
   const app = new Hono();
   app.get('/agent', async (c, next) => {
-    const auth = await authenticateAgent(store, c.req.header('Authorization'));
-    if (!('hive' in auth)) return apiError(c, auth.status, auth.code, auth.error);
+    const auth = await authenticateAgent(store, c.req.header('Authorization'), {
+      failures: hub.authFailures,
+      ip: clientIp(c),
+    });
+    if (!('hive' in auth)) {
+      if (auth.status === 429) c.header('Retry-After', String(auth.retryAfterS));
+      return apiError(c, auth.status, auth.code, auth.error);
+    }
     if (c.req.header('Upgrade')?.toLowerCase() !== 'websocket' || !upgradeWebSocket) {
       return apiError(c, 426, 'UPGRADE_REQUIRED', 'GET /agent is a WebSocket endpoint');
     }

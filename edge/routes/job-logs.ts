@@ -3,6 +3,7 @@ import { streamSSE } from 'hono/streaming';
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { LogEntry, LogLine } from '../../shared/protocol/log-entry.ts';
 import { apiError } from '../http/errors.ts';
+import { terminalSafe } from '../http/terminal-safe.ts';
 import type { LogBus } from '../logs/log-bus.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
@@ -87,6 +88,8 @@ export function jobLogsRoutes(store: Store, bus: LogBus) {
     const id = c.req.param('id');
     if (!(await store.getJob(id))) return apiError(c, 404, 'UNKNOWN_JOB', `no job with id "${id}"`);
     const enc = new TextEncoder();
+    // ?raw=1 gives the stored bytes; by default only SGR colours survive (terminal-safe.ts).
+    const safe = c.req.query('raw') === '1' ? (t: string) => t : terminalSafe;
     const body = new ReadableStream<Uint8Array>({
       async start(controller) {
         for await (const batch of store.readLog(id, 0)) {
@@ -97,7 +100,7 @@ export function jobLogsRoutes(store: Store, bus: LogBus) {
                 ? `==> ${e.step} ${e.phase}${e.ok === false ? ' (failed)' : ''}${e.note ? `: ${e.note}` : ''}\n`
                 : `${e.x}\n`;
           }
-          controller.enqueue(enc.encode(text));
+          controller.enqueue(enc.encode(safe(text)));
         }
         controller.close();
       },

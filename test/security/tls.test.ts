@@ -114,7 +114,7 @@ function rbeeAgent(args: string[]) {
       tempDir('tls-agent'),
       ...args,
     ],
-    { cwd: repoRoot, encoding: 'utf8', timeout: 30_000 },
+    { cwd: repoRoot, encoding: 'utf8', timeout: 100_000 },
   );
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
@@ -220,7 +220,7 @@ describe('TLS on the edge and the agent', () => {
     expect(refused.out).toContain('INSECURE_EDGE: edge.example:8787 is not a loopback address');
     const ws = rbeeAgent(['--edge', 'ws://10.1.2.3:8787', '--allow-unsigned']);
     expect(ws.out).toContain('INSECURE_EDGE: 10.1.2.3:8787 is not a loopback address');
-  });
+  }, 240_000);
 });
 
 const ca = () => readFileSync(caFile, 'utf8');
