@@ -141,6 +141,7 @@ describe('agent upgrades from the edge', () => {
         join(state, 'root'),
         '--backoff-cap',
         '300',
+        '--allow-unsigned',
       ],
       { RBEE_UPGRADE_CHECK_MS: '300' },
     );
