@@ -7,12 +7,17 @@ import {
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
-import { type Send, startConnection } from './connection/connection.ts';
+import { type Send, startConnection, type WelcomeMessage } from './connection/connection.ts';
 import { createEdgeHttp } from './connection/edge-http.ts';
 import { edgeUrls } from './connection/edge-url.ts';
+import { loadTrust } from './connection/trust.ts';
 import { runBuild } from './executor/index.ts';
+import type { SandboxOptions } from './executor/sandbox/sandbox-options.ts';
+import { sandboxReport } from './executor/sandbox/sandbox-report.ts';
+import { secureStateDir } from './fs/private-state.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
+import { recoverInstalls } from './install/recover-installs.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
@@ -56,6 +61,22 @@ export type AgentOptions = {
   platform?: PlatformInfo;
   /** Status lines (default: stdout). */
   log?: (line: string) => void;
+  /** The build sandbox: network, limits, folders to hide (the state folder always is). */
+  sandbox?: SandboxOptions;
+  /** Public key files (PEM) whose signed statements this agent runs (`--trust-key`). */
+  trustKeys?: string[];
+  /** Run workers the edge serves no statement for (`--allow-unsigned`): anyone who controls the edge is root here. */
+  allowUnsigned?: boolean;
+  /** Accept a plain http:// edge that is not on loopback (`--insecure`). */
+  insecure?: boolean;
+  /** CA certificate files (PEM) for an https edge with a private CA (`--ca`). */
+  ca?: string[];
+  /** The version `hello` reports (default: package.json's; the bundle passes its own). */
+  version?: string;
+  /** The edge refused the token for good (revoked, 401): the agent stops dialling and calls this. */
+  onRefused?: (why: string) => void;
+  /** Each welcome, with a way to send: the upgrade check hooks in here. */
+  onWelcome?: (welcome: WelcomeMessage) => void;
 };
 
 export type Agent = {
@@ -107,14 +128,30 @@ async function readInstalled(
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const urls = edgeUrls(options.edge);
+  const trust = await loadTrust(options, log);
   const stateDir = resolve(options.stateDir ?? join('.rbee', 'agent'));
   const installRoot = resolve(options.installRoot ?? join(stateDir, 'root'));
   const [version, platform] = await Promise.all([
-    agentVersion(),
+    options.version ?? agentVersion(),
     options.platform ?? detectPlatform(),
   ]);
-  const edgeHttp = createEdgeHttp({ base: urls.http, token: options.token });
+  const edgeHttp = createEdgeHttp({
+    base: urls.http,
+    token: options.token,
+    ...(trust.ca ? { ca: trust.ca } : {}),
+  });
+  let hive: string | undefined;
   const lock = await lockStateDir(stateDir);
+  // Before any job: the state closed to the build user, and installs a crash left half-way undone.
+  try {
+    await secureStateDir(stateDir);
+    for (const r of await recoverInstalls(stateDir)) {
+      log(`rbee agent: ${r.id}: an install the last agent left unfinished was ${r.action}`);
+    }
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   // capabilities.json says what this hive is from the start, installed workers or not.
   await writeCapabilities(stateDir, platform).catch((error: Error) =>
     log(`rbee agent: cannot write capabilities.json: ${error.message}`),
@@ -135,7 +172,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         ...(options.keepFailedWorkspaceMs !== undefined
           ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
           : {}),
-        buildOptions: options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {},
+        buildOptions: {
+          ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
+          sandbox: sandbox(options.sandbox, stateDir),
+        },
+        verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
         // Offline, the next hello carries the same list from capabilities.json.
         report: (caps) =>
           send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
@@ -154,6 +195,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     throw error;
   });
   log(`rbee agent starting: edge ${urls.agent}, state ${stateDir}`);
+  if (options.pipeline === undefined)
+    for (const line of await sandboxReport(options.sandbox ?? {})) log(line);
   const connection = startConnection({
     url: urls.agent,
     token: options.token,
@@ -163,7 +206,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       ...(options.backoffCapMs ? { capMs: options.backoffCapMs } : {}),
     },
     ...(options.handshakeTimeoutMs ? { handshakeTimeoutMs: options.handshakeTimeoutMs } : {}),
+    ...(options.onRefused ? { onRefused: options.onRefused } : {}),
     log,
+    ...(trust.ca ? { ca: trust.ca } : {}),
     handler: {
       hello: async () => ({
         type: 'hello',
@@ -174,8 +219,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         jobs: jobs.helloJobs(),
       }),
       onWelcome: (welcome, sendMessage) => {
+        hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
+        options.onWelcome?.(welcome);
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {
@@ -192,4 +239,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log('rbee agent stopped');
     },
   };
+}
+
+/** A build never sees the agent's state folder (ledger, spool, other jobs' workspaces). */
+function sandbox(options: SandboxOptions | undefined, stateDir: string): SandboxOptions {
+  return { ...options, hidePaths: [stateDir, ...(options?.hidePaths ?? [])] };
 }

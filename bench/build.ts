@@ -10,6 +10,8 @@
  *     build step's start event to its end event), next to reading `seq 1000000` through a
  *     plain pipe in Node (spawn to close). Both run once first, so neither is measured before
  *     the JIT has compiled it.
+ *  3. The sandbox's own start cost: `true` run the way the executor runs every command of a
+ *     build (prlimit → setpriv → bwrap with every namespace and mount), next to plain `true`.
  * As root, makepkg runs as nobody (it refuses root) and so does the executor's PKGBUILD code.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -17,6 +19,9 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runBuild } from '../agent/executor/index.ts';
+import { sandboxArgv } from '../agent/executor/sandbox/bwrap-args.ts';
+import { sandboxLimits } from '../agent/executor/sandbox/sandbox-options.ts';
+import { systemMounts } from '../agent/executor/sandbox/system-mounts.ts';
 
 const isRoot = process.getuid?.() === 0;
 const base = mkdtempSync(join(tmpdir(), 'rbee-bench-build-'));
@@ -151,12 +156,30 @@ function pipeLineRate(n: number): Promise<{ rate: number; lines: number; ms: num
   );
 }
 
+/** `true` inside a build's sandbox (as the build user when root), whole command. */
+function sandboxedTrue(): Promise<number> {
+  const argv = sandboxArgv(
+    {
+      user: isRoot ? { uid: 65534, gid: 65534 } : undefined,
+      limits: sandboxLimits({}),
+      layout: { system: systemMounts(), mounts: [], writable: [base] },
+      cgroup: undefined,
+      network: true,
+      cwd: '/',
+    },
+    'true',
+    [],
+  );
+  return timeCommand(argv[0]!, argv.slice(1), '/');
+}
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 /** Rounds per figure: the machine may be busy, so each figure is the median of its rounds. */
 const TIME_ROUNDS = 3;
 const LINE_ROUNDS = 5;
+const START_ROUNDS = 21;
 
 try {
   // Interleaved rounds, so a burst of load elsewhere hits every contender alike.
@@ -181,6 +204,14 @@ try {
   }
   const pipe = pipes.find((p) => p.rate === median(pipes.map((q) => q.rate)))!;
   const executor = executors.find((e) => e.rate === median(executors.map((q) => q.rate)))!;
+  const plainRuns: number[] = [];
+  const sandboxRuns: number[] = [];
+  for (let round = 0; round < START_ROUNDS; round++) {
+    plainRuns.push(await timeCommand('true', [], '/'));
+    sandboxRuns.push(await sandboxedTrue());
+  }
+  const plainMs = median(plainRuns);
+  const sandboxMs = median(sandboxRuns);
   const out = [
     `trivial package, whole commands (median of ${TIME_ROUNDS} runs each):`,
     `  ${'makepkg --noarchive --nodeps -f'.padEnd(38)}${fmt(makepkgMs).padStart(6)} ms`,
@@ -188,6 +219,9 @@ try {
     `1,000,000 short lines (median of ${LINE_ROUNDS} runs each, after one warm-up run):`,
     `  ${'plain pipe in Node (seq | split)'.padEnd(38)}${fmt(pipe.rate)} lines/s   (${fmt(pipe.ms)} ms, ${fmt(pipe.lines)} lines)`,
     `  ${'rbee build → onEvent'.padEnd(38)}${fmt(executor.rate)} lines/s   (${fmt(executor.stepMs)} ms build step, ${fmt(executor.lines)} lines; ${(executor.rate / pipe.rate).toFixed(2)} × pipe; target ≥ 0.50)`,
+    `sandbox start cost (median of ${START_ROUNDS} runs each; a trivial build starts 2 sandboxed commands):`,
+    `  ${'plain true'.padEnd(38)}${plainMs.toFixed(1).padStart(6)} ms`,
+    `  ${'prlimit → setpriv → bwrap … true'.padEnd(38)}${sandboxMs.toFixed(1).padStart(6)} ms   (${(sandboxMs / plainMs).toFixed(1)} × plain true; +${(sandboxMs - plainMs).toFixed(1)} ms per command)`,
   ];
   process.stdout.write(`${out.join('\n')}\n`);
 } finally {

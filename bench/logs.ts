@@ -104,6 +104,7 @@ async function fleet() {
       token,
       '--state',
       join(dir, 'agent'),
+      '--allow-unsigned',
     ],
     {
       cwd: repoRoot,

@@ -22,7 +22,8 @@ function mainHelp(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...rest] = argv;
+  const name = first === '--version' || first === '-V' ? 'version' : first;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const out = mainHelp();
     if (name === undefined) {

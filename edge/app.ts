@@ -1,24 +1,37 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { UpgradeWebSocket } from 'hono/ws';
+import { auditLog, auditRoutes } from './audit/audit-log.ts';
+import { apiTokensRoutes } from './auth/api-tokens.ts';
+import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Cluster } from './bus/cluster.ts';
+import type { BusTransport } from './bus/transport.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
+import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
-import { requireAdmin } from './http/require-admin.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
 import { LogBus } from './logs/log-bus.ts';
+import { metricsRoutes } from './metrics/metrics-routes.ts';
+import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
+import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
+import { enrolAgentRoutes } from './routes/enrol-agent.ts';
+import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
+import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
+import { isStoreUnavailable } from './store/store-unavailable.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
@@ -30,9 +43,15 @@ export type EdgeDeps = {
    */
   upgradeWebSocket?: UpgradeWebSocket;
   options?: Partial<EdgeOptions>;
+  /** One of many instances: the bus engine between them and this one's name (edge/bus). */
+  cluster?: { transport: BusTransport; instanceId: string };
   /** Milliseconds since the epoch; injectable so tests control time. */
   now?: () => number;
   version?: string;
+  /** The agent bundle and install.sh, read by the runtime adapter (absent: those routes 404). */
+  agentFiles?: AgentFiles;
+  /** Where package files go (default: chunks in the store, which every instance reaches). */
+  blobs?: BlobStore;
 };
 
 export type Edge = {
@@ -52,12 +71,18 @@ export function createEdge(deps: EdgeDeps): Edge {
   const now = deps.now ?? Date.now;
   const options = { ...defaultEdgeOptions, ...deps.options };
   const started = now();
-  const bus = new LogBus();
+  const cluster = deps.cluster
+    ? new Cluster(deps.store, { ...deps.cluster, heartbeatMs: options.heartbeatMs }, now)
+    : null;
+  const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
   const hub = new Hub({ store: deps.store, jobs, bus, options, now });
   jobs.attach(hub);
+  jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
+  cluster?.attach(hub);
 
   const app = new Hono();
+  app.use('*', bodyLimits());
   app.use('/workers/*', cors());
   app.use('/workers', cors());
   app.use('/health', cors());
@@ -68,13 +93,22 @@ export function createEdge(deps: EdgeDeps): Edge {
       uptime_ms: now() - started,
       workers: deps.catalog.entries().length,
       hives_online: hub.onlineCount(),
+      ...(cluster ? { instance_id: cluster.instanceId } : {}),
     }),
   );
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
+  app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route('/', dashboardRoutes(deps.store, sessions));
-  app.use('/api/*', requireAdmin(deps.store, sessions, now));
+  app.route(
+    '/',
+    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+  );
+  app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
+  app.use('/api/*', auditLog(deps.store, now));
+  app.use('/api/*', requireRole(deps.store, sessions, now));
   app.get('/api/metrics', (c) =>
     c.json({
       hives_online: hub.onlineCount(),
@@ -86,14 +120,20 @@ export function createEdge(deps: EdgeDeps): Edge {
     }),
   );
   app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
+  const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
+  app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', apiTokensRoutes(deps.store, now));
+  app.route('/', auditRoutes(deps.store));
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    if (isStoreUnavailable(error)) return apiError(c, 503, 'STORE_UNAVAILABLE', error.message);
     console.error(error);
     return apiError(c, 500, 'INTERNAL', `Internal error: ${error.message}`);
   });
@@ -120,6 +160,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       clearInterval(sweeper);
       hub.close();
       await jobs.flushAccepts();
+      await cluster?.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { FlagError, type FlagSpec, parseFlags } from '../shared/cli/parse-flags.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
+import { storeConfigFrom } from './store/store-flags.ts';
 
 /** The edge's start-up options, the same under Node (`rbee edge`) and Deno (`deno task edge`). */
 export type EdgeConfig = {
@@ -9,8 +10,19 @@ export type EdgeConfig = {
   dataDir: string;
   /** A folder of extra workers (each `<id>/worker.json` + PKGBUILD + files), or null. */
   catalogDir: string | null;
+  /** Signed statements for the catalog's workers (`rbee catalog sign --out DIR`), or null. */
+  statementsDir?: string | null;
+  /** PEM certificate chain and key: the edge serves https and wss itself (Node). */
+  tlsCert?: string | null;
+  tlsKey?: string | null;
   /** Limits and timings given on the command line; the rest keep their defaults. */
   options: Partial<EdgeOptions>;
+  /** `redis://…` for the Redis engine; null for the embedded KV file under dataDir. */
+  store?: string | null;
+  /** Start on a Redis that does not fsync every write (warns instead of refusing). */
+  relaxedDurability?: boolean;
+  /** This instance's name in /health, /api/hives/:id and the presence leases. */
+  instanceId?: string | null;
 };
 
 export const edgeDefaults: EdgeConfig = {
@@ -18,17 +30,28 @@ export const edgeDefaults: EdgeConfig = {
   host: '0.0.0.0',
   dataDir: './.rbee',
   catalogDir: null,
+  statementsDir: null,
+  tlsCert: null,
+  tlsKey: null,
   options: {},
 };
 
 /** Numeric options settable as flags: `--heartbeat-ms 15000` sets heartbeatMs. */
-const optionFlags: Record<string, keyof EdgeOptions> = {
+/** The options that are numbers (limits and timings), each settable as a flag. */
+type NumericOption = {
+  [K in keyof EdgeOptions]: EdgeOptions[K] extends number ? K : never;
+}[keyof EdgeOptions];
+
+const optionFlags: Record<string, NumericOption> = {
   '--heartbeat-ms': 'heartbeatMs',
   '--max-frame-bytes': 'maxFrameBytes',
   '--delivery-timeout-ms': 'deliveryTimeoutMs',
   '--max-log-bytes': 'maxLogBytesPerJob',
   '--max-messages-per-second': 'maxMessagesPerSecond',
   '--hello-timeout-ms': 'helloTimeoutMs',
+  '--max-package-bytes': 'maxPackageBytes',
+  '--keep-package-versions': 'keepPackageVersions',
+  '--job-ttl-ms': 'jobTtlMs',
 };
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]
@@ -40,6 +63,15 @@ options:
   --host ADDR  address to bind (default 0.0.0.0)
   --data DIR   folder of the embedded store (default ./.rbee)
   --catalog DIR  extra workers: DIR/<id>/worker.json (a catalog entry), PKGBUILD and files
+  --statements DIR  signed statements DIR/<id>/statement.json (rbee catalog sign --out DIR)
+  --tls-cert FILE --tls-key FILE  serve https:// and wss:// with this PEM certificate and key
+  --store URL  redis://[user:pass@]host:port/db for many instances on one Redis, or kv:PATH
+               for a KV file (default: the KV file under --data)
+  --store-durability strict|relaxed  strict (default) refuses a Redis without appendonly yes
+               and appendfsync always; relaxed starts anyway with a warning
+  --instance-id ID  this instance's name (default: hostname-pid)
+  --metrics-token T  the bearer token Prometheus sends for /metrics;
+               without it, any API token opens /metrics
   -h, --help   show this help
 
 limits (each an integer; defaults in brackets):
@@ -69,6 +101,13 @@ export const edgeFlagSpec = {
   host: { type: 'string' },
   data: { type: 'string' },
   catalog: { type: 'string' },
+  statements: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  store: { type: 'string' },
+  'store-durability': { type: 'string' },
+  'instance-id': { type: 'string' },
+  'metrics-token': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -98,6 +137,23 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
   config.host = text('host') ?? config.host;
   config.dataDir = text('data') ?? config.dataDir;
   config.catalogDir = text('catalog') ?? config.catalogDir;
+  config.statementsDir = text('statements') ?? config.statementsDir;
+  config.tlsCert = text('tls-cert') ?? null;
+  config.tlsKey = text('tls-key') ?? null;
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+    throw new EdgeConfigError('--tls-cert and --tls-key go together: give both or neither');
+  }
+  Object.assign(
+    config,
+    storeConfigFrom(
+      text('store'),
+      text('store-durability'),
+      text('instance-id'),
+      (m) => new EdgeConfigError(m),
+    ),
+  );
+  const metricsToken = text('metrics-token');
+  if (metricsToken !== undefined) config.options.metricsToken = metricsToken;
   for (const [flag, key] of Object.entries(optionFlags)) {
     const raw = text(flag.slice(2));
     if (raw === undefined) continue;

@@ -19,6 +19,16 @@ export type EdgeOptions = {
   helloTimeoutMs: number;
   /** How often delivery deadlines are checked. */
   sweepIntervalMs: number;
+  /** Largest package file a hive may upload to the package cache, in bytes (refused while read). */
+  maxPackageBytes: number;
+  /** Versions of each worker the package cache keeps (older ones go on upload); 0 keeps all. */
+  keepPackageVersions: number;
+  /** How long a sent job stays valid: an agent refuses it after `expires_at` (JOB_EXPIRED). */
+  jobTtlMs: number;
+  /** Competing connections (refused or replacing) per hive per minute before it is contested. */
+  maxContestsPerMinute: number;
+  /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
+  metricsToken: string | null;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -30,4 +40,9 @@ export const defaultEdgeOptions: EdgeOptions = {
   maxMessagesPerSecond: 1000,
   helloTimeoutMs: 10_000,
   sweepIntervalMs: 1000,
+  maxPackageBytes: 512 * 1024 * 1024,
+  keepPackageVersions: 0,
+  jobTtlMs: 15 * 60 * 1000,
+  maxContestsPerMinute: 3,
+  metricsToken: null,
 };

@@ -112,6 +112,11 @@ const tsx = (args) =>
 switch (mode) {
   case 'start':
     ensureDebianPackages(debianPackages('start'), "the local agent's builds");
+    // The edge serves the agent bundle to hives (GET /agent/rbee-agent.mjs, install.sh).
+    if (!existsSync(join(root, 'dist', 'rbee-agent.mjs'))) {
+      say('building the agent bundle (npm run build:agent)…');
+      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs')]);
+    }
     process.exitCode = tsx(['start', ...rest]);
     break;
   case 'test':

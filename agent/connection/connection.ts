@@ -51,6 +51,13 @@ export type ConnectionOptions = {
   maxRefusalBytes?: number;
   /** Status lines for people: connected, disconnected and why, next try. */
   log?: (line: string) => void;
+  /** Extra CA certificates (PEM) for a wss:// edge with a private CA (`--ca`). */
+  ca?: string[];
+  /**
+   * Given, the loop stops when the edge refuses the token for good (close code REVOKED, or 401
+   * on the upgrade) and calls this with why; without it the agent keeps dialling.
+   */
+  onRefused?: (why: string) => void;
 };
 
 export type Connection = {
@@ -85,6 +92,8 @@ export function startConnection(options: ConnectionOptions): Connection {
   let connected = false;
   let socket: WebSocket | undefined;
   let wake: (() => void) | undefined;
+  // Set by a session that ended with the token refused for good.
+  let refused = false;
 
   /** One socket, from dial to close; resolves with why it ended. */
   const session = () =>
@@ -94,6 +103,7 @@ export function startConnection(options: ConnectionOptions): Connection {
         perMessageDeflate: false,
         maxPayload: maxFrameBytes,
         handshakeTimeout: handshakeTimeoutMs,
+        ...(options.ca ? { ca: options.ca } : {}),
       });
       socket = ws;
       // The first explanation wins: terminating a socket makes ws report a generic error after.
@@ -189,6 +199,7 @@ export function startConnection(options: ConnectionOptions): Connection {
       ws.on('unexpected-response', (_req, res) => {
         void readRefusal(res, options.maxRefusalBytes ?? DEFAULT_MAX_REFUSAL_BYTES).then(
           (refusal) => {
+            if (refusal.status === 401) refused = true;
             because(describeRefusal(refusal));
             ws.terminate();
           },
@@ -198,6 +209,7 @@ export function startConnection(options: ConnectionOptions): Connection {
       ws.on('close', (code, why) => {
         clearTimeout(welcomeTimer);
         heartbeat?.stop();
+        if (code === protocolErrors.REVOKED) refused = true;
         const known = closeReasons[code];
         if (known) because(known);
         else if (code === 1006) because('connection lost without a close frame (1006)');
@@ -217,6 +229,12 @@ export function startConnection(options: ConnectionOptions): Connection {
     while (!stopped) {
       const reason = await session();
       if (stopped) break;
+      if (refused && options.onRefused) {
+        stopped = true;
+        log(`rbee agent: stopping: ${reason}`);
+        options.onRefused(reason);
+        break;
+      }
       const delay = backoff.next();
       log(`rbee agent disconnected from ${options.url}: ${reason}; reconnecting in ${delay} ms`);
       await new Promise<void>((resolve) => {

@@ -1,3 +1,6 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+
 /** An HTTP answer from the edge that was not the one asked for. */
 export class EdgeHttpError extends Error {
   override name = 'EdgeHttpError';
@@ -17,6 +20,13 @@ export type EdgeHttp = {
   readonly base: string;
   /** GETs `path` (starting with `/`) and returns the body as text; throws EdgeHttpError. */
   getText(path: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Any request with the hive token (uploads, binary downloads): the Response when it is ok,
+   * else an EdgeHttpError with the edge's reason. `timeoutMs` overrides the per-request timeout.
+   */
+  request(path: string, init?: RequestInit & { timeoutMs?: number }): Promise<Response>;
+  /** GETs `path` and returns the exact bytes (what a signature covers). */
+  getBytes(path: string, signal?: AbortSignal): Promise<Uint8Array>;
 };
 
 export type EdgeHttpOptions = {
@@ -24,49 +34,120 @@ export type EdgeHttpOptions = {
   token: string;
   /** Per request (default 60 s). */
   timeoutMs?: number;
+  /** Extra CA certificates (PEM) for an https edge with a private CA (`--ca`). */
+  ca?: string[];
+  /** Largest body read (default 64 MiB): counted while reading. */
+  maxBytes?: number;
 };
 
 /**
  * Downloads from the edge with the hive token as Bearer, failing with the edge's own reason.
+ * node:http(s) rather than fetch, because fetch cannot be given a CA for one request.
  * @example
- * const http = createEdgeHttp({ base: 'http://edge:8787', token });
+ * const http = createEdgeHttp({ base: 'https://edge:8787', token, ca: [pem] });
  * const pkgbuild = await http.getText('/workers/rbee-hello-worker/PKGBUILD');
  */
 export function createEdgeHttp(options: EdgeHttpOptions): EdgeHttp {
   const timeoutMs = options.timeoutMs ?? 60_000;
-  return {
+  const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+  const get = (path: string, signal?: AbortSignal) => {
+    const url = `${options.base}${path}`;
+    const https = url.startsWith('https:');
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const fail = (why: string, status?: number, code?: string) =>
+        reject(new EdgeHttpError(`Cannot fetch ${url}: ${why}`, status, code));
+      const req = (https ? httpsRequest : httpRequest)(
+        url,
+        {
+          headers: { Authorization: `Bearer ${options.token}` },
+          timeout: timeoutMs,
+          ...(signal ? { signal } : {}),
+          ...(https && options.ca ? { ca: options.ca } : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > maxBytes) {
+              req.destroy();
+              fail(`the answer is larger than ${maxBytes} bytes`, res.statusCode);
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', (error) => fail(error.message, res.statusCode));
+          res.on('end', () => {
+            const body = Buffer.concat(chunks);
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(new Uint8Array(body));
+            let detail: { error?: string; code?: string } = {};
+            try {
+              detail = JSON.parse(body.toString('utf8')) as typeof detail;
+            } catch {
+              // Not the edge's JSON error (a proxy's page, say): the status alone has to do.
+            }
+            const reason = detail.error ? `: ${detail.error}` : '';
+            fail(
+              `edge answered ${status}${detail.code ? ` ${detail.code}` : ''}${reason}`,
+              status,
+              detail.code,
+            );
+          });
+        },
+      );
+      req.on('timeout', () => {
+        req.destroy();
+        fail(`no answer within ${timeoutMs} ms`);
+      });
+      req.on('error', (error) => fail(error.message));
+      req.end();
+    });
+  };
+  const http: EdgeHttp = {
     base: options.base,
-    async getText(path, signal) {
+    async request(path, init = {}) {
+      const { timeoutMs: limit = timeoutMs, signal, ...rest } = init;
       const url = `${options.base}${path}`;
-      const timeout = AbortSignal.timeout(timeoutMs);
+      const timeout = AbortSignal.timeout(limit);
       let response: Response;
       try {
         response = await fetch(url, {
-          headers: { Authorization: `Bearer ${options.token}` },
+          ...rest,
+          headers: {
+            ...(rest.headers as Record<string, string>),
+            Authorization: `Bearer ${options.token}`,
+          },
           signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
         });
       } catch (error) {
         const cause =
           (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-        const why = timeout.aborted ? `no answer within ${timeoutMs} ms` : cause;
-        throw new EdgeHttpError(`Cannot fetch ${url}: ${why}`, undefined, undefined);
-      }
-      const body = await response.text();
-      if (!response.ok) {
-        let detail: { error?: string; code?: string } = {};
-        try {
-          detail = JSON.parse(body) as typeof detail;
-        } catch {
-          // Not the edge's JSON error (a proxy's page, say): the status alone has to do.
-        }
-        const reason = detail.error ? `: ${detail.error}` : '';
+        const why = timeout.aborted ? `no answer within ${limit} ms` : cause;
         throw new EdgeHttpError(
-          `Cannot fetch ${url}: edge answered ${response.status}${detail.code ? ` ${detail.code}` : ''}${reason}`,
-          response.status,
-          detail.code,
+          `Cannot ${rest.method ?? 'GET'} ${url}: ${why}`,
+          undefined,
+          undefined,
         );
       }
-      return body;
+      if (response.ok) return response;
+      const body = await response.text();
+      let detail: { error?: string; code?: string } = {};
+      try {
+        detail = JSON.parse(body) as typeof detail;
+      } catch {
+        // Not the edge's JSON error: the status alone has to do.
+      }
+      throw new EdgeHttpError(
+        `Cannot ${rest.method ?? 'GET'} ${url}: edge answered ${response.status}${detail.code ? ` ${detail.code}` : ''}${detail.error ? `: ${detail.error}` : ''}`,
+        response.status,
+        detail.code,
+      );
     },
+    async getText(path, signal) {
+      return new TextDecoder().decode(await get(path, signal));
+    },
+    getBytes: get,
   };
+  return http;
 }

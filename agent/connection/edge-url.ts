@@ -62,3 +62,26 @@ export function edgeUrls(base: string): EdgeUrls {
     http: `${http}//${url.host}${path}`,
   };
 }
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** True for localhost, 127.0.0.0/8 and [::1]: traffic that never leaves the machine. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/**
+ * The transport rule: a plain http:// or ws:// edge is refused unless it is on a loopback
+ * address or `--insecure` was given (then the caller warns). The hive token and every job
+ * would otherwise cross the network in clear text, readable and changeable on the way.
+ * @example requireTls('http://edge.lan:8787', false) // throws EdgeUrlError INSECURE_EDGE
+ */
+export function requireTls(base: string, insecure: boolean): { insecure: boolean } {
+  const url = new URL(edgeUrls(base).http);
+  if (url.protocol === 'https:') return { insecure: false };
+  if (isLoopback(url.hostname)) return { insecure: false };
+  if (insecure) return { insecure: true };
+  throw new EdgeUrlError(
+    `Cannot use edge URL "${base}": INSECURE_EDGE: ${url.host} is not a loopback address, so the edge must be https:// or wss:// (pass --insecure to accept plain http, and anyone on the path with it)`,
+  );
+}

@@ -1,6 +1,7 @@
 import type { BuildStep } from './events/build-event.ts';
 import type { EventSink } from './events/event-sink.ts';
 import { endProcessGroup } from './process/process-group.ts';
+import type { Sandbox } from './sandbox/sandbox.ts';
 
 /** Why a build was stopped from outside its own processes. */
 export type StopReason = 'canceled' | 'timeout' | 'output' | 'handler';
@@ -20,6 +21,8 @@ export class BuildContext {
   step: BuildStep = 'metadata';
   /** The PKGBUILD function running now, if any. */
   function: string | undefined;
+  /** Set once the sandbox is made: every command of the build then runs inside it. */
+  sandbox: Sandbox | undefined;
   private readonly groups = new Set<number>();
   private readonly controller = new AbortController();
 
@@ -30,6 +33,24 @@ export class BuildContext {
     readonly env: NodeJS.ProcessEnv,
     readonly graceMs: number,
   ) {}
+
+  /**
+   * How to run a command of the build: inside the sandbox when there is one (which switches
+   * user itself), else as the build user directly.
+   */
+  command(
+    file: string,
+    args: string[],
+    cwd: string,
+    pkgbuildCode = false,
+  ): { file: string; args: string[]; cwd: string; user: BuildUser | undefined } {
+    if (this.sandbox === undefined) return { file, args, cwd, user: this.user };
+    return {
+      ...this.sandbox.command(file, args, { cwd, pkgbuildCode }),
+      cwd: '/',
+      user: undefined,
+    };
+  }
 
   /** Aborted when the build is stopped; for in-process work such as downloads. */
   get signal(): AbortSignal {

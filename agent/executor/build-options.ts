@@ -1,4 +1,5 @@
 import type { BuildEventHandler } from './events/build-event.ts';
+import type { SandboxOptions } from './sandbox/sandbox-options.ts';
 
 /** Defaults for every limit of a build; each is an option of runBuild. */
 export const BUILD_DEFAULTS = {
@@ -29,8 +30,13 @@ export type BuildOptions = {
   buildUser?: { uid: number; gid: number };
   /** HOME for the build user when running as root (default: a fresh temporary directory). */
   home?: string;
-  /** The environment the build starts from (default process.env), as makepkg inherits its caller's. */
+  /**
+   * The environment the build starts from, as makepkg inherits its caller's (RBEE_* always
+   * removed). Default: the allow-listed part of process.env (see sandbox/build-env.ts).
+   */
   env?: NodeJS.ProcessEnv;
+  /** The sandbox every command of the build runs in: network, limits, visible folders. */
+  sandbox?: SandboxOptions;
   /**
    * Run package() and tidy under fakeroot, as makepkg does, when fakeroot is installed
    * (default true): `chown root` works there and the tree on disk is the one makepkg leaves.

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { machine, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BuildContext } from './build-context.ts';
@@ -17,6 +17,9 @@ import { checkBuildfile } from './metadata/check-buildfile.ts';
 import { lintPkgbuild } from './metadata/lint-pkgbuild.ts';
 import { parseInfoDump } from './metadata/parse-info-dump.ts';
 import { runProcess } from './process/run-process.ts';
+import { buildEnv } from './sandbox/build-env.ts';
+import { makeSandbox } from './sandbox/make-sandbox.ts';
+import { ensureBuildDir, PlantedPathError } from './sandbox/no-follow.ts';
 import { extractSources } from './sources/extract-sources.ts';
 import { retrieveSources } from './sources/retrieve-sources.ts';
 import { SourceError } from './sources/source-error.ts';
@@ -41,7 +44,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
   const user = buildUser(options);
   const workdir = await mkdtemp(join(tmpdir(), 'rbee-build-'));
   const home = options.home ?? join(workdir, 'home');
-  const base = options.env ?? process.env;
+  const base = buildEnv(options.env, process.env);
   // As makepkg: a SOURCE_DATE_EPOCH from the caller means a reproducible build.
   const reproducible = base.SOURCE_DATE_EPOCH !== undefined;
   const env: NodeJS.ProcessEnv = {
@@ -49,6 +52,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     SOURCE_DATE_EPOCH: base.SOURCE_DATE_EPOCH ?? String(Math.floor(Date.now() / 1000)),
     ...(user ? { HOME: home } : {}),
   };
+  let sandbox: Awaited<ReturnType<typeof makeSandbox>>;
   const ctxRef: { ctx?: BuildContext } = {};
   const sink = new EventSink(options.onEvent, maxOutputBytes, {
     onLimit: () => ctxRef.ctx?.stop('output'),
@@ -71,9 +75,20 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     throwIfStopped(ctx);
     startdir = await realpath(startdir).catch(() => startdir);
     await checkBuildfile(startdir);
+    const nonce = randomBytes(8).toString('hex');
+    sandbox = await makeSandbox(options.sandbox ?? {}, user, {
+      readOnly: [workdir],
+      writable: [startdir, home],
+      cgroupName: `rbee-build-${nonce}`,
+    });
+    ctx.sandbox = sandbox?.sandbox;
+    // A sandboxed build gets a HOME of its own, as root or not: the agent's is not in there.
+    if (ctx.sandbox && !user) {
+      env.HOME = home;
+      if (options.home === undefined) await mkdir(home, { mode: 0o700 });
+    }
     if (user)
       await handOverTree(startdir, workdir, home, options.home === undefined, user, ctx.signal);
-    const nonce = randomBytes(8).toString('hex');
     const script = join(workdir, 'driver.sh');
     const fakedAsk = options.fakeroot === false ? '' : join(workdir, 'faked-ask');
     if (fakedAsk) await writeFile(fakedAsk, FAKED_ASK_SCRIPT, { mode: 0o755 });
@@ -102,6 +117,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
       cwd: startdir,
       captureFd3: true,
       markerPrefix: prefix,
+      pkgbuildCode: true,
     });
     throwIfStopped(ctx);
     if (infoRun.exitCode !== 0) {
@@ -116,9 +132,8 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     await steps.end('metadata');
 
     const srcdir = join(startdir, 'src');
-    await mkdir(srcdir, { recursive: true });
-    await chmod(srcdir, 0o755);
-    if (user) await chown(srcdir, user.uid, user.gid);
+    // The info phase ran PKGBUILD code: `src` may be a link it planted.
+    await ensureBuildDir(srcdir, user);
 
     await steps.start('sources');
     const fetched = await sourceStep('sources', () =>
@@ -128,7 +143,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     await steps.end('sources', { message: fetched.join('\n') });
 
     await steps.start('checksums');
-    const checked = await verifyChecksums(info, startdir);
+    const checked = await verifyChecksums(ctx, info, startdir);
     throwIfStopped(ctx);
     if (checked.error !== undefined) {
       await steps.end('checksums', {
@@ -141,6 +156,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     await steps.end('checksums', { checksums: checked.results });
 
     await steps.start('extract');
+    await ensureBuildDir(srcdir, user);
     const extracted = await sourceStep('extract', () =>
       extractSources(ctx, info.sources, info.noextract, startdir, srcdir),
     );
@@ -165,6 +181,7 @@ export async function runBuild(dir: string, options: BuildOptions = {}): Promise
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
     await rm(workdir, { recursive: true, force: true });
+    await sandbox?.release();
   }
 }
 
@@ -173,7 +190,9 @@ async function sourceStep<T>(step: BuildStep, work: () => Promise<T>): Promise<T
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SourceError) throw new StepFailure(step, error.message);
+    if (error instanceof SourceError || error instanceof PlantedPathError) {
+      throw new StepFailure(step, error.message);
+    }
     throw error;
   }
 }

@@ -1,19 +1,24 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
-import type { PlatformInfo } from '../../shared/protocol/index.ts';
+import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
+import { buildUser } from '../executor/build-user.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
+import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
 import type { JobContext, JobPipeline, JobResult } from '../jobs/job-pipeline.ts';
+import { archiveAndUpload, cacheStep, installFromCache } from '../package/cache-steps.ts';
 import { type Capabilities, writeCapabilities } from './capabilities.ts';
 import { checkDependencies } from './dependencies.ts';
 import { installTree } from './install-tree.ts';
 import { deleteManifest, readManifest, writeManifest } from './manifest.ts';
+import type { PackageTreeLimits } from './package-tree.ts';
 import { runStep, StepError, say } from './step-runner.ts';
 import { uninstallTree } from './uninstall-tree.ts';
+import { type TrustPolicy, verifyStep } from './verify.ts';
 import { freshWorkspace, sweepWorkspaces } from './workspace.ts';
 
 /** The executor, passed in (tests give it build options through `buildOptions`). */
@@ -29,8 +34,12 @@ export type InstallPipelineOptions = {
   keepFailedWorkspaceMs?: number;
   /** Passed to the executor. */
   buildOptions?: Omit<BuildOptions, 'onEvent' | 'signal' | 'sourceBase'>;
+  /** Bounds on a package tree install accepts (defaults in PACKAGE_TREE_DEFAULTS). */
+  installLimits?: Partial<PackageTreeLimits>;
   /** Called with the new capabilities after an install or uninstall (sent upstream). */
   report?: (caps: Capabilities) => void;
+  /** The keys and rules of the `verify` step (verify.ts); unset: the step only says so. */
+  verify?: TrustPolicy;
 };
 
 export const DEFAULT_KEEP_FAILED_WORKSPACE_MS = 24 * 60 * 60 * 1000;
@@ -87,6 +96,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
   const exclusive = <T>(worker: string, fn: () => Promise<T>) =>
     oneAtATime(`${options.stateDir}\0${worker}`, fn);
   const keepMs = options.keepFailedWorkspaceMs ?? DEFAULT_KEEP_FAILED_WORKSPACE_MS;
+  const journalDir = join(options.stateDir, 'journal');
 
   const capabilities = (ctx: JobContext) =>
     runStep(ctx, 'capabilities', undefined, async () => {
@@ -103,8 +113,9 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       exclusive(worker, async () => {
         const manifest = await readManifest(options.stateDir, worker);
         if (!manifest) throw new Error(`${worker} is not installed on this hive`);
-        const { removed, kept } = await uninstallTree(manifest);
-        await deleteManifest(options.stateDir, worker);
+        const { removed, kept } = await uninstallTree(manifest, journalDir, () =>
+          deleteManifest(options.stateDir, worker),
+        );
         for (const path of removed) await say(ctx, `removed /${path}`);
         for (const path of kept) await say(ctx, `kept /${path} (a backup file you changed)`);
         return {
@@ -117,7 +128,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     return { outcome: 'succeeded' };
   };
 
-  const install = async (worker: string, ctx: JobContext): Promise<JobResult> => {
+  const install = async (worker: string, ctx: JobContext, job: JobSpec): Promise<JobResult> => {
     const entry = await runStep(ctx, 'catalog', worker, async () => {
       const raw = JSON.parse(await ctx.edgeHttp.getText(`/workers/${worker}`, ctx.signal));
       const value = catalogEntrySchema.parse(raw);
@@ -144,6 +155,8 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const value = await ctx.edgeHttp.getText(`/workers/${worker}/PKGBUILD`, ctx.signal);
       return { value, note: `${value.length} bytes` };
     });
+
+    const verified = await verifyStep(ctx, job, entry, text, options.verify, carch);
 
     const pkgbuild = await runStep(ctx, 'parse', undefined, async () => {
       const value = parsePkgbuild(text, { carch, filename: 'PKGBUILD' });
@@ -174,20 +187,44 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     await runStep(ctx, 'workspace', undefined, async () => {
       const swept = await sweepWorkspaces(ctx.workspace, keepMs, FAILED_MARK);
       await freshWorkspace(ctx.workspace);
-      await writeFile(join(ctx.workspace, 'PKGBUILD'), text);
+      await writeNewFile(join(ctx.workspace, 'PKGBUILD'), text, 0o644);
+      for (const [name, bytes] of verified) {
+        await writeNewFile(join(ctx.workspace, name), bytes, 0o644);
+      }
       return {
         value: null,
         note: `${ctx.workspace}${swept.length ? ` (${swept.length} old failed workspaces removed)` : ''}`,
       };
     });
 
-    const built = await options.runBuild(ctx.workspace, {
-      ...options.buildOptions,
-      carch,
-      onEvent: (event) => forwardBuildEvent(event, ctx),
-      signal: ctx.signal,
-      sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
-    });
+    // The package cache (agent/package): a cached build is unpacked instead of built here.
+    const user = buildUser(options.buildOptions ?? {});
+    const lookup = job.build
+      ? await cacheStep(ctx, job.build, {
+          entry,
+          pkgbuild,
+          text,
+          platform: options.platform,
+          carch,
+          options: { nocheck: String(options.buildOptions?.noCheck ?? false) },
+          fetchLocal: async (name) =>
+            verified.get(name) ??
+            (await ctx.edgeHttp.getBytes(`/workers/${worker}/files/${name}`, ctx.signal)),
+        })
+      : null;
+    const built = lookup?.record
+      ? await installFromCache(ctx, lookup.record, user)
+      : await options.runBuild(ctx.workspace, {
+          ...options.buildOptions,
+          carch,
+          onEvent: (event) => forwardBuildEvent(event, ctx),
+          signal: ctx.signal,
+          sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
+        });
+    if (lookup && !lookup.record && 'startdir' in built) {
+      const env = { ...(options.buildOptions?.env ?? process.env) };
+      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env);
+    }
 
     await runStep(ctx, 'install', ctx.installRoot, () =>
       exclusive(entry.id, async () => {
@@ -196,9 +233,15 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
         const report = await installTree({
           id: entry.id,
           pkgnames: built.pkgnames,
-          version: fullVersion(built),
+          version: 'version' in built ? built.version : fullVersion(built),
           pkgdirs: built.pkgdirs,
           root: ctx.installRoot,
+          journalDir,
+          ...(options.installLimits ? { limits: options.installLimits } : {}),
+          ...(entry.install?.allow_setuid ? { allowSetuid: entry.install.allow_setuid } : {}),
+          ...(entry.install?.allow_world_writable
+            ? { allowWorldWritable: entry.install.allow_world_writable }
+            : {}),
           backup: pkgbuild.pkgnames.flatMap((name) =>
             list(packageFields(pkgbuild, name, carch).backup),
           ),
@@ -206,6 +249,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           binary: entry.install_path,
           record: (manifest) => writeManifest(options.stateDir, manifest),
         });
+        for (const note of report.notes) await say(ctx, note);
         for (const f of report.manifest.files) await say(ctx, `installed /${f.path}`);
         for (const p of report.pacnew)
           await say(ctx, `warning: /${p} was changed: the new one is /${p}.pacnew`);
@@ -228,7 +272,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
       const result =
         job.kind === 'uninstall'
           ? await uninstall(job.worker, ctx)
-          : await install(job.worker, ctx);
+          : await install(job.worker, ctx, job);
       await runStep(ctx, 'cleanup', undefined, async () => {
         await rm(ctx.workspace, { recursive: true, force: true });
         return { value: null, note: `${ctx.workspace} removed` };
@@ -246,21 +290,25 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
   };
 }
 
-/** Step 11 on failure: the workspace stays for a person to look, marked for the sweep. */
+/**
+ * Step 11 on failure: the workspace stays for a person to look, marked for the sweep. The
+ * build owns the workspace, so the mark is a new file (O_EXCL|O_NOFOLLOW): a symlink the build
+ * planted there is refused, never followed.
+ */
 async function keepWorkspace(ctx: JobContext, keepMs: number) {
+  let note = `workspace kept for ${Math.round(keepMs / 60000)} min: ${ctx.workspace}`;
   try {
-    await writeFile(join(ctx.workspace, FAILED_MARK), `${new Date().toISOString()}\n`);
-    await ctx.emitStep({
-      step: 'cleanup',
-      phase: 'start',
-    });
-    await ctx.emitStep({
-      step: 'cleanup',
-      phase: 'end',
-      ok: true,
-      note: `workspace kept for ${Math.round(keepMs / 60000)} min: ${ctx.workspace}`,
-    });
-  } catch {
+    await writeNewFile(join(ctx.workspace, FAILED_MARK), `${new Date().toISOString()}\n`, 0o644);
+  } catch (error) {
     // No workspace was made (the job failed before step 6): nothing to keep.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    // What the build left at the mark's name still ages it for the sweep (lstat, no follow).
+    note = `${note} (not marked: ${(error as Error).message})`;
+  }
+  try {
+    await ctx.emitStep({ step: 'cleanup', phase: 'start' });
+    await ctx.emitStep({ step: 'cleanup', phase: 'end', ok: true, note });
+  } catch {
+    // The log is gone with the job: nothing more to say.
   }
 }

@@ -1,31 +1,15 @@
-import {
-  chmod,
-  copyFile,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readlink,
-  rename,
-  rm,
-  rmdir,
-  symlink,
-} from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
+import { InstallError } from './install-error.ts';
 import type { Manifest, ManifestFile } from './manifest.ts';
+import { checkPackageTrees, type PackageTreeLimits } from './package-tree.ts';
 import { sha256File } from './sha256.ts';
+import { stageEntry } from './stage-file.ts';
+import { lstatOrNull, Transaction } from './transaction.ts';
 
-/** The install step could not put the package in place; nothing was left half-installed. */
-export class InstallError extends Error {
-  override name = 'InstallError';
-  constructor(
-    message: string,
-    /** The file (relative to the install root) the refusal is about. */
-    readonly path?: string,
-  ) {
-    super(message);
-  }
-}
+export { InstallError } from './install-error.ts';
+export { removeEmptyDirs } from './install-journal.ts';
 
 export type InstallTreeOptions = {
   id: string;
@@ -34,12 +18,19 @@ export type InstallTreeOptions = {
   /** The package trees the executor made (`pkg/<pkgname>`). */
   pkgdirs: string[];
   root: string;
+  /** Where the install journal is kept (`<state>/journal`), fsynced before the first move. */
+  journalDir: string;
   /** The PKGBUILD's backup= entries (paths relative to the root). */
   backup: string[];
   /** The version installed now, which this one replaces. */
   previous: Manifest | null;
   /** The worker's program relative to the root (the catalog's install_path). */
   binary?: string;
+  /** Paths (absolute, as installed) allowed to keep setuid/setgid, and world-writable bits. */
+  allowSetuid?: readonly string[];
+  allowWorldWritable?: readonly string[];
+  /** Bounds on the package tree (defaults in PACKAGE_TREE_DEFAULTS). */
+  limits?: Partial<PackageTreeLimits>;
   now?: number;
   /** Writes the manifest; called before the install is final, so a failure here rolls back. */
   record?: (manifest: Manifest) => Promise<void>;
@@ -54,158 +45,67 @@ export type InstallReport = {
   removed: string[];
   /** Files of the previous version kept because the user changed them (backup files). */
   kept: string[];
+  /** Bits cleared on the way (setuid, world-writable), for the job's log. */
+  notes: string[];
 };
 
-type Staged = { file: ManifestFile; staged: string };
-
-/** Files and symlinks of a package tree, skipping makepkg's top-level metadata (`.PKGINFO`…). */
-async function walk(pkgdir: string, rel = ''): Promise<{ path: string; abs: string }[]> {
-  const out: { path: string; abs: string }[] = [];
-  const entries = await readdir(join(pkgdir, rel), { withFileTypes: true });
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    if (rel === '' && e.name.startsWith('.')) continue;
-    const path = rel === '' ? e.name : `${rel}/${e.name}`;
-    if (e.isDirectory()) out.push(...(await walk(pkgdir, path)));
-    else out.push({ path, abs: join(pkgdir, path) });
-  }
-  return out;
-}
-
-async function lstatOrNull(path: string) {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    // ENOTDIR: a file where a folder of the path should be; the move phase reports it.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    throw error;
-  }
-}
-
-/** Moves files in and out of the install root with a journal, so a failure rolls every move back. */
-export class Transaction {
-  readonly #moves: { target: string; saved: string | null; placed: boolean }[] = [];
-  readonly #created: string[] = [];
-  #n = 0;
-
-  constructor(
-    readonly root: string,
-    readonly staging: string,
-  ) {}
-
-  /** Creates the missing folders of `dir` (inside the root), remembering which it made. */
-  async ensureDir(dir: string) {
-    const rel = relative(this.root, dir);
-    if (rel === '') return;
-    let at = this.root;
-    for (const part of rel.split(sep)) {
-      at = join(at, part);
-      const st = await lstatOrNull(at);
-      if (st?.isDirectory()) continue;
-      if (st) {
-        throw new InstallError(
-          `Cannot create folder /${relative(this.root, at)}: a file is in the way`,
-          relative(this.root, at),
-        );
-      }
-      await mkdir(at);
-      this.#created.push(at);
-    }
-  }
-
-  /** Moves whatever is at `target` aside (kept until commit, restored on rollback). */
-  async moveAside(target: string) {
-    if (!(await lstatOrNull(target))) return null;
-    const saved = join(this.staging, 'old', String(this.#n++));
-    await mkdir(dirname(saved), { recursive: true });
-    await rename(target, saved);
-    this.#moves.push({ target, saved, placed: false });
-    return saved;
-  }
-
-  /** Puts a staged file at `target`, replacing (and keeping aside) what was there. */
-  async place(staged: string, target: string) {
-    await this.ensureDir(dirname(target));
-    const saved = await this.moveAside(target);
-    if (saved) this.#moves.pop();
-    this.#moves.push({ target, saved, placed: true });
-    await rename(staged, target);
-  }
-
-  /** Created folders, deepest first (for a rollback, or for the manifest). */
-  get created(): string[] {
-    return [...this.#created];
-  }
-
-  async rollback() {
-    for (const move of this.#moves.reverse()) {
-      if (move.placed) await rm(move.target, { force: true });
-      if (move.saved) await rename(move.saved, move.target).catch(() => {});
-    }
-    for (const dir of this.#created.reverse()) await rmdir(dir).catch(() => {});
-    await rm(this.staging, { recursive: true, force: true });
-  }
-
-  async commit() {
-    await rm(this.staging, { recursive: true, force: true });
-  }
-}
-
-/** Removes folders that are now empty, deepest first; folders that still hold files stay. */
-export async function removeEmptyDirs(root: string, dirs: string[]) {
-  const sorted = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length);
-  for (const dir of sorted) await rmdir(join(root, dir)).catch(() => {});
-}
+type Staged = { file: ManifestFile; staged: string; ino: number };
 
 /**
- * Installs the package trees into the root atomically: every file is staged beside the root
- * first, then moved into place with a journal; any failure moves everything back. Replaces
- * the previous version's files and removes those it no longer ships; a backup= file the user
+ * Installs the package trees into the root atomically. The trees are hostile input: they are
+ * checked with lstat before anything is written (checkPackageTrees), then every file is
+ * copied without following links into a staging folder beside the root, the moves are
+ * planned and journalled (fsynced), and only then run; any failure moves everything back, and
+ * an agent that died mid-way finishes or undoes the journal at its next start. Replaces the
+ * previous version's files and removes those it no longer ships; a backup= file the user
  * changed is kept and the new one written beside it as `.pacnew`, as pacman does.
- * @example const { manifest } = await installTree({ id, pkgnames, version, pkgdirs, root: '/', backup: [], previous: null });
+ * @example const { manifest } = await installTree({ id, pkgnames, version, pkgdirs, root: '/', journalDir, backup: [], previous: null });
  */
 export async function installTree(options: InstallTreeOptions): Promise<InstallReport> {
   const { root, previous } = options;
   await mkdir(root, { recursive: true });
-  const staging = await mkdtemp(join(root, '.rbee-staging-'));
-  const tx = new Transaction(root, staging);
+  // 1. Check: nothing is written anywhere until the whole tree passed.
+  const tree = await checkPackageTrees(options.pkgdirs, {
+    root,
+    ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.allowSetuid ? { allowSetuid: options.allowSetuid } : {}),
+    ...(options.allowWorldWritable ? { allowWorldWritable: options.allowWorldWritable } : {}),
+  });
+  const staging = join(root, `.rbee-staging-${randomBytes(6).toString('hex')}`);
+  const tx = new Transaction(options.journalDir, options.id, root, staging);
   const backup = new Set(options.backup.map((b) => b.replace(/^\/+/, '')));
   const previousFiles = new Map((previous?.files ?? []).map((f) => [f.path, f]));
+  const seen = new Set(tree.entries.map((e) => e.path));
   const pacnew: string[] = [];
   const removed: string[] = [];
   const kept: string[] = [];
   const staged: Staged[] = [];
-  const seen = new Set<string>();
   let manifest: Manifest;
+  await tx.open();
   try {
-    // 1. Stage: a copy of every file beside the root, on the same file system as its target.
-    for (const pkgdir of options.pkgdirs) {
-      for (const { path, abs } of await walk(pkgdir)) {
-        if (seen.has(path)) throw new InstallError(`Two packages both ship /${path}`, path);
-        seen.add(path);
-        const to = join(staging, 'new', path);
-        await mkdir(dirname(to), { recursive: true });
-        const st = await lstat(abs);
-        if (st.isSymbolicLink()) {
-          const target = await readlink(abs);
-          await symlink(target, to);
-          staged.push({ file: { path, type: 'symlink', mode: 0o777, target }, staged: to });
-        } else {
-          await copyFile(abs, to);
-          await chmod(to, st.mode & 0o7777);
-          const file: ManifestFile = {
-            path,
-            type: 'file',
-            mode: st.mode & 0o7777,
-            sha256: await sha256File(to),
-            ...(backup.has(path) ? { backup: true } : {}),
-          };
-          staged.push({ file, staged: to });
-        }
-      }
+    // 2. Stage: a checked copy of every file beside the root, on the same file system.
+    let n = 0;
+    for (const entry of tree.entries) {
+      const to = join(staging, `new-${n++}`);
+      const ino = await stageEntry(entry, to);
+      const file: ManifestFile =
+        entry.kind === 'symlink'
+          ? { path: entry.path, type: 'symlink', mode: 0o777, target: entry.target }
+          : {
+              path: entry.path,
+              type: 'file',
+              mode: entry.mode,
+              sha256: await sha256File(to),
+              ...(backup.has(entry.path) ? { backup: true } : {}),
+            };
+      staged.push({ file, staged: to, ino });
     }
-    // 2. Plan: refuse conflicts before anything in the root moves.
-    const plan: { s: Staged; action: 'place' | 'pacnew' | 'same' }[] = [];
+    // 3. Plan: refuse conflicts before anything in the root moves.
+    const missing = new Set<string>();
+    for (const dir of [...tree.dirs].sort()) {
+      if (!(await lstatOrNull(join(root, dir)))) missing.add(dir);
+    }
+    for (const dir of [...missing].sort()) tx.createDir(join(root, dir));
     for (const s of staged) {
       const target = join(root, s.file.path);
       const st = await lstatOrNull(target);
@@ -218,9 +118,13 @@ export async function installTree(options: InstallTreeOptions): Promise<InstallR
       }
       if (st && s.file.backup && st.isFile()) {
         const disk = await sha256File(target);
-        if (disk === s.file.sha256) plan.push({ s, action: 'same' });
-        else if (before?.sha256 === disk) plan.push({ s, action: 'place' });
-        else plan.push({ s, action: 'pacnew' });
+        if (disk === s.file.sha256) continue;
+        if (before?.sha256 === disk) tx.place(s.staged, s.ino, target, true);
+        else {
+          const beside = `${target}.pacnew`;
+          tx.place(s.staged, s.ino, beside, (await lstatOrNull(beside)) !== null);
+          pacnew.push(s.file.path);
+        }
         continue;
       }
       if (st && !before) {
@@ -232,16 +136,7 @@ export async function installTree(options: InstallTreeOptions): Promise<InstallR
           );
         }
       }
-      plan.push({ s, action: 'place' });
-    }
-    // 3. Move each file into place, then the previous version's stale files aside.
-    for (const { s, action } of plan) {
-      const target = join(root, s.file.path);
-      if (action === 'place') await tx.place(s.staged, target);
-      if (action === 'pacnew') {
-        await tx.place(s.staged, `${target}.pacnew`);
-        pacnew.push(s.file.path);
-      }
+      tx.place(s.staged, s.ino, target, st !== null);
     }
     for (const old of previous?.files ?? []) {
       if (seen.has(old.path)) continue;
@@ -252,15 +147,14 @@ export async function installTree(options: InstallTreeOptions): Promise<InstallR
         kept.push(old.path);
         continue;
       }
-      await tx.moveAside(target);
+      tx.remove(target);
       removed.push(old.path);
     }
-    // 4. Record, still inside the transaction: no manifest, no install.
     const needed = new Set<string>();
     for (const path of seen) {
       for (let d = dirname(path); d !== '.' && d !== '/'; d = dirname(d)) needed.add(d);
     }
-    const created = tx.created.map((d) => relative(root, d).split(sep).join('/'));
+    const created = tx.dirs.map((d) => relative(root, d).split(sep).join('/'));
     const dirs = [...(previous?.dirs ?? []).filter((d) => needed.has(d)), ...created];
     manifest = {
       id: options.id,
@@ -274,13 +168,14 @@ export async function installTree(options: InstallTreeOptions): Promise<InstallR
         : {}),
       installed_at: options.now ?? Date.now(),
     };
+    const stale = (previous?.dirs ?? []).filter((d) => !manifest.dirs.includes(d));
+    // 4. Journal (fsynced), then every move; 5. record, still inside the transaction.
+    await tx.apply(manifest, stale, previous !== null);
     await options.record?.(manifest);
   } catch (error) {
     await tx.rollback();
     throw error;
   }
   await tx.commit();
-  const stale = (previous?.dirs ?? []).filter((d) => !manifest.dirs.includes(d));
-  await removeEmptyDirs(root, stale);
-  return { manifest, pacnew, removed, kept };
+  return { manifest, pacnew, removed, kept, notes: tree.notes };
 }

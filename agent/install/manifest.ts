@@ -61,7 +61,7 @@ export async function listManifests(stateDir: string): Promise<Manifest[]> {
 
 /** Writes the manifest whole or not at all, durably: it is what an uninstall removes. */
 export async function writeManifest(stateDir: string, manifest: Manifest): Promise<void> {
-  await mkdir(folder(stateDir), { recursive: true });
+  await mkdir(folder(stateDir), { recursive: true, mode: 0o700 });
   const path = join(folder(stateDir), `${manifest.id}.json`);
   await writeFileAtomic(path, `${JSON.stringify(manifest, null, 2)}\n`);
 }

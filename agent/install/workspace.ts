@@ -1,4 +1,4 @@
-import { chmod, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** A fresh, empty workspace the unprivileged build user can reach (0755). */
@@ -30,7 +30,8 @@ export async function sweepWorkspaces(
   for (const name of names) {
     const dir = join(parent, name);
     if (dir === workspace) continue;
-    const st = await stat(join(dir, mark)).catch(() => null);
+    // lstat: the mark sits in a folder the build owned; a symlink there is aged, not followed.
+    const st = await lstat(join(dir, mark)).catch(() => null);
     if (st && now - st.mtimeMs >= keepMs) {
       await rm(dir, { recursive: true, force: true });
       removed.push(dir);

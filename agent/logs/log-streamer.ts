@@ -88,6 +88,7 @@ export class LogStreamer {
   /** The spool writer's run, while it runs. */
   private writing: Promise<void> | undefined;
   private readonly prefix: string;
+  private closed = false;
 
   constructor(options: LogStreamerOptions) {
     this.job = options.job;
@@ -202,6 +203,8 @@ export class LogStreamer {
 
   /** Stops the timer and lets any waiting producer go; the streamer is not used after this. */
   close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.send = undefined;
@@ -256,22 +259,43 @@ export class LogStreamer {
     }
   }
 
-  /** Writes the cut batches to the spool in order, each followed by sending what it made ready. */
+  /**
+   * Writes the cut batches to the spool in order and sends what became durable. Every batch cut
+   * so far is handed to `persist` at once (the spool writes them in order and lets them share
+   * one fsync); a batch is held and sent only once its own persist resolved. A failure keeps it
+   * and every later one first in line, and the writer tries again after a growing delay, so a
+   * producer waiting on the window is never stuck behind a write nobody retries.
+   */
   private async writer() {
     while (this.cuts.length > 0) {
-      const batch = serialise(this.cuts[0]!);
-      try {
-        await this.persist(batch);
-      } catch (error) {
-        // The batch stays first in line; the next write tries again.
-        this.onError?.(error as Error);
-        return;
+      const batches = this.cuts.map(serialise);
+      const results = await Promise.allSettled(batches.map((batch) => this.persist(batch)));
+      for (let i = 0; i < batches.length; i++) {
+        const result = results[i]!;
+        if (result.status === 'rejected') {
+          this.onError?.(result.reason as Error);
+          this.pump();
+          this.retryLater();
+          return;
+        }
+        const batch = batches[i]!;
+        this.cuts.shift();
+        this.held.push(batch);
+        this.persisted = batch.first + batch.count;
       }
-      this.cuts.shift();
-      this.held.push(batch);
-      this.persisted = batch.first + batch.count;
+      this.retryMs = 0;
       this.pump();
     }
+  }
+
+  private retryMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+
+  private retryLater() {
+    if (this.closed) return;
+    this.retryMs = Math.min(Math.max(this.retryMs * 2, 100), 30_000);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.startWriter(), this.retryMs);
   }
 
   /** Sends the persisted entries the edge has not been sent this session, a batch a frame. */

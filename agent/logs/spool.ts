@@ -13,7 +13,18 @@ export type SpoolContents = {
 export type SpoolOptions = {
   /** Start a new segment file once the current one holds this many bytes (default 1 MiB). */
   segmentBytes?: number;
+  /**
+   * How long an append waits for space on a full disk (ENOSPC, EDQUOT) before it fails
+   * (default 10 min). While it waits, the job's log window fills and the build's output waits.
+   */
+  fullDiskWaitMs?: number;
+  /** Called once when an append starts waiting for space, and once when it can write again. */
+  onFull?: (dir: string, waiting: boolean, error: Error) => void;
 };
+
+export const SPOOL_DEFAULTS = { segmentBytes: 1024 * 1024, fullDiskWaitMs: 10 * 60 * 1000 };
+
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /** Segment files are named by their first seq, zero-padded so that names sort by number. */
 const segmentName = (first: number) => `${String(first).padStart(16, '0')}.log`;
@@ -38,6 +49,14 @@ type Segment = { first: number; path: string };
 export class JobSpool {
   readonly dir: string;
   private readonly segmentBytes: number;
+  private readonly fullDiskWaitMs: number;
+  private readonly onFull: SpoolOptions['onFull'];
+  /** A segment a failed append could not cut back yet: cut it before anything else is written. */
+  private repair: { path: string; bytes: number } | undefined;
+  /** Appends written, and appends known to be on disk (fsynced). */
+  private written = 0;
+  private synced = 0;
+  private syncing: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   /** Segments on disk, oldest first; the last is the one appended to. */
   private segments: Segment[] | undefined;
@@ -48,7 +67,9 @@ export class JobSpool {
 
   constructor(dir: string, options: SpoolOptions = {}) {
     this.dir = dir;
-    this.segmentBytes = options.segmentBytes ?? 1024 * 1024;
+    this.segmentBytes = options.segmentBytes ?? SPOOL_DEFAULTS.segmentBytes;
+    this.fullDiskWaitMs = options.fullDiskWaitMs ?? SPOOL_DEFAULTS.fullDiskWaitMs;
+    this.onFull = options.onFull;
   }
 
   /** Seq the next appended entry must carry. */
@@ -92,6 +113,7 @@ export class JobSpool {
       }
       kept++;
       tailBytes = Buffer.byteLength(text.slice(0, at));
+      this.repair = undefined;
       if (!whole) {
         await truncate(segment.path, tailBytes);
         break;
@@ -104,30 +126,114 @@ export class JobSpool {
     return { from, entries };
   }
 
-  /** Appends one batch in one write; it must continue the numbering. */
-  append(batch: LogBatch): Promise<void> {
-    return this.run(async () => {
-      if (batch.count === 0) return;
-      const segments = await this.known();
-      if (batch.first !== this.next) {
-        throw new Error(
-          `Cannot append seq ${batch.first} to spool ${this.dir}: the next seq is ${this.next}`,
-        );
-      }
-      if (!this.handle || this.tailBytes >= this.segmentBytes) {
-        await this.closeHandle();
-        if (segments.length === 0 || this.tailBytes >= this.segmentBytes) {
-          await mkdir(this.dir, { recursive: true });
-          segments.push({ first: batch.first, path: join(this.dir, segmentName(batch.first)) });
-          this.tailBytes = 0;
+  /**
+   * Appends one batch and resolves once it is on disk (fsynced): only then may it be sent.
+   * Appends that come while an fsync runs share the next one, so a busy log costs one fsync
+   * per round, not per batch. A short or failed write is cut back to the last whole batch
+   * before anything else is written; on a full disk the append waits for space (up to
+   * `fullDiskWaitMs`) and then writes the batch whole, so no line is lost or doubled.
+   */
+  async append(batch: LogBatch): Promise<void> {
+    const ticket = await this.run(() => this.write(batch));
+    if (ticket > 0) await this.durable(ticket);
+  }
+
+  /** Writes the batch (on the queue); returns its write number for `durable`, 0 if empty. */
+  private async write(batch: LogBatch): Promise<number> {
+    if (batch.count === 0) return 0;
+    const segments = await this.known();
+    if (batch.first !== this.next) {
+      throw new Error(
+        `Cannot append seq ${batch.first} to spool ${this.dir}: the next seq is ${this.next}`,
+      );
+    }
+    const line = Buffer.from(`${batch.text}\n`);
+    let waitingSince: number | undefined;
+    for (let delay = 10; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await this.cutBack();
+        if (!this.handle || this.tailBytes >= this.segmentBytes) {
+          await this.closeHandle();
+          if (segments.length === 0 || this.tailBytes >= this.segmentBytes) {
+            await mkdir(this.dir, { recursive: true, mode: 0o700 });
+            const path = join(this.dir, segmentName(batch.first));
+            // A new segment's name must survive a crash too: fsync the folder once.
+            await (await open(path, 'a', 0o600)).close();
+            await syncDir(this.dir);
+            segments.push({ first: batch.first, path });
+            this.tailBytes = 0;
+          }
+          this.handle = await open(segments[segments.length - 1]!.path, 'a', 0o600);
         }
-        this.handle = await open(segments[segments.length - 1]!.path, 'a');
+        await this.writeAll(this.handle, segments[segments.length - 1]!.path, line);
+        break;
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (!FULL.has(e.code ?? '')) throw error;
+        waitingSince ??= Date.now();
+        if (delay === 10) this.onFull?.(this.dir, true, e);
+        if (Date.now() - waitingSince >= this.fullDiskWaitMs) {
+          throw new Error(
+            `Cannot write the log spool ${this.dir}: no space left for ${this.fullDiskWaitMs} ms (${e.code}); the batch from seq ${batch.first} is held in memory and tried again`,
+            { cause: error },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
       }
-      const line = `${batch.text}\n`;
-      await this.handle.appendFile(line);
-      this.tailBytes += line.length; // a bound for rolling, not an exact byte count
-      this.next = batch.first + batch.count;
-    });
+    }
+    if (waitingSince !== undefined) this.onFull?.(this.dir, false, new Error('space again'));
+    this.tailBytes += line.length;
+    this.next = batch.first + batch.count;
+    return ++this.written;
+  }
+
+  /** One write of the whole line; on any failure the segment is cut back to where it was. */
+  private async writeAll(handle: FileHandle, path: string, line: Buffer) {
+    let at = 0;
+    try {
+      while (at < line.length) {
+        const { bytesWritten } = await handle.write(line, at, line.length - at);
+        at += bytesWritten;
+      }
+    } catch (error) {
+      if (at > 0) {
+        this.repair = { path, bytes: this.tailBytes };
+        await this.cutBack();
+      }
+      throw error;
+    }
+  }
+
+  /** Cuts a segment a failed write left torn back to its last whole batch (ftruncate needs no space). */
+  private async cutBack() {
+    if (!this.repair) return;
+    if (this.handle) await this.handle.truncate(this.repair.bytes);
+    else await truncate(this.repair.path, this.repair.bytes);
+    this.repair = undefined;
+  }
+
+  /** Waits until write number `ticket` is fsynced; one fsync covers every write before it. */
+  private async durable(ticket: number): Promise<void> {
+    while (this.synced < ticket) {
+      if (!this.syncing) {
+        const handle = this.handle;
+        // Closing a segment syncs it; no handle and writes not synced means that sync failed.
+        if (!handle)
+          throw new Error(
+            `Cannot fsync the log spool ${this.dir}: its segment was closed unsynced`,
+          );
+        const upTo = this.written;
+        this.syncing = handle
+          .sync()
+          .then(() => {
+            if (this.synced < upTo) this.synced = upTo;
+          })
+          .finally(() => {
+            this.syncing = undefined;
+          });
+      }
+      await this.syncing;
+    }
   }
 
   /** The edge stored every entry below `nextSeq`: delete the segments that hold nothing else. */
@@ -162,10 +268,18 @@ export class JobSpool {
     return result;
   }
 
+  /** Closes the segment, fsynced first: every write so far is then on disk. */
   private async closeHandle() {
     const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close();
+    if (!handle) return;
+    const upTo = this.written;
+    try {
+      await handle.sync();
+      if (this.synced < upTo) this.synced = upTo;
+    } finally {
+      this.handle = undefined;
+      await handle.close();
+    }
   }
 
   /** The segments; a spool used without `load` reads (and cleans) what is on disk first. */
@@ -216,7 +330,7 @@ export class Spool {
 
   /** Makes sure the folder exists. */
   async init(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
   }
 
   /** The job's spool (nothing is created until the first append). */
@@ -228,5 +342,14 @@ export class Spool {
   async jobs(): Promise<string[]> {
     const entries = await readdir(this.dir, { withFileTypes: true }).catch(() => []);
     return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  }
+}
+
+async function syncDir(dir: string) {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

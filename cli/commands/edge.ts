@@ -1,6 +1,7 @@
 import { CatalogError } from '../../edge/catalog/catalog.ts';
 import { type EdgeConfig, EdgeConfigError, edgeUsage, parseEdgeArgs } from '../../edge/config.ts';
 import { startEdge } from '../../edge/node/start-edge.ts';
+import { RedisStoreError } from '../../edge/store/open-redis-store.ts';
 import { type Command, UsageError } from '../command.ts';
 
 /**
@@ -11,7 +12,7 @@ export async function startEdgeOrExplain(config: EdgeConfig) {
   try {
     return await startEdge(config);
   } catch (error) {
-    if (!(error instanceof CatalogError)) throw error;
+    if (!(error instanceof CatalogError) && !(error instanceof RedisStoreError)) throw error;
     process.stderr.write(`rbee: refusing to start: ${error.message}\n`);
     return null;
   }

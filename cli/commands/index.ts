@@ -33,4 +33,59 @@ export const commands: CommandEntry[] = [
     summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
     load: async () => (await import('./build.ts')).buildCommand,
   },
+  {
+    name: 'keys',
+    summary: "make the fleet's signing key pair (rbee keys generate --out PREFIX)",
+    load: async () => (await import('./keys.ts')).keysCommand,
+  },
+  {
+    name: 'catalog',
+    summary: 'sign a catalog folder with the fleet key (rbee catalog sign --key K DIR)',
+    load: async () => (await import('./catalog-sign.ts')).catalogCommand,
+  },
+  {
+    name: 'hives',
+    summary: 'admin: list, show, enrol and remove hives',
+    load: async () => (await import('../admin/hives-command.ts')).hivesCommand,
+  },
+  {
+    name: 'install',
+    summary: 'admin: install a worker on a hive or a fleet, --follow to stream it',
+    load: async () => (await import('../admin/install-command.ts')).installCommand,
+  },
+  {
+    name: 'uninstall',
+    summary: 'admin: uninstall a worker from a hive',
+    load: async () => (await import('../admin/install-command.ts')).uninstallCommand,
+  },
+  {
+    name: 'jobs',
+    summary: 'admin: list, show and cancel jobs',
+    load: async () => (await import('../admin/jobs-command.ts')).jobsCommand,
+  },
+  {
+    name: 'logs',
+    summary: "admin: print or follow (-f) a job's log",
+    load: async () => (await import('../admin/logs-command.ts')).logsCommand,
+  },
+  {
+    name: 'rollouts',
+    summary: 'admin: list, show, follow and cancel rollouts',
+    load: async () => (await import('../admin/rollouts-command.ts')).rolloutsCommand,
+  },
+  {
+    name: 'tokens',
+    summary: 'admin: named API tokens with roles (viewer, operator, admin)',
+    load: async () => (await import('../admin/tokens-command.ts')).tokensCommand,
+  },
+  {
+    name: 'audit',
+    summary: 'admin: the audit log (who changed what, when, from where)',
+    load: async () => (await import('../admin/audit-command.ts')).auditCommand,
+  },
+  {
+    name: 'version',
+    summary: "print rbee's version",
+    load: async () => (await import('../admin/version-command.ts')).versionCommand,
+  },
 ];

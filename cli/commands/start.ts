@@ -1,3 +1,4 @@
+import { chmod } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startAgent } from '../../agent/agent.ts';
 import {
@@ -8,6 +9,7 @@ import {
   readFlags,
 } from '../../edge/config.ts';
 import { type Command, UsageError } from '../command.ts';
+import { demoSigning } from './demo-signing.ts';
 import { startEdgeOrExplain } from './edge.ts';
 import { localHiveToken } from './local-hive.ts';
 
@@ -36,10 +38,14 @@ local agent enrolled as hive "local" that installs into --install-root
 Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
   async run(argv) {
     const { installRoot, config } = parseStartFlags(argv);
+    const demoKey = await demoSigning(config);
     const running = await startEdgeOrExplain(config);
     if (!running) return 1;
     const dataDir = resolve(config.dataDir);
     const token = await localHiveToken(running.store, dataDir, Date.now());
+    // The local agent's builds traverse <data>/agent/work: 0711, not 0700 (no listing; the
+    // edge's own files in it, edge.kv and local-hive.token, are 0600).
+    await chmod(dataDir, 0o711);
     const agentUrl = `http://127.0.0.1:${running.port}`;
     const agent = await startAgent({
       edge: agentUrl,
@@ -47,6 +53,9 @@ Takes every option of 'rbee edge' as well. Stop with Ctrl-C.`,
       stateDir: join(dataDir, 'agent'),
       installRoot: installRoot ? resolve(installRoot) : join(dataDir, 'agent', 'root'),
       log: (line) => process.stdout.write(`[agent] ${line}\n`),
+      // Builds see neither the edge's data (edge.kv: every job's log) nor the agent's state.
+      sandbox: { hidePaths: [dataDir] },
+      trustKeys: [demoKey],
     });
     const out = [
       '',

@@ -1,5 +1,6 @@
 import { type CatalogEntry, catalogEntrySchema } from '../../shared/catalog/schema.ts';
 import { ParseError, type Pkgbuild, parsePkgbuild } from '../../shared/pkgbuild/index.ts';
+import { type CatalogStatement, readStatement } from './catalog-statement.ts';
 
 /** A file the catalog serves: its bytes and a strong ETag computed once at load. */
 export type CatalogFile = { bytes: Uint8Array; etag: string };
@@ -9,6 +10,8 @@ export type CatalogWorker = {
   pkgbuild: CatalogFile & { text: string; parsed: Pkgbuild };
   /** Local source files named by the PKGBUILD, by file name. */
   files: Map<string, CatalogFile>;
+  /** The fleet key's signed statement (`rbee catalog sign`), served as-is; the edge cannot make one. */
+  statement?: CatalogStatement;
 };
 
 /** The read-only view of the worker folders: an adapter gives one per runtime. */
@@ -57,6 +60,8 @@ export async function loadCatalog(
   entries: unknown[],
   reader: CatalogReader,
   extra?: CatalogReader,
+  /** Where `rbee catalog sign --out` put statements for these folders (`<id>/statement.json`). */
+  statements?: CatalogReader,
 ): Promise<Catalog> {
   const workers: CatalogWorker[] = [];
   const seen = new Set<string>();
@@ -111,10 +116,12 @@ export async function loadCatalog(
       const bytes = await from.read(entry.id, name);
       files.set(name, { bytes, etag: await etagOf(bytes) });
     }
+    const statement = await readStatement(entry.id, names, from, statements, pkgbuildBytes, files);
     workers.push({
       entry,
       pkgbuild: { bytes: pkgbuildBytes, etag: await etagOf(pkgbuildBytes), text, parsed },
       files,
+      ...(statement ? { statement } : {}),
     });
   }
   return new Catalog(workers);

@@ -31,11 +31,25 @@ async function main(argv: string[]): Promise<number> {
         new URL(`${config.catalogDir.replace(/\/$/, '')}/`, `file://${Deno.cwd()}/`),
       )
     : undefined;
+  const statements = config.statementsDir
+    ? denoCatalogReader(
+        new URL(`${config.statementsDir.replace(/\/$/, '')}/`, `file://${Deno.cwd()}/`),
+      )
+    : undefined;
   const catalog = await loadCatalog(
     seedEntries,
     denoCatalogReader(new URL('../catalog/workers/', import.meta.url)),
     extra,
+    statements,
   );
+  // --tls-cert/--tls-key: Deno.serve terminates TLS itself (on Deploy, the platform does).
+  const tls =
+    config.tlsCert && config.tlsKey
+      ? {
+          cert: await Deno.readTextFile(config.tlsCert),
+          key: await Deno.readTextFile(config.tlsKey),
+        }
+      : undefined;
   const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
   if (adminToken) {
     console.log(`admin token (shown once; set RBEE_ADMIN_TOKEN to replace it): ${adminToken}`);
@@ -44,9 +58,10 @@ async function main(argv: string[]): Promise<number> {
     {
       port: config.port,
       hostname: config.host,
+      ...tls,
       onListen: ({ port }) => {
         const host = config.host === '0.0.0.0' ? 'localhost' : config.host;
-        console.log(`rbee edge (deno) listening on http://${host}:${port}`);
+        console.log(`rbee edge (deno) listening on ${tls ? 'https' : 'http'}://${host}:${port}`);
       },
     },
     edge.app.fetch,

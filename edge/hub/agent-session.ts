@@ -1,5 +1,6 @@
 import { type AgentFrame, decodeAgentFrame, encodeMessage } from '../../shared/protocol/codec.ts';
 import { ProtocolError, protocolError, protocolErrors } from '../../shared/protocol/errors.ts';
+import { terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import { DoneSettler } from '../jobs/done-settler.ts';
 import type { JobService } from '../jobs/job-service.ts';
@@ -19,6 +20,8 @@ export type SessionDeps = {
   options: EdgeOptions;
   now: () => number;
   metrics: HubMetrics;
+  /** Asked before hello touches anything: null admits, a refusal (CONTESTED) closes. */
+  admit(session: AgentSession): ProtocolError | null;
   /** Called once hello is accepted: the hub makes this the hive's one live session. */
   onReady(session: AgentSession): void;
   onClosed(session: AgentSession): void;
@@ -43,6 +46,9 @@ export class AgentSession {
   #queue: Promise<void> = Promise.resolve();
   readonly #bucket: TokenBucket;
   readonly #ownJobs = new Set<string>();
+  /** Jobs of this hive that have ended: their outcome and log are closed (JOB_ENDED). */
+  readonly #ended = new Set<string>();
+  readonly #tokenHash: string;
   readonly #logs: LogIngest;
   readonly #dones: DoneSettler;
 
@@ -52,13 +58,16 @@ export class AgentSession {
     private readonly deps: SessionDeps,
   ) {
     this.hive = hive.id;
+    this.#tokenHash = hive.token_hash;
     this.lastReceived = deps.now();
     const rate = deps.options.maxMessagesPerSecond;
     this.#bucket = new TokenBucket(rate, rate * 2, deps.now);
     this.#logs = new LogIngest(deps.store, deps.bus, deps.options, {
       ack: (job, nextSeq) => this.send({ type: 'ack', job, next_seq: nextSeq }),
-      stored: (entries) => {
+      stored: (entries, bytes, seconds) => {
         deps.metrics.logEntriesStored += entries;
+        deps.metrics.logBytesStored += bytes;
+        deps.metrics.logCommit.observe(seconds);
       },
       drained: (job, head) => this.#dones.logStored(job, head),
       failed: (error, cause) => this.#fail(error, cause),
@@ -180,8 +189,14 @@ export class AgentSession {
     pong: () => {},
     accept: (message) => this.deps.jobs.onAccept(message.job),
     job_state: (message) => this.deps.jobs.onRunning(message.job, message.step),
-    logs: (message, size) => this.#logs.accept(message.job, message.batch, size),
-    job_done: (message) => this.#dones.done(message.job, message),
+    logs: async (message, size) => {
+      if (this.#ended.has(message.job)) await this.#closedLog(message.job, message.batch);
+      return this.#logs.accept(message.job, message.batch, size);
+    },
+    job_done: async (message) => {
+      if (this.#ended.has(message.job)) await this.#closedOutcome(message.job, message.outcome);
+      return this.#dones.done(message.job, message);
+    },
     capabilities: (message) =>
       this.deps.store.updateHive(this.hive, (h) => ({
         ...h,
@@ -190,9 +205,43 @@ export class AgentSession {
       })),
   };
 
+  /** The hub tells a live session that one of its jobs ended (on this edge instance). */
+  jobEnded(job: string) {
+    this.#ended.add(job);
+  }
+
+  /** A resend of stored entries of an ended job is harmless; a new entry is refused. */
+  async #closedLog(job: string, batch: { first: number; count: number }) {
+    const head = this.#logs.position(job)?.stored.next ?? (await this.deps.store.logHead(job)).next;
+    if (batch.first + batch.count > head) {
+      throw protocolError(
+        'JOB_ENDED',
+        `job ${job} has ended: its log is closed at ${head} entries, nothing can be added`,
+      );
+    }
+  }
+
+  /** The same outcome again is a lost done_ack's resend; another outcome is refused. */
+  async #closedOutcome(job: string, outcome: string) {
+    const stored = await this.deps.store.getJob(job);
+    if (stored && stored.state !== outcome) {
+      throw protocolError(
+        'JOB_ENDED',
+        `job ${job} has ended as ${stored.state}; a report of ${outcome} cannot change it`,
+      );
+    }
+  }
+
   async #hello(message: Frame<'hello'>) {
     if (this.ready)
       throw protocolError('HELLO_REQUIRED', 'hello was already received on this connection');
+    // Deleted or rotated between the upgrade and this hello: not welcomed.
+    const current = await this.deps.store.getHive(this.hive);
+    if (!current || current.token_hash !== this.#tokenHash) {
+      throw protocolError('REVOKED', 'this hive was deleted or its token rotated');
+    }
+    const refusal = this.deps.admit(this);
+    if (refusal) throw refusal;
     const now = this.deps.now();
     await this.deps.store.updateHive(this.hive, (h) => ({
       ...h,
@@ -202,7 +251,7 @@ export class AgentSession {
       agent_version: message.agent_version,
     }));
     const { welcome, toDeliver } = await this.deps.jobs.onHello(this.hive, message.jobs);
-    for (const j of welcome) this.#ownJobs.add(j.id);
+    // Not marked as own here: the first frame about each reads it once (its state too).
     this.ready = true;
     this.deps.onReady(this);
     this.send({
@@ -221,6 +270,7 @@ export class AgentSession {
     if (!job || job.hive !== this.hive) {
       throw protocolError('NOT_YOUR_JOB', `job ${id} is not a job of hive ${this.hive}`);
     }
+    if (terminalStates.has(job.state)) this.#ended.add(id);
     this.#ownJobs.add(id);
   }
 }

@@ -3,6 +3,9 @@ import type { HiveRecord } from '../store/records.ts';
 /** A hive as the API shows it: never the token hash; online from the live socket map. */
 export function hiveView(hive: HiveRecord, online: boolean) {
   return {
+    /** Its token was seen on competing connections: its jobs are held until a rotation. */
+    contested: Boolean(hive.contested_at),
+    contested_at: hive.contested_at ?? null,
     id: hive.id,
     name: hive.name,
     labels: hive.labels,

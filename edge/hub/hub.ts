@@ -3,34 +3,109 @@ import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts
 import type { HiveLink } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
+import { ContestRule } from './contest.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import type { AgentSocket } from './socket.ts';
 
 /**
- * Holds every agent connection: one live session per hive (a newer one replaces the older),
- * heartbeats for all of them from one timer, and the link the job service sends through.
+ * The other edge instances, as the hub sees them (edge/bus/cluster.ts): who holds a hive's
+ * socket elsewhere, a message forwarded there, and what this hub tells them.
+ */
+export interface HubPeers {
+  /** The instance holding the hive's live socket elsewhere, or null. */
+  holder(hive: string): string | null;
+  /** Sends through the instance that holds the hive; false when none does. */
+  forward(hive: string, message: MessageBody<EdgeMessage>): boolean;
+  /** A session of this hub went live (at `at`): the others close theirs with REPLACED. */
+  took(hive: string, at: number): void;
+  /** This hub's live session of the hive closed. */
+  left(hive: string): void;
+  /** The hive was deleted: the holder closes its socket with REVOKED. */
+  revoke(hive: string): void;
+}
+
+/**
+ * Holds every agent connection: one live session per hive (a second one with the same token
+ * is refused while the first answers: contest.ts), heartbeats for all of them from one timer,
+ * the link the job service sends through, and the other instances (HubPeers). A contested
+ * hive's jobs are held. Across instances, the newer session replaces the older (REPLACED).
  */
 export class Hub implements HiveLink {
   readonly #live = new Map<string, AgentSession>();
   readonly #pending = new Set<AgentSession>();
+  /** The first ping each live session was sent since it last sent anything. */
+  readonly #unanswered = new WeakMap<AgentSession, { at: number; lastReceived: number }>();
+  /** The session whose hello is being handled, per hive: it holds the hive like a live one. */
+  readonly #claims = new Map<string, AgentSession>();
+  readonly #contested = new Set<string>();
+  readonly #contest: ContestRule;
+  /** When each live session went live, to settle a takeover race between instances. */
+  readonly #liveSince = new Map<string, number>();
+  #peers: HubPeers | null = null;
   #timer: ReturnType<typeof setInterval> | null = null;
 
   readonly metrics: HubMetrics;
 
-  constructor(private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed' | 'metrics'>) {
+  constructor(
+    private readonly deps: Omit<SessionDeps, 'onReady' | 'onClosed' | 'metrics' | 'admit'>,
+  ) {
     this.metrics = new HubMetrics();
+    this.#contest = new ContestRule(
+      deps.options.heartbeatMs,
+      deps.options.maxContestsPerMinute,
+      deps.now,
+    );
+    // An ended job is closed on its hive's session: later frames about it are refused.
+    deps.jobs.onJobEnd((job) => this.#live.get(job.hive)?.jobEnded(job.id));
+  }
+
+  /** Whether the hive's token was seen on competing connections (its jobs are held). */
+  isContested(hive: string): boolean {
+    return this.#contested.has(hive);
+  }
+
+  /** Whether the hive has a live session (what the API shows as online). */
+  isConnected(hive: string): boolean {
+    return this.#live.has(hive);
+  }
+
+  /** After a token rotation: not contested any more, counts forgotten. */
+  clearContest(hive: string) {
+    this.#contested.delete(hive);
+    this.#contest.forget(hive);
+  }
+
+  #markContested(hive: string, count: number) {
+    if (this.#contested.has(hive)) return;
+    this.#contested.add(hive);
+    const now = this.deps.now();
+    console.error(
+      `hive ${hive}: CONTESTED: ${count} competing connections with its token within a minute; its jobs are held until the token is rotated`,
+    );
+    void this.deps.store.updateHive(hive, (h) => ({ ...h, contested_at: now })).catch(() => {});
   }
 
   /** A socket whose upgrade was authenticated as `hive`; returns the session to feed frames to. */
   open(hive: HiveRecord, socket: AgentSocket): AgentSession {
     this.metrics.connections++;
+    if (hive.contested_at) this.#contested.add(hive.id);
     const session = new AgentSession(hive, socket, {
       ...this.deps,
       metrics: this.metrics,
+      admit: (s) => {
+        const holder = this.#live.get(s.hive) ?? this.#claims.get(s.hive);
+        const refusal = this.#contest.judge(s, holder, (n) => this.#markContested(s.hive, n));
+        if (!refusal) this.#claims.set(s.hive, s);
+        return refusal;
+      },
       onReady: (s) => {
         this.#pending.delete(s);
+        if (this.#claims.get(s.hive) === s) this.#claims.delete(s.hive);
         const old = this.#live.get(s.hive);
         this.#live.set(s.hive, s);
+        const at = this.deps.now();
+        this.#liveSince.set(s.hive, at);
+        this.#peers?.took(s.hive, at);
         if (old && old !== s) {
           old.refuse(
             protocolError('REPLACED', 'another connection with this hive token took over'),
@@ -39,8 +114,11 @@ export class Hub implements HiveLink {
       },
       onClosed: (s) => {
         this.#pending.delete(s);
+        if (this.#claims.get(s.hive) === s) this.#claims.delete(s.hive);
         if (this.#live.get(s.hive) === s) {
           this.#live.delete(s.hive);
+          this.#liveSince.delete(s.hive);
+          this.#peers?.left(s.hive);
           const now = this.deps.now();
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
@@ -53,8 +131,46 @@ export class Hub implements HiveLink {
     return session;
   }
 
+  /** For the job service: a contested hive is not online, so its new jobs wait (held). */
   isOnline(hive: string): boolean {
-    return this.#live.has(hive);
+    if (this.#contested.has(hive)) return false;
+    return this.#live.has(hive) || (this.#peers?.holder(hive) ?? null) !== null;
+  }
+
+  /** Joins the other instances: online, send and revoke then reach hives connected to them. */
+  join(peers: HubPeers) {
+    this.#peers = peers;
+  }
+
+  /** The instance holding the hive's socket: `self` when this hub does, null when none. */
+  holderOf(hive: string, self: string): string | null {
+    return this.#live.has(hive) ? self : (this.#peers?.holder(hive) ?? null);
+  }
+
+  /** The hives with a live session on this hub, and since when. */
+  liveHives(): Map<string, number> {
+    return this.#liveSince;
+  }
+
+  /** Sends only through this hub's own socket. */
+  sendLocal(hive: string, message: MessageBody<EdgeMessage>): boolean {
+    return this.#live.get(hive)?.send(message) ?? false;
+  }
+
+  /** Another instance took the hive at `at`: an older session here is closed with REPLACED. */
+  replacedElsewhere(hive: string, at: number) {
+    const since = this.#liveSince.get(hive);
+    if (since === undefined || since > at) return;
+    this.#live
+      .get(hive)
+      ?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
+  }
+
+  /** Closes this hub's sockets of a deleted or rotated hive with REVOKED, live or pending. */
+  revokeLocal(hive: string, why = 'this hive was deleted and its token revoked') {
+    const error = protocolError('REVOKED', why);
+    this.#live.get(hive)?.refuse(error);
+    for (const s of [...this.#pending]) if (s.hive === hive) s.refuse(error);
   }
 
   onlineCount(): number {
@@ -62,14 +178,19 @@ export class Hub implements HiveLink {
   }
 
   send(hive: string, message: MessageBody<EdgeMessage>): boolean {
-    return this.#live.get(hive)?.send(message) ?? false;
+    if (message.type === 'job' && this.#contested.has(hive)) return false; // held
+    const local = this.#live.get(hive);
+    if (local) return local.send(message);
+    return this.#peers?.forward(hive, message) ?? false;
   }
 
-  /** Closes a deleted hive's socket with REVOKED. */
-  revoke(hive: string) {
-    this.#live
-      .get(hive)
-      ?.refuse(protocolError('REVOKED', 'this hive was deleted and its token revoked'));
+  /**
+   * Cuts every socket of a deleted or rotated hive with REVOKED, live or before its hello, on
+   * this instance and on whichever other instance holds it.
+   */
+  revoke(hive: string, why = 'this hive was deleted and its token revoked') {
+    this.revokeLocal(hive, why);
+    this.#peers?.revoke(hive);
   }
 
   /** One timer for all sessions: ping, drop the silent, and time out missing hellos. */
@@ -82,12 +203,22 @@ export class Hub implements HiveLink {
       }
     }
     for (const s of this.#live.values()) {
-      if (now - s.lastReceived > 2 * heartbeatMs) {
+      // Silence alone does not drop a hive: a stalled edge (a loaded machine, a long GC) would
+      // drop every hive at once. A hive is dropped once it has been silent for two intervals
+      // and has left a ping unanswered for a whole one.
+      const ping = this.#unanswered.get(s);
+      const pingedAt = ping?.lastReceived === s.lastReceived ? ping.at : null;
+      if (
+        pingedAt !== null &&
+        now - s.lastReceived > 2 * heartbeatMs &&
+        now - pingedAt >= heartbeatMs
+      ) {
         s.refuse(
           protocolError('HEARTBEAT_TIMEOUT', `nothing received for ${now - s.lastReceived} ms`),
         );
       } else {
         s.send({ type: 'ping', ts: now });
+        if (pingedAt === null) this.#unanswered.set(s, { at: now, lastReceived: s.lastReceived });
       }
     }
   }

@@ -1,10 +1,12 @@
 import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 import type { LogBus } from '../logs/log-bus.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { JobRecord } from '../store/records.ts';
 import type { LogHead, Store } from '../store/store.ts';
+import { bindJob } from './job-binding.ts';
 import { newJobId } from './job-id.ts';
 import { applyTransition } from './transitions.ts';
 
@@ -23,6 +25,7 @@ export type JobInput = {
   kind: JobKind;
   timeout_ms?: number;
   rollout?: string;
+  build?: BuildMode;
 };
 
 /** Held jobs (a rollout's beyond its concurrency) are out of the deadline sweep until released. */
@@ -60,6 +63,9 @@ export class JobService {
   attach(link: HiveLink) {
     this.link = link;
   }
+
+  /** The digest of the signed statement of a worker, when the catalog has one (job binding). */
+  statementOf: (worker: string) => string | undefined = () => undefined;
 
   /**
    * The one way a job's state changes: applies `to` (and a patch) only when the transition
@@ -133,6 +139,7 @@ export class JobService {
         pending_done: null,
         timeout_ms: input.timeout_ms ?? null,
         rollout: input.rollout ?? null,
+        ...(input.build ? { build: input.build } : {}),
         ...(held ? { held: true } : {}),
       };
     });
@@ -154,6 +161,8 @@ export class JobService {
           kind: job.kind,
           worker: job.worker,
           ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
+          ...(job.build ? { build: job.build } : {}),
+          ...bindJob(job, this.statementOf(job.worker), this.now(), this.options.jobTtlMs),
         },
       }) ?? false
     );

@@ -9,7 +9,7 @@ export type LogIngestHooks = {
   /** After each durable commit: everything before `nextSeq` is stored. */
   ack(job: string, nextSeq: number): void;
   /** Entries newly stored by a commit (for the metrics). */
-  stored(entries: number): void;
+  stored(entries: number, bytes: number, seconds: number): void;
   /** The job's writer stored everything it was handed and is idle. */
   drained(job: string, head: LogHead): Promise<void>;
   /**
@@ -115,11 +115,17 @@ export class LogIngest {
         const batch = joinBatches(state.pending);
         state.pending = [];
         state.pendingBytes = 0;
-        const before = state.stored.next;
+        const before = state.stored;
+        const t0 = performance.now();
         state.stored = await this.store.appendLog(job, batch);
-        this.hooks.stored(state.stored.next - before);
+        const seconds = (performance.now() - t0) / 1000;
+        this.hooks.stored(
+          state.stored.next - before.next,
+          state.stored.bytes - before.bytes,
+          seconds,
+        );
         this.hooks.ack(job, state.stored.next);
-        if (state.stored.next !== before) this.bus.publish(job);
+        if (state.stored.next !== before.next) this.bus.publish(job);
       }
       state.writing = false;
       await this.hooks.drained(job, state.stored);

@@ -1,4 +1,5 @@
 import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 import { newJobId } from '../jobs/job-id.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
 import type { JobRecord, RolloutCounts, RolloutRecord } from '../store/records.ts';
@@ -8,10 +9,13 @@ export type RolloutInput = {
   worker: string;
   kind: JobKind;
   timeout_ms?: number;
+  build?: BuildMode;
   /** Jobs in progress at once (default: all). */
   max_concurrency?: number;
   /** Failed jobs after which the rest are cancelled and the rollout stops (default: never). */
   max_errors?: number;
+  /** Hives that build first; the rest wait until every one of them succeeded. */
+  canary?: number;
 };
 
 /** Which count a finished job adds to. */
@@ -19,6 +23,18 @@ function outcomeOf(state: JobState): 'succeeded' | 'failed' | 'cancelled' {
   if (state === 'succeeded') return 'succeeded';
   if (state === 'cancelled') return 'cancelled';
   return 'failed'; // failed, timed_out, delivery_timed_out
+}
+
+/** What a job's end means for a canary rollout still in its canary phase. */
+function canaryVerdict(
+  r: RolloutRecord,
+  state: JobState,
+  wasHeld: boolean,
+  counts: RolloutCounts,
+): 'failed' | 'passed' | null {
+  if (!r.canary || r.canary.passed || wasHeld) return null;
+  if (state !== 'succeeded') return 'failed';
+  return counts.succeeded >= Math.min(r.canary.size, counts.total) ? 'passed' : null;
 }
 
 /** The state once every job is over: stopped stays stopped; any failure makes it failed. */
@@ -48,7 +64,11 @@ export class RolloutService {
     input: RolloutInput,
   ): Promise<{ rollout: RolloutRecord; jobs: JobRecord[] }> {
     const now = this.jobs.now();
-    const release = Math.min(hives.length, input.max_concurrency ?? hives.length);
+    const release = Math.min(
+      hives.length,
+      input.canary ?? hives.length,
+      input.max_concurrency ?? hives.length,
+    );
     const counts: RolloutCounts = {
       total: hives.length,
       waiting: hives.length - release,
@@ -64,6 +84,7 @@ export class RolloutService {
       state: 'running',
       max_concurrency: input.max_concurrency ?? null,
       max_errors: input.max_errors ?? null,
+      ...(input.canary ? { canary: { size: input.canary, passed: false } } : {}),
       counts,
       created_at: now,
       updated_at: now,
@@ -77,6 +98,7 @@ export class RolloutService {
         kind: input.kind,
         rollout: rollout.id,
         ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
+        ...(input.build ? { build: input.build } : {}),
       },
       release,
     );
@@ -133,6 +155,9 @@ export class RolloutService {
       if (r.state === 'running' && r.max_errors !== null && counts.failed >= r.max_errors) {
         next.state = 'stopped';
       }
+      const canary = canaryVerdict(r, job.state, wasHeld, counts);
+      if (canary === 'failed' && next.state === 'running') next.state = 'stopped';
+      if (canary === 'passed') next.canary = { size: r.canary!.size, passed: true };
       if (counts.waiting === 0 && counts.in_progress === 0) {
         next.state = finalState(next);
         next.ended_at = now;
@@ -142,11 +167,20 @@ export class RolloutService {
     if (!counted) return;
     if (counted.state === 'stopped') {
       if (!counted.cancel_requested) {
-        await this.#cancelHeld(id, `rollout ${id} stopped: its max_errors was reached`);
+        const why =
+          counted.canary?.passed === false ? 'a canary failed' : 'its max_errors was reached';
+        await this.#cancelHeld(id, `rollout ${id} stopped: ${why}`);
       }
       return;
     }
-    if (counted.state === 'running' && !wasHeld) await this.#releaseNext(id);
+    if (counted.state !== 'running' || wasHeld) return;
+    if (counted.canary && !counted.canary.passed) return; // the canaries have not all succeeded
+    // The canaries just passed: release up to max_concurrency at once, else one for this slot.
+    const slots =
+      counted.canary && counted.counts.in_progress === 0
+        ? Math.min(counted.counts.waiting, counted.max_concurrency ?? counted.counts.waiting)
+        : 1;
+    for (let i = 0; i < slots; i++) await this.#releaseNext(id);
   }
 
   /** Frees the ended job's slot: the oldest held job is released (a raced one is skipped). */

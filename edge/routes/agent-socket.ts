@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
-import { bearer, hashToken } from '../auth/tokens.ts';
+import { bearer, hashToken, sameDigest } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import type { AgentSession } from '../hub/agent-session.ts';
 import type { Hub } from '../hub/hub.ts';
@@ -25,7 +25,10 @@ export async function authenticateAgent(
       error: 'the agent socket needs an Authorization: Bearer rbh_... header',
     };
   }
-  const hive = await store.getHiveByTokenHash(await hashToken(token));
+  const hash = await hashToken(token);
+  const found = await store.getHiveByTokenHash(hash);
+  // The record's own hash decides: an engine's token index may lag a rotation.
+  const hive = found && sameDigest(found.token_hash, hash) ? found : null;
   if (!hive) return { status: 401, code: 'UNAUTHORIZED', error: 'unknown or revoked hive token' };
   return { hive };
 }

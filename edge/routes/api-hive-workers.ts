@@ -1,8 +1,6 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { uninstallRequestSchema } from '../../shared/api/jobs.ts';
 import { incompatibilities } from '../../shared/catalog/compatibility.ts';
-import { workerIdSchema } from '../../shared/catalog/schema.ts';
-import { jobTimeoutSchema } from '../../shared/protocol/job.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -10,13 +8,6 @@ import type { JobService } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { findHive } from './api-hives.ts';
-
-const uninstallSchema = z
-  .object({
-    worker: workerIdSchema,
-    timeout_ms: jobTimeoutSchema.optional(),
-  })
-  .strict();
 
 /**
  * The catalog as one hive sees it: the entries it can run, or with `all` every entry with
@@ -54,7 +45,7 @@ export function hiveWorkersRoutes(store: Store, jobs: JobService, catalog: Catal
   });
 
   app.post('/api/hives/:id/uninstall', async (c) => {
-    const body = await readBody(c, uninstallSchema);
+    const body = await readBody(c, uninstallRequestSchema);
     if (body instanceof Response) return body;
     const hive = await findHive(store, c.req.param('id'));
     if (!hive)

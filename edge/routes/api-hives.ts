@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { createHiveRequestSchema } from '../../shared/api/hives.ts';
+import { hashToken, newToken } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
 import { enrolHive } from '../hub/enrol-hive.ts';
@@ -7,25 +9,7 @@ import { hiveView } from '../hub/hive-view.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { Store } from '../store/store.ts';
 
-export const hiveNameSchema = z
-  .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]{0,62}$/,
-    'name must be 1-63 of [a-z0-9-], starting with a letter or digit',
-  );
-
-const createHiveSchema = z
-  .object({
-    name: hiveNameSchema,
-    labels: z
-      .record(
-        z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/, 'label keys are 1-63 of [a-z0-9._/-]'),
-        z.string().max(256),
-      )
-      .refine((labels) => Object.keys(labels).length <= 32, 'at most 32 labels')
-      .optional(),
-  })
-  .strict();
+export { hiveNameSchema } from '../../shared/api/common.ts';
 
 /** Looks a hive up by id (`hive_…`) or by name. */
 export async function findHive(store: Store, ref: string) {
@@ -39,7 +23,7 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
   const app = new Hono();
 
   app.post('/api/hives', async (c) => {
-    const body = await readBody(c, createHiveSchema);
+    const body = await readBody(c, createHiveRequestSchema);
     if (body instanceof Response) return body;
     const enrolled = await enrolHive(store, body, now());
     if (!enrolled) {
@@ -51,14 +35,14 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
 
   app.get('/api/hives', async (c) => {
     const hives = await store.listHives();
-    return c.json({ hives: hives.map((h) => hiveView(h, hub.isOnline(h.id))) });
+    return c.json({ hives: hives.map((h) => hiveView(h, hub.isConnected(h.id))) });
   });
 
   app.get('/api/hives/:id', async (c) => {
     const hive = await findHive(store, c.req.param('id'));
     if (!hive)
       return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
-    return c.json(hiveView(hive, hub.isOnline(hive.id)));
+    return c.json(hiveView(hive, hub.isConnected(hive.id)));
   });
 
   app.delete('/api/hives/:id', async (c) => {
@@ -68,6 +52,24 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
     await store.deleteHive(hive.id);
     hub.revoke(hive.id);
     return c.json({ deleted: hive.id });
+  });
+
+  // A new token for the hive; the old one stops working and every socket on it is cut.
+  app.post('/api/hives/:id/rotate-token', async (c) => {
+    const hive = await findHive(store, c.req.param('id'));
+    if (!hive)
+      return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
+    const token = newToken('rbh_');
+    const hash = await hashToken(token);
+    const rotated = await store.updateHive(hive.id, (h) => ({
+      ...h,
+      token_hash: hash,
+      contested_at: null,
+    }));
+    if (!rotated) return apiError(c, 404, 'UNKNOWN_HIVE', `hive ${hive.id} was deleted`);
+    hub.revoke(hive.id, 'the hive token was rotated: reconnect with the new one');
+    hub.clearContest(hive.id);
+    return c.json({ id: hive.id, name: hive.name, token });
   });
 
   return app;

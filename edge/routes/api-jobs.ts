@@ -1,7 +1,5 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
-import { architectureSchema, platformSchema, workerIdSchema } from '../../shared/catalog/schema.ts';
-import { jobStateSchema, jobTimeoutSchema } from '../../shared/protocol/job.ts';
+import { installRequestSchema, listJobsQuerySchema, type Selector } from '../../shared/api/jobs.ts';
 import { formatIssue } from '../../shared/validation/format-issue.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
@@ -11,40 +9,6 @@ import type { RolloutService } from '../rollouts/rollout-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
 import { findHive } from './api-hives.ts';
-
-const selectorSchema = z
-  .object({
-    labels: z.record(z.string(), z.string()).optional(),
-    os: platformSchema.optional(),
-    arch: architectureSchema.optional(),
-    accelerator: z.enum(['cuda', 'metal', 'rocm', 'none']).optional(),
-  })
-  .strict();
-
-/** One of `hive`, `hives` or `selector` names the targets. */
-const installSchema = z
-  .object({
-    hive: z.string().min(1).max(64).optional(),
-    hives: z.array(z.string().min(1).max(64)).min(1).max(100_000).optional(),
-    selector: selectorSchema.optional(),
-    worker: workerIdSchema,
-    timeout_ms: jobTimeoutSchema.optional(),
-    /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
-    max_concurrency: z.number().int().positive().max(100_000).optional(),
-    /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
-    max_errors: z.number().int().positive().max(100_000).optional(),
-  })
-  .strict()
-  .refine(
-    (b) => [b.hive, b.hives, b.selector].filter((t) => t !== undefined).length === 1,
-    'give exactly one of hive, hives or selector',
-  )
-  .refine(
-    (b) => b.hive === undefined || (b.max_concurrency === undefined && b.max_errors === undefined),
-    'max_concurrency and max_errors are for rollouts: give hives or selector',
-  );
-
-type Selector = z.infer<typeof selectorSchema>;
 
 /** Does a hive match every given part of a selector? */
 export function matchesSelector(hive: HiveRecord, selector: Selector): boolean {
@@ -61,12 +25,6 @@ export function matchesSelector(hive: HiveRecord, selector: Selector): boolean {
   return true;
 }
 
-const listQuerySchema = z.object({
-  hive: z.string().max(64).optional(),
-  state: jobStateSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
-});
-
 /** `/api/installs` and `/api/jobs`: create, list, show and cancel jobs. */
 export function jobsRoutes(
   store: Store,
@@ -77,7 +35,7 @@ export function jobsRoutes(
   const app = new Hono();
 
   app.post('/api/installs', async (c) => {
-    const body = await readBody(c, installSchema, 4 * 1024 * 1024);
+    const body = await readBody(c, installRequestSchema, 4 * 1024 * 1024);
     if (body instanceof Response) return body;
     if (!catalog.get(body.worker)) {
       return apiError(
@@ -91,6 +49,7 @@ export function jobsRoutes(
       worker: body.worker,
       kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
+      build: body.build,
     };
     if (body.hive !== undefined) {
       const hive = await findHive(store, body.hive);
@@ -118,12 +77,13 @@ export function jobsRoutes(
       ...input,
       ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
       ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+      ...(body.canary ? { canary: body.canary } : {}),
     });
     return c.json(created, 201);
   });
 
   app.get('/api/jobs', async (c) => {
-    const query = listQuerySchema.safeParse(c.req.query());
+    const query = listJobsQuerySchema.safeParse(c.req.query());
     if (!query.success) {
       return apiError(c, 400, 'BAD_REQUEST', formatIssue(query.error, '(query)'));
     }

@@ -85,6 +85,21 @@ export function workersRoutes(catalog: Catalog, store?: Store) {
     return serveFile(c, worker.pkgbuild, 'text/plain; charset=utf-8');
   });
 
+  // The fleet key's signed statement, as `rbee catalog sign` wrote it: the agent checks it.
+  app.get('/workers/:id/signature', (c) => {
+    const worker = lookup(c);
+    if (worker instanceof Response) return worker;
+    if (!worker.statement) {
+      return apiError(
+        c,
+        404,
+        'UNSIGNED',
+        `Worker "${worker.entry.id}" has no signed statement (sign the catalog with rbee catalog sign)`,
+      );
+    }
+    return serveFile(c, worker.statement, 'application/json');
+  });
+
   app.get('/workers/:id/files/:name', (c) => {
     const worker = lookup(c);
     if (worker instanceof Response) return worker;

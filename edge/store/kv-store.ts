@@ -1,8 +1,19 @@
 import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
+import { kvPackages } from '../packages/kv-packages.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
-import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
+import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
+  EnrolmentTokenRecord,
+  HiveRecord,
+  JobFilter,
+  JobRecord,
+  RolloutRecord,
+} from './records.ts';
 import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
 
 /** Deno KV caps a value at 64 KiB and an atomic write at ~800 KB; stay under both. */
@@ -25,12 +36,19 @@ const K = {
   hive: (id: string): KvKey => ['hive', id],
   hiveName: (name: string): KvKey => ['hive_name', name],
   hiveToken: (hash: string): KvKey => ['hive_token', hash],
+  hiveMachine: (machine: string): KvKey => ['hive_machine', machine],
+  enrolment: (id: string): KvKey => ['enrolment', id],
+  enrolmentHash: (hash: string): KvKey => ['enrolment_hash', hash],
   job: (id: string): KvKey => ['job', id],
   accepted: (id: string): KvKey => ['accepted', id],
   // The per-state job indexes (job_by_hive, open, due, held) come from jobIndexKeys.
   logHead: (job: string): KvKey => ['log_head', job],
   rollout: (id: string): KvKey => ['rollout', id],
   logChunk: (job: string, first: number): KvKey => ['log', job, first],
+  apiToken: (name: string): KvKey => ['api_token', name],
+  apiTokenHash: (hash: string): KvKey => ['api_token_hash', hash],
+  // Keyed by time first, so a reverse list is newest first and `since` is a range start.
+  audit: (at: number, id: string): KvKey => ['audit', at, id],
 };
 
 /**
@@ -54,15 +72,83 @@ export class KvStore implements Store {
   }
 
   async createHive(hive: HiveRecord) {
-    const res = await this.kv
+    const op = this.kv
       .atomic()
       .check({ key: K.hive(hive.id), versionstamp: null })
       .check({ key: K.hiveName(hive.name), versionstamp: null })
       .set(K.hive(hive.id), pack(hive))
       .set(K.hiveName(hive.name), pack(hive.id))
-      .set(K.hiveToken(hive.token_hash), pack(hive.id))
+      .set(K.hiveToken(hive.token_hash), pack(hive.id));
+    if (hive.machine !== undefined) {
+      op.check({ key: K.hiveMachine(hive.machine), versionstamp: null });
+      op.set(K.hiveMachine(hive.machine), pack(hive.id));
+    }
+    return (await op.commit()).ok;
+  }
+
+  async getHiveByMachine(machine: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.hiveMachine(machine)));
+    return id === null ? null : this.getHive(id);
+  }
+
+  async replaceHiveToken(id: string, tokenHash: string): Promise<HiveRecord | null> {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.hive(id));
+      const current = unpack<HiveRecord>(entry);
+      if (!current) return null;
+      const next = { ...current, token_hash: tokenHash };
+      const res = await this.kv
+        .atomic()
+        .check(entry)
+        .delete(K.hiveToken(current.token_hash))
+        .set(K.hiveToken(tokenHash), pack(id))
+        .set(K.hive(id), pack(next))
+        .commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async createEnrolmentToken(token: EnrolmentTokenRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.enrolment(token.id), versionstamp: null })
+      .check({ key: K.enrolmentHash(token.token_hash), versionstamp: null })
+      .set(K.enrolment(token.id), pack(token))
+      .set(K.enrolmentHash(token.token_hash), pack(token.id))
       .commit();
     return res.ok;
+  }
+
+  async getEnrolmentToken(id: string) {
+    return unpack<EnrolmentTokenRecord>(await this.kv.get<Uint8Array>(K.enrolment(id)));
+  }
+
+  async getEnrolmentTokenByHash(hash: string) {
+    const id = unpack<string>(await this.kv.get<Uint8Array>(K.enrolmentHash(hash)));
+    return id === null ? null : this.getEnrolmentToken(id);
+  }
+
+  async listEnrolmentTokens() {
+    const out: EnrolmentTokenRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['enrolment'] })) {
+      out.push(JSON.parse(dec.decode(e.value)) as EnrolmentTokenRecord);
+    }
+    return out.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+  }
+
+  async updateEnrolmentToken(
+    id: string,
+    fn: (token: EnrolmentTokenRecord) => EnrolmentTokenRecord | null,
+  ) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.enrolment(id));
+      const current = unpack<EnrolmentTokenRecord>(entry);
+      if (!current) return null;
+      const next = fn(current);
+      if (!next) return null;
+      const res = await this.kv.atomic().check(entry).set(K.enrolment(id), pack(next)).commit();
+      if (res.ok) return next;
+    }
   }
 
   async getHive(id: string) {
@@ -94,7 +180,11 @@ export class KvStore implements Store {
       if (!current) return null;
       const next = fn(current);
       if (!next) return null;
-      const res = await this.kv.atomic().check(entry).set(K.hive(id), pack(next)).commit();
+      const op = this.kv.atomic().check(entry).set(K.hive(id), pack(next));
+      // A rotated token: the old one stops resolving in the same commit.
+      if (next.token_hash !== current.token_hash)
+        op.delete(K.hiveToken(current.token_hash)).set(K.hiveToken(next.token_hash), pack(id));
+      const res = await op.commit();
       if (res.ok) return next;
     }
   }
@@ -103,13 +193,14 @@ export class KvStore implements Store {
     const entry = await this.kv.get<Uint8Array>(K.hive(id));
     const hive = unpack<HiveRecord>(entry);
     if (!hive) return false;
-    const res = await this.kv
+    const op = this.kv
       .atomic()
       .check(entry)
       .delete(K.hive(id))
       .delete(K.hiveName(hive.name))
-      .delete(K.hiveToken(hive.token_hash))
-      .commit();
+      .delete(K.hiveToken(hive.token_hash));
+    if (hive.machine !== undefined) op.delete(K.hiveMachine(hive.machine));
+    const res = await op.commit();
     return res.ok || this.deleteHive(id);
   }
 
@@ -371,6 +462,94 @@ export class KvStore implements Store {
   async *readLog(job: string, from: number): AsyncIterable<LogEntry[]> {
     for await (const chunk of this.readLogChunks(job, from))
       yield JSON.parse(chunk.text) as LogEntry[];
+  }
+
+  putPackage(record: PackageRecord) {
+    return kvPackages.put(this.kv, record);
+  }
+  getPackage(key: string) {
+    return kvPackages.get(this.kv, key);
+  }
+  listPackages() {
+    return kvPackages.list(this.kv);
+  }
+  deletePackage(key: string) {
+    return kvPackages.delete(this.kv, key);
+  }
+  putBlob(sha256: string, chunks: Uint8Array[]) {
+    return kvPackages.putBlob(this.kv, sha256, chunks);
+  }
+  getBlob(sha256: string) {
+    return kvPackages.getBlob(this.kv, sha256);
+  }
+  hasBlob(sha256: string) {
+    return kvPackages.hasBlob(this.kv, sha256);
+  }
+  deleteBlob(sha256: string) {
+    return kvPackages.deleteBlob(this.kv, sha256);
+  }
+
+  async createApiToken(token: ApiTokenRecord) {
+    const res = await this.kv
+      .atomic()
+      .check({ key: K.apiToken(token.name), versionstamp: null })
+      .set(K.apiToken(token.name), pack(token))
+      .set(K.apiTokenHash(token.token_hash), pack(token.name))
+      .commit();
+    return res.ok;
+  }
+
+  async getApiTokenByHash(hash: string) {
+    const name = unpack<string>(await this.kv.get<Uint8Array>(K.apiTokenHash(hash)));
+    if (name === null) return null;
+    const token = unpack<ApiTokenRecord>(await this.kv.get<Uint8Array>(K.apiToken(name)));
+    return token?.token_hash === hash ? token : null;
+  }
+
+  async listApiTokens() {
+    const tokens: ApiTokenRecord[] = [];
+    for await (const e of this.kv.list<Uint8Array>({ prefix: ['api_token'] })) {
+      tokens.push(JSON.parse(dec.decode(e.value)) as ApiTokenRecord);
+    }
+    return tokens;
+  }
+
+  async revokeApiToken(name: string, at: number) {
+    for (;;) {
+      const entry = await this.kv.get<Uint8Array>(K.apiToken(name));
+      const current = unpack<ApiTokenRecord>(entry);
+      if (!current) return null;
+      if (current.revoked_at !== null) return current;
+      const next = { ...current, revoked_at: at };
+      const res = await this.kv
+        .atomic()
+        .check(entry)
+        .set(K.apiToken(name), pack(next))
+        .delete(K.apiTokenHash(current.token_hash))
+        .commit();
+      if (res.ok) return next;
+    }
+  }
+
+  async appendAudit(entry: AuditRecord) {
+    await this.kv.set(K.audit(entry.at, entry.id), pack(entry));
+  }
+
+  async listAudit(filter: AuditFilter) {
+    const limit = filter.limit ?? 100;
+    const out: AuditRecord[] = [];
+    const selector =
+      filter.since === undefined
+        ? { prefix: ['audit'] }
+        : { prefix: ['audit'], start: ['audit', filter.since] };
+    for await (const e of this.kv.list<Uint8Array>(selector, { reverse: true })) {
+      const entry = JSON.parse(dec.decode(e.value)) as AuditRecord;
+      if (filter.actor !== undefined && entry.actor !== filter.actor) continue;
+      if (filter.action !== undefined && entry.action !== filter.action) continue;
+      out.push(entry);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   async close() {

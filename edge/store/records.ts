@@ -1,5 +1,8 @@
+import type { AuditEntry } from '../../shared/api/audit.ts';
+import type { Role } from '../../shared/api/tokens.ts';
 import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
+import type { BuildMode } from '../../shared/repo/package-record.ts';
 
 /** A hive as the edge keeps it. The token itself is never stored, only its SHA-256. */
 export type HiveRecord = {
@@ -12,6 +15,34 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /**
+   * When the hub saw this hive's token on competing connections too often (see README
+   * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
+   */
+  contested_at?: number | null;
+  /** SHA-256 of the machine identity it enrolled with (`POST /agent/enrol`), when it did. */
+  machine?: string;
+  /** The enrolment token it enrolled with, by id. */
+  enrolment?: string;
+};
+
+/**
+ * A fleet enrolment token (`rbe_…`): many hives enrol with it, each getting its own hive
+ * token. Only its SHA-256 is stored; uses are counted by compare-and-set.
+ */
+export type EnrolmentTokenRecord = {
+  id: string;
+  name: string | null;
+  /** Labels every hive enrolled with it gets. */
+  labels: Record<string, string>;
+  token_hash: string;
+  /** Enrolments it allows; null: no limit until it expires. */
+  max_uses: number | null;
+  uses: number;
+  /** Milliseconds since the epoch; null: never. */
+  expires_at: number | null;
+  revoked_at: number | null;
+  created_at: number;
 };
 
 /** What an agent said when it finished a job; kept until the log holds every entry. */
@@ -37,6 +68,8 @@ export type JobRecord = {
   pending_done: PendingDone | null;
   timeout_ms: number | null;
   rollout: string | null;
+  /** How the job uses the package cache; absent on jobs made before it existed. */
+  build?: BuildMode;
   /**
    * Waiting for a slot of its rollout (max concurrency): stored queued but not delivered, and
    * out of the delivery-deadline sweep, until the rollout releases it.
@@ -68,6 +101,11 @@ export type RolloutRecord = {
   max_concurrency: number | null;
   /** Failed jobs after which the waiting ones are cancelled and the rollout stopped; null: never. */
   max_errors: number | null;
+  /**
+   * Canary rollouts (the package cache): the first `canary` jobs run alone; when all succeed the
+   * rest are released (and install the package the canaries built); a failed canary stops it.
+   */
+  canary?: { size: number; passed: boolean };
   counts: RolloutCounts;
   /** An admin cancelled it (POST /api/rollouts/:id/cancel); absent on older records. */
   cancel_requested?: boolean;
@@ -77,3 +115,20 @@ export type RolloutRecord = {
 };
 
 export type JobFilter = { hive?: string; state?: JobState; limit?: number };
+
+/** A named API token (POST /api/tokens). Only the token's SHA-256 is kept. */
+export type ApiTokenRecord = {
+  name: string;
+  role: Role;
+  token_hash: string;
+  created_at: number;
+  /** The name of the token that created it. */
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+};
+
+/** One audit entry: append-only, listed newest first. */
+export type AuditRecord = AuditEntry;
+
+export type AuditFilter = { since?: number; actor?: string; action?: string; limit?: number };

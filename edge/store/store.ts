@@ -1,6 +1,16 @@
 import type { LogBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
-import type { HiveRecord, JobFilter, JobRecord, RolloutRecord } from './records.ts';
+import type { PackageRecord } from '../../shared/repo/package-record.ts';
+import type {
+  ApiTokenRecord,
+  AuditFilter,
+  AuditRecord,
+  EnrolmentTokenRecord,
+  HiveRecord,
+  JobFilter,
+  JobRecord,
+  RolloutRecord,
+} from './records.ts';
 
 /** A stored piece of a job's log, as JSON text (each entry with `s` first). */
 export type LogChunk = LogBatch;
@@ -28,6 +38,22 @@ export interface Store {
   updateHive(id: string, fn: (hive: HiveRecord) => HiveRecord | null): Promise<HiveRecord | null>;
   /** Removes the hive and its token; false when there was none. */
   deleteHive(id: string): Promise<boolean>;
+  /** The hive enrolled from a machine (`HiveRecord.machine`, a hash), or null. */
+  getHiveByMachine(machine: string): Promise<HiveRecord | null>;
+  /** Gives a hive a new token hash; the old hash stops finding it in the same commit. */
+  replaceHiveToken(id: string, tokenHash: string): Promise<HiveRecord | null>;
+
+  /** Creates an enrolment token; false when the id or hash exists. */
+  createEnrolmentToken(token: EnrolmentTokenRecord): Promise<boolean>;
+  getEnrolmentToken(id: string): Promise<EnrolmentTokenRecord | null>;
+  getEnrolmentTokenByHash(hash: string): Promise<EnrolmentTokenRecord | null>;
+  /** Oldest first. */
+  listEnrolmentTokens(): Promise<EnrolmentTokenRecord[]>;
+  /** Compare-and-set on one enrolment token, retried like updateJob; `fn` must be pure. */
+  updateEnrolmentToken(
+    id: string,
+    fn: (token: EnrolmentTokenRecord) => EnrolmentTokenRecord | null,
+  ): Promise<EnrolmentTokenRecord | null>;
 
   /** Creates a job; false when the id exists. */
   createJob(job: JobRecord): Promise<boolean>;
@@ -81,6 +107,31 @@ export interface Store {
    * `first + count - 1`, so it can be served as is, without parsing.
    */
   readLogChunks(job: string, from: number): AsyncIterable<LogChunk>;
+
+  /** The package cache (edge/packages): build records by cache key. */
+  putPackage(record: PackageRecord): Promise<void>;
+  getPackage(key: string): Promise<PackageRecord | null>;
+  listPackages(): Promise<PackageRecord[]>;
+  /** False when there was none. */
+  deletePackage(key: string): Promise<boolean>;
+  /** Package files by SHA-256, in chunks of at most 60 KiB (StoreBlobStore cuts them). */
+  putBlob(sha256: string, chunks: Uint8Array[]): Promise<void>;
+  getBlob(sha256: string): Promise<Uint8Array[] | null>;
+  hasBlob(sha256: string): Promise<boolean>;
+  deleteBlob(sha256: string): Promise<void>;
+
+  /** Creates a named API token; false when the name is taken. */
+  createApiToken(token: ApiTokenRecord): Promise<boolean>;
+  getApiTokenByHash(hash: string): Promise<ApiTokenRecord | null>;
+  /** Every named token, by name. */
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** Marks a token revoked (it stays listed); null when there is none by that name. */
+  revokeApiToken(name: string, at: number): Promise<ApiTokenRecord | null>;
+
+  /** Appends an audit entry; ids sort by time, so entries are never rewritten. */
+  appendAudit(entry: AuditRecord): Promise<void>;
+  /** Audit entries newest first, filtered, at most `limit` (default 100). */
+  listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
 
   close(): Promise<void>;
 }

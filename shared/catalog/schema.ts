@@ -25,6 +25,16 @@ export const workerBuildSchema = z.object({
   flags: z.array(z.string()).optional(),
 });
 
+/** Install policy of a worker: exact installed paths allowed to keep bits install clears. */
+export const workerInstallSchema = z
+  .object({
+    /** Files that keep their setuid/setgid bits (absolute paths as installed). */
+    allow_setuid: z.array(z.string().startsWith('/').max(4096)).max(256).optional(),
+    /** Files that keep a world-writable bit. */
+    allow_world_writable: z.array(z.string().startsWith('/').max(4096)).max(256).optional(),
+  })
+  .strict();
+
 /**
  * One installable worker, as the original catalog described it.
  * @example catalogEntrySchema.parse(json) // throws a ZodError naming the bad field
@@ -53,6 +63,7 @@ export const catalogEntrySchema = z
     max_context_length: z.number().int().positive().optional(),
     supports_streaming: z.boolean(),
     supports_batching: z.boolean(),
+    install: workerInstallSchema.optional(),
   })
   .strict();
 

@@ -31,6 +31,13 @@ export const protocolErrors = {
   REPLACED: 4001,
   /** The hive was deleted and its token revoked. */
   REVOKED: 4003,
+  /**
+   * The hive already has a live connection that is answering: a second one with the same token
+   * is refused (a copied token?), and the hive is marked contested after repeated tries.
+   */
+  CONTESTED: 4009,
+  /** The message would change a job that has ended: its outcome and its log are closed. */
+  JOB_ENDED: 4010,
   /** The edge is shutting down. */
   GOING_AWAY: 1001,
   /** The peer failed on its side (a store write failed): nothing of the frame was kept. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { workerIdSchema } from '../catalog/schema.ts';
+import { buildModeSchema } from '../repo/package-record.ts';
 
 /** Job ids are edge-made (`job_` + 24 base32 characters), but parse anything sane. */
 export const jobIdSchema = z
@@ -58,5 +59,18 @@ export const jobSpecSchema = z.object({
   worker: workerIdSchema,
   /** Milliseconds the build may run before it is stopped as timed_out. */
   timeout_ms: z.number().int().positive().optional(),
+  /** The package cache (shared/repo): absent means build here and cache nothing. */
+  build: buildModeSchema.optional(),
+  // The binding (see README "Security model"): an agent that verifies refuses a job without it.
+  /** The hive the job was made for; an agent refuses a job for another hive. */
+  hive: z.string().max(64).optional(),
+  /** sha256 of the signed catalog statement the job installs (its payload's bytes). */
+  statement: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** When the edge sent it and when it stops being valid (milliseconds since the epoch). */
+  issued_at: z.number().int().nonnegative().optional(),
+  expires_at: z.number().int().positive().optional(),
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -5,7 +5,7 @@ import { tempDir } from '../support/edge-process.ts';
 import {
   type AgentProcess,
   adminApi,
-  DEMO_INSTALL_STEPS,
+  DEMO_INSTALL_STEPS_WITH_CACHE,
   type EdgeProcess,
   followJob,
   startAgentProcess,
@@ -64,7 +64,7 @@ describe('remote install on a hive (edge and agent processes)', {
     });
     const run = await runToEnd(created.body.job);
     expect(run.final).toMatchObject({ state: 'succeeded', error: null });
-    expect(run.started).toEqual(DEMO_INSTALL_STEPS);
+    expect(run.started).toEqual(DEMO_INSTALL_STEPS_WITH_CACHE);
     expect(run.steps.filter((s) => s.phase === 'end').every((s) => s.ok === true)).toBe(true);
     const binary = join(hive.root, 'usr/local/bin/rbee-hello-worker');
     const installed = [

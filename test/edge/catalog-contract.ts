@@ -183,7 +183,7 @@ export function catalogContract(fetcher: () => Fetcher) {
     const text = await res.text();
     expect(text).toBe(diskFile('llm-worker-rbee-cpu', 'PKGBUILD').toString());
     expect(text).toContain(
-      'source=("git+https://github.com/veighnsche/llama-orch.git#branch=main")',
+      'source=("git+https://github.com/veighnsche/llama-orch.git#commit=6ca910077f40c9d43a2ec6a5e8b2749e32965c56")',
     );
     expect(text).toContain('cargo build --release --no-default-features --features cpu');
     const etag = res.headers.get('etag')!;
@@ -241,7 +241,7 @@ export function catalogContract(fetcher: () => Fetcher) {
     expect(git.sources[0]).toMatchObject({
       protocol: 'git',
       filename: 'llama-orch',
-      vcs: { kind: 'branch', value: 'main' },
+      vcs: { kind: 'commit', value: '6ca910077f40c9d43a2ec6a5e8b2749e32965c56' },
     });
   });
 

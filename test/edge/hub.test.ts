@@ -123,11 +123,44 @@ describe('agent socket authentication', () => {
     );
   });
 
-  it('a second connection with the same token replaces the first (REPLACED, 4001)', async () => {
+  it('a second connection while the first answers is refused (CONTESTED, 4009); the first keeps the hive', async () => {
     edge = await inProcessEdge();
     const hive = await edge.enrol('h1');
     const first = agent(hive.token);
     await first.hello();
+    const second = agent(hive.token);
+    await second.opened;
+    second.send({
+      type: 'hello',
+      agent_version: 'x',
+      protocol: 1,
+      platform: { os: 'linux', arch: 'x86_64', accelerators: [] },
+      installed: [],
+      jobs: [],
+    });
+    expect((await second.closed).code).toBe(4009);
+    expect(second.received.find((m) => m.type === 'error')).toMatchObject({ code: 'CONTESTED' });
+    expect(second.received.some((m) => m.type === 'welcome')).toBe(false);
+    expect(first.ws.readyState).toBe(first.ws.OPEN);
+    expect((await edge.api('GET', `/api/hives/${hive.id}`)).body).toMatchObject({
+      online: true,
+      contested: false,
+    });
+  });
+
+  it('a connection whose peer fell silent is replaced by a new one (REPLACED, 4001)', async () => {
+    edge = await inProcessEdge({ heartbeatMs: 1000 });
+    const hive = await edge.enrol('h1');
+    const first = agent(hive.token);
+    first.autoPong = false;
+    await first.hello();
+    // Three pings unanswered (ticks every 500 ms): silent past one heartbeat, short of two.
+    await expect
+      .poll(() => first.received.filter((m) => m.type === 'ping').length, {
+        timeout: 5000,
+        interval: 20,
+      })
+      .toBeGreaterThanOrEqual(3);
     const second = agent(hive.token);
     await second.hello();
     expect((await first.closed).code).toBe(4001);
@@ -143,6 +176,20 @@ describe('agent socket authentication', () => {
     await a.hello();
     expect((await a.closed).code).toBe(4000);
     expect(a.received.filter((m) => m.type === 'ping').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a stalled edge pings before it drops: a hive that answers stays connected', async () => {
+    edge = await inProcessEdge({ heartbeatMs: 100 });
+    const hive = await edge.enrol('h1');
+    const a = agent(hive.token);
+    await a.hello();
+    // The edge's event loop (this process's) stalls for six heartbeat intervals.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    const pings = a.received.filter((m) => m.type === 'ping').length;
+    await expect
+      .poll(() => a.received.filter((m) => m.type === 'ping').length)
+      .toBeGreaterThanOrEqual(pings + 5);
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
   });
 
   it('an agent that answers pings stays connected through many heartbeat intervals', async () => {
@@ -167,7 +214,13 @@ describe('jobs over the socket', () => {
     const msg = await a.next<{ type: 'job'; job: { id: string; worker: string; kind: string } }>(
       'job',
     );
-    expect(msg.job).toEqual({ id: job.id, kind: 'install', worker: 'rbee-hello-worker' });
+    expect(msg.job).toMatchObject({
+      id: job.id,
+      kind: 'install',
+      worker: 'rbee-hello-worker',
+      hive: hive.id,
+      build: 'auto',
+    });
     expect((await edge.api('GET', `/api/jobs/${job.id}`)).body.job.state).toBe('dispatched');
     a.send({ type: 'accept', job: job.id, duplicate: false });
     a.send({ type: 'job_state', job: job.id, state: 'running', step: 'build' });

@@ -7,6 +7,8 @@ import type { HiveRecord, JobRecord, RolloutRecord } from '../../edge/store/reco
 import { LogGapError, type Store } from '../../edge/store/store.ts';
 import { logBatch } from '../../shared/protocol/log-batch.ts';
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
+import { operatorStoreContract } from './operator-store-contract.ts';
+import { enrolmentContract } from './store-contract-enrolment.ts';
 
 export const hive = (id: string, over: Partial<HiveRecord> = {}): HiveRecord => ({
   id,
@@ -388,4 +390,6 @@ export const storeContract: ContractCase[] = [
       assert.deepEqual(await held('ro_2'), ['job_00000004']);
     },
   ],
+  ...enrolmentContract,
+  ...operatorStoreContract,
 ];

@@ -46,7 +46,7 @@ export function startListening(
     }, START_LIMIT_MS);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (https?:\/\/\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve({

@@ -75,6 +75,8 @@ export function startAgentProcess(
       '--backoff-cap',
       '300',
       ...(extraArgs.includes('--install-root') ? [] : ['--install-root', join(stateDir, 'root')]),
+      // The suites' catalogs are unsigned; test/security/trust.test.ts runs the signed path.
+      ...(extraArgs.includes('--trust-key') ? [] : ['--allow-unsigned']),
       ...extraArgs,
     ],
     {
@@ -112,6 +114,7 @@ export const DEMO_INSTALL_STEPS = [
   'catalog',
   'platform',
   'fetch',
+  'verify',
   'parse',
   'dependencies',
   'workspace',
@@ -126,4 +129,20 @@ export const DEMO_INSTALL_STEPS = [
   'install',
   'capabilities',
   'cleanup',
+];
+
+/**
+ * The same through an edge (jobs carry `build: auto`): the cache key is looked up, and after a
+ * build on a miss the package is archived and uploaded (agent/package).
+ */
+export const DEMO_INSTALL_STEPS_WITH_CACHE = [
+  ...DEMO_INSTALL_STEPS.slice(0, DEMO_INSTALL_STEPS.indexOf('workspace') + 1),
+  'cache',
+  ...DEMO_INSTALL_STEPS.slice(
+    DEMO_INSTALL_STEPS.indexOf('workspace') + 1,
+    DEMO_INSTALL_STEPS.indexOf('install'),
+  ),
+  'archive',
+  'upload',
+  ...DEMO_INSTALL_STEPS.slice(DEMO_INSTALL_STEPS.indexOf('install')),
 ];

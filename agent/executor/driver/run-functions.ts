@@ -22,6 +22,7 @@ export async function runFunctions(
   const run = await runProcess(ctx, 'bash', [script, 'build'], {
     cwd: startdir,
     markerPrefix: prefix,
+    pkgbuildCode: true,
     onMarker: (payload) => {
       // A stopped build reports where it was stopped, not the steps its processes finished.
       if (ctx.stopped !== undefined) return;

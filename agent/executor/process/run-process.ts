@@ -13,6 +13,8 @@ export type ProcessOptions = PumpOptions & {
   captureFd3?: boolean;
   /** Run as the invoking user even when a build user is set (trusted helpers only). */
   asInvoker?: boolean;
+  /** The PKGBUILD's own code (sourcing it, its functions): `--build-network off` applies. */
+  pkgbuildCode?: boolean;
 };
 
 export type ProcessResult = {
@@ -32,9 +34,12 @@ export async function runProcess(
   args: string[],
   options: ProcessOptions,
 ): Promise<ProcessResult> {
-  const user = options.asInvoker ? undefined : ctx.user;
-  const child = spawn(file, args, {
-    cwd: options.cwd,
+  const run = options.asInvoker
+    ? { file, args, cwd: options.cwd, user: undefined }
+    : ctx.command(file, args, options.cwd, options.pkgbuildCode);
+  const user = run.user;
+  const child = spawn(run.file, run.args, {
+    cwd: run.cwd,
     env: ctx.env,
     // A new process group, so cancel reaches the build's background children too.
     detached: true,

@@ -1,14 +1,18 @@
-import { createWriteStream } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { fileURLToPath } from 'node:url';
 import type { BuildContext } from '../build-context.ts';
-import { handOver } from './hand-over.ts';
+import { runProcess } from '../process/run-process.ts';
+import { createBuildFile, NO_FOLLOW_RULE } from '../sandbox/no-follow.ts';
 import { SourceError } from './source-error.ts';
 
-/** Fetches a URL to `<path>.part`, then renames it, as makepkg's download_file does. */
+/**
+ * Fetches a URL to `<path>.part`, then renames it, as makepkg's download_file does. The agent
+ * fetches; the part file is created afresh without following a link (`O_EXCL`), so a
+ * `<file>.part` link left by the build cannot steer root's write.
+ */
 export async function download(ctx: BuildContext, url: string, path: string): Promise<void> {
   const part = `${path}.part`;
   try {
@@ -16,12 +20,12 @@ export async function download(ctx: BuildContext, url: string, path: string): Pr
     if (!response.ok || response.body === null) {
       throw new SourceError(`Failure while downloading ${url}: HTTP ${response.status}`);
     }
+    const handle = await createBuildFile(part, ctx.user);
     await pipeline(
       Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-      createWriteStream(part, { mode: 0o644 }),
+      handle.createWriteStream(),
       { signal: ctx.signal },
     );
-    await handOver(ctx, part);
     await rename(part, path);
   } catch (error) {
     await rm(part, { force: true });
@@ -30,15 +34,34 @@ export async function download(ctx: BuildContext, url: string, path: string): Pr
   }
 }
 
-/** A `file://` source: copied through `.part` like a download. */
+/**
+ * A `file://` source: copied through `.part` like a download, read and written by the build
+ * user (in the sandbox), so a file that user cannot read fails the build as under makepkg.
+ */
 export async function copyIn(ctx: BuildContext, url: string, path: string): Promise<void> {
-  const part = `${path}.part`;
+  let from: string;
   try {
-    await copyFile(fileURLToPath(url), part);
-    await handOver(ctx, part);
-    await rename(part, path);
+    from = fileURLToPath(url);
   } catch (error) {
-    await rm(part, { force: true });
     throw new SourceError(`Failure while downloading ${url}: ${(error as Error).message}`);
+  }
+  const run = await runProcess(
+    ctx,
+    'bash',
+    [
+      '-c',
+      'rm -f -- "$2" && cat -- "$1" > "$2" && mv -f -- "$2" "$3" || { s=$?; rm -f -- "$2"; exit "$s"; }',
+      'rbee-copy',
+      from,
+      `${path}.part`,
+      path,
+    ],
+    { cwd: '/' },
+  );
+  if (ctx.stopped) return;
+  if (run.exitCode !== 0) {
+    throw new SourceError(
+      `Failure while downloading ${url}: the build user cannot read ${from} (file:// sources are read as the build user; rule: ${NO_FOLLOW_RULE})`,
+    );
   }
 }

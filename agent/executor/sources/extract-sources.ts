@@ -38,12 +38,14 @@ async function extractFile(
   srcdir: string,
 ): Promise<string> {
   const file = spec.filename;
+  const target = sourcePath(startdir, spec);
   const link = join(srcdir, file);
+  // srcdir was checked to be a real folder; rm and symlink act on the name, not a link's target.
   await rm(link, { force: true });
-  await symlink(sourcePath(startdir, spec), link);
+  await symlink(target, link);
   if (ctx.user) await lchown(link, ctx.user.uid, ctx.user.gid);
   if (noextract.includes(file)) return `${file}: linked (noextract)`;
-  const extractor = await pickExtractor(ctx, link, file, srcdir);
+  const extractor = await pickExtractor(ctx, target, file, srcdir);
   if (extractor === undefined) return `${file}: linked`;
   let run: Awaited<ReturnType<typeof runProcess>>;
   if (extractor === 'bsdtar') {

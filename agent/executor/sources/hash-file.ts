@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 
 /** Node's names for makepkg's `${algo}sum` programs; `ck` is POSIX cksum, done by hand. */
 const NODE_HASH: Record<string, string> = {
@@ -12,11 +12,11 @@ const NODE_HASH: Record<string, string> = {
   b2: 'blake2b512',
 };
 
-/** The first field of `${algorithm}sum FILE`. */
-export async function hashFile(path: string, algorithm: string): Promise<string> {
-  if (algorithm === 'ck') return String(await cksum(path));
+/** The first field of `${algorithm}sum FILE`, for a file already opened; closes it. */
+export async function hashFile(handle: FileHandle, algorithm: string): Promise<string> {
+  if (algorithm === 'ck') return String(await cksum(handle));
   const hash = createHash(NODE_HASH[algorithm]!);
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
@@ -31,13 +31,13 @@ const CRC_TABLE = (() => {
 })();
 
 /** POSIX cksum: CRC-32 (polynomial 0x04C11DB7, MSB first) over the data and then its length. */
-async function cksum(path: string): Promise<number> {
+async function cksum(handle: FileHandle): Promise<number> {
   let crc = 0;
   let length = 0;
   const step = (byte: number) => {
     crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ byte) & 0xff]!) >>> 0;
   };
-  for await (const chunk of createReadStream(path)) {
+  for await (const chunk of handle.createReadStream()) {
     const buf = chunk as Buffer;
     length += buf.length;
     for (let i = 0; i < buf.length; i++) step(buf[i]!);

@@ -1,7 +1,7 @@
-import { open, stat } from 'node:fs/promises';
 import { commandMissing, failureSummary } from '../../probe/probe.ts';
 import type { BuildContext } from '../build-context.ts';
 import { probeAsBuildUser } from '../process/probe-as-build-user.ts';
+import { openPlainFile } from '../sandbox/no-follow.ts';
 import { SourceError } from './source-error.ts';
 
 /** The programs makepkg's extract_file unpacks with. */
@@ -69,10 +69,10 @@ async function sniffMime(
   return `${inner} compressed-encoding=${encoding}`;
 }
 
+/** The first bytes of a plain file; nothing for a link or anything else (no-follow). */
 async function readHead(path: string): Promise<Buffer> {
-  const info = await stat(path);
-  if (!info.isFile()) return Buffer.alloc(0);
-  const handle = await open(path, 'r');
+  const handle = await openPlainFile(path);
+  if (handle === undefined) return Buffer.alloc(0);
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await handle.read(buf, 0, 512, 0);

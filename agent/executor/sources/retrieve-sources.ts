@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { parseSource } from '../../../shared/pkgbuild/source.ts';
 import type { BuildContext } from '../build-context.ts';
+import { probeAsBuildUser } from '../process/probe-as-build-user.ts';
 import { copyIn, download } from './download.ts';
 import { mirrorGit } from './mirror-git.ts';
 import { SourceError } from './source-error.ts';
@@ -27,7 +28,7 @@ export async function retrieveSources(
       continue;
     }
     if (spec.isVcs) throw new SourceError(`${spec.protocol} sources are not supported: ${entry}`);
-    if (await isFile(path)) {
+    if (await isFile(ctx, path, startdir)) {
       notes.push(`${spec.filename}: found`);
       continue;
     }
@@ -53,11 +54,12 @@ export async function retrieveSources(
   return notes;
 }
 
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
+/** makepkg's `[[ -f $file ]]`; a link is followed by the build user, never by root. */
+async function isFile(ctx: BuildContext, path: string, startdir: string): Promise<boolean> {
+  const found = await lstat(path).catch(() => undefined);
+  if (found === undefined) return false;
+  if (!found.isSymbolicLink()) return found.isFile();
+  return (await probeAsBuildUser(ctx, 'test', ['-f', path], startdir)).exitCode === 0;
 }
 
 function withSlash(base: string): string {

@@ -1,7 +1,10 @@
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { parseSource } from '../../../shared/pkgbuild/source.ts';
+import type { BuildContext } from '../build-context.ts';
 import type { ChecksumResult } from '../events/build-event.ts';
 import { HASH_ALGORITHMS, type PkgbuildInfo } from '../metadata/pkgbuild-info.ts';
+import { probeAsBuildUser } from '../process/probe-as-build-user.ts';
+import { openPlainFile } from '../sandbox/no-follow.ts';
 import { hashFile } from './hash-file.ts';
 import { sourcePath } from './source-path.ts';
 
@@ -18,6 +21,7 @@ export type ChecksumOutcome = {
  * array. The first algorithm with a failing file stops the check, as in makepkg.
  */
 export async function verifyChecksums(
+  ctx: BuildContext,
   info: PkgbuildInfo,
   startdir: string,
 ): Promise<ChecksumOutcome> {
@@ -45,7 +49,7 @@ export async function verifyChecksums(
       needsSums.delete(sourcesName);
       const failed: string[] = [];
       for (let i = 0; i < sources.length; i++) {
-        const result = await checkOne(sources[i]!, algorithm, expected[i]!, startdir);
+        const result = await checkOne(ctx, sources[i]!, algorithm, expected[i]!, startdir);
         results.push(result);
         if (result.result === 'FAILED' || result.result === 'NOT FOUND') {
           failed.push(`${result.file}: ${algorithm}sums ${result.result}`);
@@ -66,6 +70,7 @@ export async function verifyChecksums(
 }
 
 async function checkOne(
+  ctx: BuildContext,
   entry: string,
   algorithm: string,
   expected: string,
@@ -75,8 +80,29 @@ async function checkOne(
   const file = spec.filename;
   if (expected === 'SKIP') return { file, algorithm, result: 'Skipped' };
   const path = sourcePath(startdir, spec);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) return { file, algorithm, result: 'NOT FOUND' };
-  const actual = await hashFile(path, algorithm);
+  const found = await lstat(path).catch(() => undefined);
+  let actual: string | undefined;
+  if (found?.isSymbolicLink()) actual = await hashAsBuildUser(ctx, path, algorithm, startdir);
+  else if (found?.isFile()) {
+    const handle = await openPlainFile(path);
+    if (handle !== undefined) actual = await hashFile(handle, algorithm);
+  }
+  if (actual === undefined) return { file, algorithm, result: 'NOT FOUND' };
   return { file, algorithm, result: expected.toLowerCase() === actual ? 'Passed' : 'FAILED' };
+}
+
+/**
+ * A source that is a link is hashed by the build user with `${algorithm}sum`, as makepkg
+ * does, so root never reads through a link the build may have planted.
+ */
+async function hashAsBuildUser(
+  ctx: BuildContext,
+  path: string,
+  algorithm: string,
+  startdir: string,
+): Promise<string | undefined> {
+  const program = algorithm === 'ck' ? 'cksum' : `${algorithm}sum`;
+  const res = await probeAsBuildUser(ctx, program, ['--', path], startdir);
+  if (res.failed) return undefined;
+  return res.stdout.split(/\s/)[0];
 }

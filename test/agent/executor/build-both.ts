@@ -103,6 +103,8 @@ export async function buildBoth(
         events.push(event);
       },
       graceMs: 500,
+      // The fixture world (git repo, file:// source) lives beside the copies, under /tmp.
+      sandbox: { readOnlyPaths: [world.base] },
       ...buildOptions,
     });
   } catch (error) {

@@ -44,10 +44,10 @@ export async function startFixtureWorld(): Promise<FixtureWorld> {
   return {
     base,
     env: {
-      RBEE_TEST_HTTP: `http://127.0.0.1:${port}`,
-      RBEE_TEST_GIT: git.path,
-      RBEE_TEST_GIT_COMMIT: git.firstCommit,
-      RBEE_TEST_FILE: file,
+      FIXTURE_HTTP: `http://127.0.0.1:${port}`,
+      FIXTURE_GIT: git.path,
+      FIXTURE_GIT_COMMIT: git.firstCommit,
+      FIXTURE_FILE: file,
       SOURCE_DATE_EPOCH: '1700000000',
       NO_PROXY: '127.0.0.1,localhost',
       no_proxy: '127.0.0.1,localhost',

@@ -7,7 +7,12 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { BuildError, runBuild, type StepEvent } from '../../../agent/executor/index.ts';
+import {
+  BuildError,
+  type BuildOptions,
+  runBuild,
+  type StepEvent,
+} from '../../../agent/executor/index.ts';
 import { describeSample, oracleSample } from '../../support/oracle-sample.ts';
 import {
   type BothRuns,
@@ -18,6 +23,7 @@ import {
   storedReference,
 } from './build-both.ts';
 import { type FixtureWorld, startFixtureWorld } from './fixture-env.ts';
+import { bgToken, processesWithEnv } from './process-scan.ts';
 import { exists, snapshotTree } from './tree-snapshot.ts';
 
 let world: FixtureWorld;
@@ -36,16 +42,16 @@ afterAll(async () => {
   if (world) rmSync(world.base, { recursive: true, force: true });
 });
 
-async function build(name: string): Promise<BothRuns> {
-  const runs = await slot(() => buildBoth(world, name, { live: live.has(name) }));
+async function build(name: string, options: BuildOptions = {}): Promise<BothRuns> {
+  const runs = await slot(() => buildBoth(world, name, { ...options, live: live.has(name) }));
   // A live makepkg must leave exactly what is stored: `npm run oracle:record` rewrites it.
   if (runs.live) expect(runs.reference, runs.makepkgOutput).toEqual(storedReference(name));
   return runs;
 }
 
 /** Builds a fixture; makepkg and the executor must both succeed and leave the same pkg/ tree. */
-async function expectSameSuccess(name: string): Promise<BothRuns> {
-  const runs = await build(name);
+async function expectSameSuccess(name: string, options: BuildOptions = {}): Promise<BothRuns> {
+  const runs = await build(name, options);
   expect(runs.reference.exitCode, runs.makepkgOutput).toBe(0);
   expect(runs.error).toBeUndefined();
   expect(tree(runs)).toEqual(runs.reference.pkg);
@@ -280,11 +286,18 @@ describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchi
   });
 
   test('background children of a finished build do not outlive it', async () => {
-    const runs = await expectSameSuccess('background-child');
-    for (const name of ['child.pid', 'stubborn.pid', 'grandchild.pid']) {
-      const pid = Number(readFileSync(join(runs.rbeeDir, 'src', name), 'utf8'));
-      expect(isAlive(pid), name).toBe(false);
+    // The pid files hold pids of the build's PID namespace: find its processes by a variable.
+    const token = bgToken();
+    const [name, value] = token.split('=') as [string, string];
+    const runs = await expectSameSuccess('background-child', {
+      env: { ...process.env, ...world.env, [name]: value },
+    });
+    for (const file of ['child.pid', 'stubborn.pid', 'grandchild.pid']) {
+      expect(Number(readFileSync(join(runs.rbeeDir, 'src', file), 'utf8')), file).toBeGreaterThan(
+        0,
+      );
     }
+    expect(processesWithEnv(token)).toEqual([]);
   });
 
   test('git sources check out the default branch, #branch=, #tag= and #commit=', async () => {
@@ -367,13 +380,3 @@ describe.concurrent('the executor leaves the same pkg/ tree as makepkg --noarchi
     expect(vars).toContain('SOURCE_DATE_EPOCH: set, 1700000000, exported=-x');
   });
 });
-
-/** Running, not a zombie waiting for an init that may never reap it. */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}

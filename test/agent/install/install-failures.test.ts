@@ -70,16 +70,16 @@ describe('install pipeline: a failure at any step leaves the previous install in
     expect(run.steps.at(-1)!.note).toContain(`workspace kept for 1440 min: ${run.workspace}`);
   });
 
-  test('the install step fails after moving some files (a file where a folder must go): every move is rolled back', async () => {
-    // 1.1.0 also ships usr/local/lib/rbee/extra.conf; a plain file at usr/local/lib stops it
-    // after etc/ and usr/local/bin/ (sorted first) were already moved into place.
+  test('a file where a folder must go is refused by the tree check, before anything is staged or moved', async () => {
+    // 1.1.0 also ships usr/local/lib/rbee/extra.conf; a plain file at usr/local/lib is in its way.
     const run = await upgradeFails(
       { version: '1.1.0', extraFile: 'usr/local/lib/rbee/extra.conf', conf: 'greeting="v2"\n' },
       (root) => writeFileSync(join(root, 'usr/local/lib'), 'not a folder\n'),
     );
     expect(run.result.error).toMatchObject({
       step: 'install',
-      message: 'Cannot create folder /usr/local/lib: a file is in the way',
+      message:
+        'Refusing /usr/local/lib (rule path-conflict): a file is in the way in the install root',
     });
     expect(readdirSync(run.root).filter((n) => n.startsWith('.rbee-staging-'))).toEqual([]);
   });
@@ -110,7 +110,14 @@ describe('install pipeline: a failure at any step leaves the previous install in
         "Missing dependencies of rbee-hello-worker: rbee-no-such-dependency>=2 (not a command on PATH, a library ldconfig knows, or a package of the host's package manager)",
     });
     expect(run.lines).toEqual(['bash: command', 'rbee-no-such-dependency>=2: MISSING']);
-    expect(run.started).toEqual(['catalog', 'platform', 'fetch', 'parse', 'dependencies']);
+    expect(run.started).toEqual([
+      'catalog',
+      'platform',
+      'fetch',
+      'verify',
+      'parse',
+      'dependencies',
+    ]);
   });
 
   test('the dependency policy skip builds anyway (the missing dependency is not looked for)', async () => {

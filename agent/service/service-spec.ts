@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+
+/** What a service definition runs: the same for systemd and launchd. */
+export type ServiceSpec = {
+  /** The node binary (absolute). */
+  node: string;
+  /** `<prefix>/rbee-agent.mjs`. */
+  bundle: string;
+  /** `<prefix>/bin/rbee-agent-rollback` (systemd ExecStopPost). */
+  rollback: string;
+  edge: string;
+  stateDir: string;
+  /** The user the agent runs as (root: it installs workers system-wide and sandboxes builds). */
+  user: string;
+  /** `--install-root` for the agent, when not its default. */
+  installRoot?: string | undefined;
+};
+
+/** The bundle and the rollback script under an install prefix (default /opt/rbee). */
+export const prefixFiles = (prefix: string) => ({
+  bundle: join(prefix, 'rbee-agent.mjs'),
+  rollback: join(prefix, 'bin', 'rbee-agent-rollback'),
+});
+
+/** The agent's own arguments: no secret among them (the token is read from the state/credential). */
+export const agentArgs = (spec: ServiceSpec) => [
+  spec.bundle,
+  'run',
+  '--edge',
+  spec.edge,
+  '--state',
+  spec.stateDir,
+  ...(spec.installRoot ? ['--install-root', spec.installRoot] : []),
+];

@@ -1,0 +1,20 @@
+/** The HTTP status each error code of the admin API comes with (README lists the codes). */
+export const errorStatus: Record<string, number> = {
+  BAD_JSON: 400,
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  CSRF: 403,
+  UNKNOWN_HIVE: 404,
+  UNKNOWN_JOB: 404,
+  UNKNOWN_ROLLOUT: 404,
+  UNKNOWN_TOKEN: 404,
+  UNKNOWN_WORKER: 404,
+  NO_MATCHING_HIVE: 404,
+  HIVE_EXISTS: 409,
+  JOB_FINISHED: 409,
+  NOT_INSTALLED: 409,
+  ROLLOUT_ENDED: 409,
+  TOKEN_EXISTS: 409,
+  BODY_TOO_LARGE: 413,
+};

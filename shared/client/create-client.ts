@@ -1,0 +1,118 @@
+import type { AuditEntry, AuditQuery } from '../api/audit.ts';
+import type { Hive } from '../api/hives.ts';
+import type { InstallRequest, InstallResponse, Job, Rollout } from '../api/jobs.ts';
+import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
+import type { JobState } from '../protocol/job.ts';
+import { ApiError, errorFrom } from './api-error.ts';
+import { type FollowOptions, followLogs, type LogEvent } from './follow-logs.ts';
+import { type InstallWorkerOptions, installWorker } from './install-worker.ts';
+
+export type ClientOptions = {
+  /** The edge's base URL, e.g. `https://edge.example:8787`. */
+  edge: string;
+  /** An admin, operator or viewer token (`rba_…` or `rbt_…`). */
+  token?: string;
+  /** Defaults to the platform's fetch; pass one to add a proxy or a test double. */
+  fetch?: typeof fetch;
+};
+
+export type JobDetail = Job & { log_entries: number; log_bytes: number };
+
+/**
+ * The typed admin API client: one method per route of shared/api/routes.ts. Web standards
+ * only (fetch, streams), so it runs in browsers, Node and Deno. Every refusal is an ApiError
+ * with the edge's status, code and message; an unreachable edge is status 0, `UNREACHABLE`.
+ * @example
+ * const client = createClient({ edge: 'http://localhost:8787', token });
+ * const { job } = await client.install({ hive: 'local', worker: 'rbee-hello-worker' });
+ * for await (const e of client.followLogs(job.id)) if (e.type === 'end') console.log(e.state.state);
+ */
+export function createClient(options: ClientOptions) {
+  const edge = options.edge.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const headers = (): Record<string, string> =>
+    options.token ? { Authorization: `Bearer ${options.token}` } : {};
+
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+    const init: RequestInit = { method, headers: headers() };
+    if (body !== undefined) {
+      init.headers = { ...headers(), 'Content-Type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    let res: Response;
+    try {
+      res = await doFetch(`${edge}${path}`, init);
+    } catch (error) {
+      const inner = (error as { cause?: { code?: string; message?: string } }).cause;
+      const cause = inner?.code ?? inner?.message;
+      const reason = cause ?? (error as Error).message;
+      throw new ApiError(0, 'UNREACHABLE', `cannot reach the edge at ${edge}: ${reason}`);
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> =>
+    (await (await send(method, path, body)).json()) as T;
+  const id = encodeURIComponent;
+  const query = (params: Record<string, string | number | undefined>) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+    const text = q.toString();
+    return text ? `?${text}` : '';
+  };
+  const follow = { edge, headers, fetch: doFetch };
+
+  const client = {
+    edge,
+    whoami: () => call<{ name: string; role: Role }>('GET', '/api/whoami'),
+    health: () => call<{ status: string; version: string; hives_online: number }>('GET', '/health'),
+
+    listHives: async () => (await call<{ hives: Hive[] }>('GET', '/api/hives')).hives,
+    getHive: (ref: string) => call<Hive>('GET', `/api/hives/${id(ref)}`),
+    createHive: (body: { name: string; labels?: Record<string, string> }) =>
+      call<{ id: string; name: string; labels: Record<string, string>; token: string }>(
+        'POST',
+        '/api/hives',
+        body,
+      ),
+    deleteHive: (ref: string) => call<{ deleted: string }>('DELETE', `/api/hives/${id(ref)}`),
+
+    install: (body: InstallRequest) => call<InstallResponse>('POST', '/api/installs', body),
+    uninstall: (hive: string, body: { worker: string; timeout_ms?: number }) =>
+      call<{ job: Job }>('POST', `/api/hives/${id(hive)}/uninstall`, body),
+
+    listJobs: async (filter: { hive?: string; state?: JobState; limit?: number } = {}) =>
+      (await call<{ jobs: Job[] }>('GET', `/api/jobs${query(filter)}`)).jobs,
+    getJob: async (job: string) =>
+      (await call<{ job: JobDetail }>('GET', `/api/jobs/${id(job)}`)).job,
+    cancelJob: async (job: string) =>
+      (await call<{ job: Job }>('POST', `/api/jobs/${id(job)}/cancel`)).job,
+    /** The whole stored log as plain text. */
+    logText: async (job: string) => (await send('GET', `/api/jobs/${id(job)}/logs.txt`)).text(),
+    /** Follows a job's log until it ends, resuming after dropped connections. */
+    followLogs: (job: string, opts: FollowOptions = {}): AsyncGenerator<LogEvent> =>
+      followLogs(follow, job, opts),
+
+    listRollouts: async () =>
+      (await call<{ rollouts: Rollout[] }>('GET', '/api/rollouts')).rollouts,
+    getRollout: async (rollout: string) =>
+      (await call<{ rollout: Rollout }>('GET', `/api/rollouts/${id(rollout)}`)).rollout,
+    cancelRollout: async (rollout: string) =>
+      (await call<{ rollout: Rollout }>('POST', `/api/rollouts/${id(rollout)}/cancel`)).rollout,
+
+    createToken: (body: CreateTokenRequest) =>
+      call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),
+    listTokens: async () => (await call<{ tokens: ApiToken[] }>('GET', '/api/tokens')).tokens,
+    revokeToken: (name: string) => call<{ revoked: string }>('DELETE', `/api/tokens/${id(name)}`),
+
+    audit: async (filter: AuditQuery = {}) =>
+      (await call<{ entries: AuditEntry[] }>('GET', `/api/audit${query(filter)}`)).entries,
+
+    /** Submits an install on one hive and follows it to its end (the seed SDK's install_worker). */
+    installWorker: (hive: string, worker: string, opts: InstallWorkerOptions = {}) =>
+      installWorker(client, hive, worker, opts),
+  };
+  return client;
+}
+
+export type Client = ReturnType<typeof createClient>;

@@ -1,0 +1,209 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EdgeProcess, tempDir } from '../support/edge-process.ts';
+import { adminApi } from '../support/fleet.ts';
+import { ADMIN } from '../support/in-process-edge.ts';
+import { buildBundle, hiveEnv, startBundleEdge, stateIn } from './bundle-support.ts';
+
+/**
+ * Upgrades from the edge with two real bundles (0.1.0 → 0.1.1), then a new agent that passes its
+ * self-check but dies at start (rolled back by the unit's ExecStopPost script), then one that
+ * fails its self-check (never swapped in). A small supervisor plays systemd: Restart=on-failure,
+ * RestartPreventExitStatus=77 78, ExecStopPost with $EXIT_STATUS.
+ */
+let edge: EdgeProcess;
+let v1: string;
+let v2: string;
+const edgeBundle = join(tempDir('edge-bundle'), 'rbee-agent.mjs');
+const api = adminApi(() => edge.url);
+let supervisor: Supervisor | undefined;
+
+beforeAll(async () => {
+  v1 = buildBundle('0.1.0');
+  v2 = buildBundle('0.1.1');
+  copyFileSync(v1, edgeBundle);
+  edge = await startBundleEdge(edgeBundle);
+}, 120_000);
+afterAll(async () => {
+  await supervisor?.stop();
+  await edge?.stop('SIGKILL');
+});
+
+type Supervisor = { output: () => string; exits: number[]; stop(): Promise<void> };
+
+function supervise(
+  bundle: string,
+  rollback: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Supervisor {
+  let out = '';
+  const exits: number[] = [];
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let done: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  const start = () => {
+    child = spawn(process.execPath, [bundle, 'run', ...args], {
+      env: hiveEnv(env),
+      cwd: join(bundle, '..'),
+    });
+    const t0 = Date.now();
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    if (process.env.RBEE_TEST_TRACE)
+      child.stdout!.on('data', (c: Buffer) => process.stderr.write(`[${Date.now() - t0} ms] ${c}`));
+    child.once('exit', (code, signal) => {
+      const status = code ?? (signal === 'SIGTERM' ? 'TERM' : 'KILL');
+      if (typeof status === 'number') exits.push(status);
+      const post = spawnSync('sh', [rollback], {
+        env: { PATH: process.env.PATH, EXIT_STATUS: String(status) },
+        encoding: 'utf8',
+      });
+      out += post.stderr;
+      if (stopping || status === 0 || status === 77 || status === 78 || typeof status === 'string')
+        done();
+      else start();
+    });
+  };
+  start();
+  return {
+    output: () => out,
+    exits,
+    async stop() {
+      stopping = true;
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await ended;
+    },
+  };
+}
+
+/** A hive as the API shows it, on a fresh connection (no keep-alive socket the edge may have closed). */
+const hiveVersion = (id: string) =>
+  new Promise<{ online: boolean; agent_version: string | null }>((resolve, reject) => {
+    const req = httpGet(
+      `${edge.url}/api/hives/${id}`,
+      { agent: false, headers: { Authorization: `Bearer ${ADMIN}` } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(JSON.parse(text)));
+      },
+    );
+    req.on('error', reject);
+  });
+
+/** Files are compared by sha256: a deep equality of two 1 MiB buffers takes seconds. */
+const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+describe('agent upgrades from the edge', () => {
+  it('swaps in a newer bundle after checking it, and rolls back one that dies at start', async () => {
+    const prefix = tempDir('upgrade-prefix');
+    const bundle = join(prefix, 'rbee-agent.mjs');
+    copyFileSync(v1, bundle);
+    const state = stateIn(prefix, 'state');
+    const hive = (await api('POST', '/api/hives', { name: 'upgrader' })).body;
+    writeFileSync(join(state, 'hive.token'), `${hive.token}\n`, { mode: 0o600 });
+    const installed = spawnSync(
+      process.execPath,
+      [
+        bundle,
+        'install-service',
+        '--edge',
+        edge.url,
+        '--prefix',
+        prefix,
+        '--state',
+        state,
+        '--unit-dir',
+        join(prefix, 'units'),
+        '--no-start',
+      ],
+      { encoding: 'utf8', env: hiveEnv() },
+    );
+    expect(installed.status).toBe(0);
+    const rollback = join(prefix, 'bin', 'rbee-agent-rollback');
+    supervisor = supervise(
+      bundle,
+      rollback,
+      [
+        '--edge',
+        edge.url,
+        '--state',
+        state,
+        '--install-root',
+        join(state, 'root'),
+        '--backoff-cap',
+        '300',
+      ],
+      { RBEE_UPGRADE_CHECK_MS: '300' },
+    );
+    await expect
+      .poll(async () => (await hiveVersion(hive.id)).agent_version, { timeout: 60_000 })
+      .toBe('0.1.0');
+    expect((await hiveVersion(hive.id)).online).toBe(true);
+
+    // 1. The edge gets 0.1.1: the agent downloads, checks, swaps, exits 75, comes back as 0.1.1.
+    copyFileSync(v2, edgeBundle);
+    await expect
+      .poll(() => supervisor!.output(), { timeout: 90_000 })
+      .toContain('upgrade to 0.1.1 confirmed');
+    expect(supervisor.exits).toEqual([75]);
+    expect(supervisor.output()).toContain('the edge serves agent 0.1.1 (this is 0.1.0); upgrading');
+    expect(digest(bundle)).toBe(digest(v2));
+    expect(digest(`${bundle}.prev`)).toBe(digest(v1));
+    expect(existsSync(join(state, 'upgrade.pending'))).toBe(false);
+    await expect
+      .poll(async () => (await hiveVersion(hive.id)).agent_version, { timeout: 30_000 })
+      .toBe('0.1.1');
+
+    // 2. 0.1.2 passes its self-check but dies when run: ExecStopPost puts 0.1.1 back.
+    writeFileSync(
+      edgeBundle,
+      [
+        '#!/usr/bin/env node',
+        '// rbee-agent 0.1.2',
+        "if (process.argv[2] === 'self-check') { console.log('rbee-agent 0.1.2 ok hive x'); process.exit(0); }",
+        "console.error('deliberately broken agent'); process.exit(1);",
+        '',
+      ].join('\n'),
+    );
+    await expect
+      .poll(() => supervisor!.output(), { timeout: 90_000 })
+      .toContain(
+        'rbee-agent-rollback: the upgraded agent exited with 1 before connecting; previous agent restored',
+      );
+    await expect.poll(() => supervisor!.exits.length, { timeout: 60_000 }).toBe(3);
+    expect(supervisor.exits).toEqual([75, 75, 1]);
+    expect(supervisor.output()).toContain('deliberately broken agent');
+    expect(digest(bundle)).toBe(digest(v2));
+    expect(JSON.parse(readFileSync(join(state, 'upgrade.rolled-back'), 'utf8'))).toMatchObject({
+      from: '0.1.1',
+      to: '0.1.2',
+    });
+    // 0.1.1 runs again and does not try the rolled-back file again.
+    const connects = () => supervisor!.output().split('connected to').length - 1;
+    await expect.poll(connects, { timeout: 60_000 }).toBe(3);
+    await expect
+      .poll(async () => (await hiveVersion(hive.id)).online, { timeout: 30_000 })
+      .toBe(true);
+    expect((await hiveVersion(hive.id)).agent_version).toBe('0.1.1');
+
+    // 3. 0.1.3 fails its self-check: never swapped in, the running agent stays.
+    writeFileSync(edgeBundle, '#!/usr/bin/env node\n// rbee-agent 0.1.3\nprocess.exit(3);\n');
+    await expect
+      .poll(() => supervisor!.output(), { timeout: 60_000 })
+      .toMatch(/upgrade not done: self-check failed \(3\)/);
+    expect(digest(bundle)).toBe(digest(v2));
+    expect(supervisor.exits).toEqual([75, 75, 1]);
+    expect((await hiveVersion(hive.id)).online).toBe(true);
+    await supervisor.stop();
+    expect(supervisor.output().match(/upgrading/g)).toHaveLength(3);
+  }, 240_000);
+});

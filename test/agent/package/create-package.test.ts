@@ -1,0 +1,180 @@
+import { execFileSync, spawn } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBuild } from '../../../agent/executor/index.ts';
+import { createPackages, type PackageFile } from '../../../agent/package/create-package.ts';
+import { parsePkgbuild } from '../../../shared/pkgbuild/index.ts';
+
+const FIXTURE = fileURLToPath(new URL('./fixture/', import.meta.url));
+const NOBODY = { uid: 65534, gid: 65534 };
+const ENV = {
+  SOURCE_DATE_EPOCH: '1700000000',
+  PKGEXT: '.pkg.tar.zst',
+  PACKAGER: 'rbee tests <tests@rbee.invalid>',
+};
+
+let base = '';
+let makepkgDir = '';
+let rbeeDir = '';
+let ours: PackageFile[] = [];
+
+function copy(as: string): string {
+  const dir = join(base, as);
+  cpSync(FIXTURE, dir, { recursive: true });
+  execFileSync('chown', ['-R', '65534:65534', dir]);
+  return dir;
+}
+
+/** Real makepkg (with its archive step) as nobody, the reference for every comparison. */
+function makepkg(dir: string, home: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...ENV, HOME: home };
+  for (const name of ['PKGDEST', 'SRCDEST', 'BUILDDIR', 'MAKEPKG_CONF']) delete env[name];
+  const child = spawn(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', 'makepkg', '--nodeps', '-f'],
+    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c));
+  child.stderr.on('data', (c: Buffer) => (out += c));
+  return new Promise((resolve, reject) =>
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(out)))),
+  );
+}
+
+const bsdtar = (...args: string[]) => execFileSync('bsdtar', args, { encoding: 'utf8' });
+/** makepkg's metadata members differ in size only: their text names the tool and the folder. */
+const listing = (file: string) =>
+  bsdtar('-tvf', file)
+    .split('\n')
+    .map((l) =>
+      / \.(PKGINFO|BUILDINFO|MTREE)$/.test(l)
+        ? l.replace(/^(\S+ +\d+ +root +root +)\d+/, '$1<size>')
+        : l,
+    );
+const member = (file: string, name: string) => bsdtar('-xOf', file, name);
+const fields = (text: string) => text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+
+beforeAll(async () => {
+  base = mkdtempSync(join(tmpdir(), 'rbee-package-test-'));
+  chmodSync(base, 0o755);
+  makepkgDir = copy('makepkg');
+  rbeeDir = copy('rbee');
+  const home = join(base, 'home');
+  mkdirSync(home);
+  execFileSync('chown', ['65534:65534', home]);
+  await makepkg(makepkgDir, home);
+  const env = { ...process.env, ...ENV };
+  const built = await runBuild(rbeeDir, { env });
+  const pkgbuild = parsePkgbuild(readFileSync(join(rbeeDir, 'PKGBUILD'), 'utf8'), {
+    carch: 'x86_64',
+  });
+  ours = await createPackages({
+    startdir: built.startdir,
+    pkgbuild,
+    pkgver: built.pkgver,
+    pkgrel: built.pkgrel,
+    epoch: built.epoch,
+    carch: 'x86_64',
+    sourceDateEpoch: Number(ENV.SOURCE_DATE_EPOCH),
+    user: NOBODY,
+    env,
+  });
+}, 180_000);
+
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe('the archive step, against makepkg 6.0.2 building the same PKGBUILD', () => {
+  it('writes the same package files, named as makepkg names them', () => {
+    const theirs = readdirSync(makepkgDir).filter((f) => f.includes('.pkg.tar'));
+    expect(ours.map((p) => p.filename).sort()).toEqual(theirs.sort());
+    expect(ours.map((p) => p.filename)).toEqual([
+      'rbee-pkgtest-1:2.1.0-3-x86_64.pkg.tar.zst',
+      'rbee-pkgtest-doc-1:2.1.0-3-any.pkg.tar.zst',
+    ]);
+    for (const p of ours) {
+      expect(p.sha256).toBe(
+        execFileSync('sha256sum', [p.path], { encoding: 'utf8' }).split(' ')[0],
+      );
+    }
+  });
+
+  it('lists the same members in the same order, modes, owners root:root and mtimes', () => {
+    for (const p of ours) {
+      const theirs = join(makepkgDir, p.filename);
+      expect(listing(p.path)).toEqual(listing(theirs));
+      expect(
+        listing(p.path)
+          .filter(Boolean)
+          .every((l) => / root +root /.test(l)),
+      ).toBe(true);
+      const dotfiles = bsdtar('-tf', p.path)
+        .split('\n')
+        .filter((n) => n.startsWith('.'));
+      expect(dotfiles).toEqual(
+        p.pkgname === 'rbee-pkgtest'
+          ? ['.BUILDINFO', '.CHANGELOG', '.INSTALL', '.MTREE', '.PKGINFO']
+          : ['.BUILDINFO', '.MTREE', '.PKGINFO'],
+      );
+    }
+  });
+
+  it('writes .PKGINFO field for field as makepkg does', () => {
+    for (const p of ours) {
+      const mine = member(p.path, '.PKGINFO');
+      expect(fields(mine)).toEqual(fields(member(join(makepkgDir, p.filename), '.PKGINFO')));
+      expect(mine).toMatch(/^# Generated by rbee \(makepkg 6\.0\.2 create_package\)\n/);
+    }
+    const main = fields(member(ours[0]!.path, '.PKGINFO'));
+    expect(main).toContain('pkgdesc = a package test, with folded spaces');
+    expect(main).toContain('optdepend = zstd: for compressed logs');
+    expect(main).toContain('builddate = 1700000000');
+  });
+
+  it('writes .BUILDINFO as makepkg does, apart from the folder it was built in', () => {
+    const strip = (t: string) =>
+      fields(t).filter((l) => !l.startsWith('builddir = ') && !l.startsWith('startdir = '));
+    for (const p of ours) {
+      const mine = member(p.path, '.BUILDINFO');
+      expect(strip(mine)).toEqual(strip(member(join(makepkgDir, p.filename), '.BUILDINFO')));
+      expect(mine).toContain(`startdir = ${rbeeDir}\n`);
+    }
+  });
+
+  it('has every other member byte for byte equal, .MTREE entries included', () => {
+    for (const p of ours) {
+      const theirs = join(makepkgDir, p.filename);
+      for (const name of bsdtar('-tf', p.path).split('\n').filter(Boolean)) {
+        if (name.endsWith('/') || ['.PKGINFO', '.BUILDINFO', '.MTREE'].includes(name)) continue;
+        expect(member(p.path, name), name).toBe(member(theirs, name));
+      }
+      const mtree = (f: string) =>
+        execFileSync('sh', ['-c', `bsdtar -xOf "$1" .MTREE | gzip -dc`, 'sh', f], {
+          encoding: 'utf8',
+        })
+          .split('\n')
+          .filter((l) => !/^\.\/\.(PKGINFO|BUILDINFO) /.test(l));
+      expect(mtree(p.path)).toEqual(mtree(theirs));
+    }
+  });
+
+  it('is read by pacman -Qip', () => {
+    const info = execFileSync('pacman', ['-Qip', ours[0]!.path], { encoding: 'utf8' });
+    expect(info).toMatch(/^Name +: rbee-pkgtest$/m);
+    expect(info).toMatch(/^Version +: 1:2\.1\.0-3$/m);
+    expect(info).toMatch(/^Install Script +: Yes$/m);
+    const files = execFileSync('pacman', ['-Qlp', ours[0]!.path], { encoding: 'utf8' });
+    expect(files).toContain('rbee-pkgtest /usr/bin/rbee-pkgtest\n');
+  });
+});
