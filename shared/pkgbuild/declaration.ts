@@ -1,7 +1,13 @@
-import type { SimpleCommand } from './ast.ts';
-import { assignedValue, BASH_READONLY, type EvalState, MAKEPKG_NAMES } from './evaluate.ts';
+import type { Assign, SimpleCommand } from './ast.ts';
+import {
+  assignedValue,
+  BASH_READONLY,
+  type EvalState,
+  MAKEPKG_NAMES,
+  unknownOrigin,
+} from './evaluate.ts';
 import { expandFields, type Scope, type Value } from './expand.ts';
-import { fail } from './parse-error.ts';
+import { fail, type PendingError } from './parse-error.ts';
 
 /** Builtins that declare variables; their `name=value` arguments are assignments. */
 export const DECLARATION_BUILTINS = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
@@ -66,6 +72,7 @@ export function declaration(
         flags,
         builtin,
         state,
+        word.assign,
         () => {
           const a = word.assign!;
           if (a.subscript !== undefined) {
@@ -110,7 +117,7 @@ export function declaration(
           word.start,
         );
       }
-      declareOne(field, word.start, flags, builtin, state, undefined, setVar);
+      declareOne(field, word.start, flags, builtin, state, undefined, undefined, setVar);
     }
   }
 }
@@ -121,6 +128,7 @@ function declareOne(
   flags: Set<string>,
   builtin: string,
   state: EvalState,
+  assign: Assign | undefined,
   value: (() => Value) | undefined,
   setVar: SetVar,
 ): void {
@@ -156,8 +164,31 @@ function declareOne(
     // A new local starts unset (bash's localvar_inherit is off), shadowing any global.
     state.locals.set(name, flags.has('a') ? { kind: 'array', values: [] } : undefined);
   }
-  let v = value?.();
   const global = flags.has('g');
+  const prior = state.unknown.get(name);
+  if (prior?.maybeArray && assign && !assign.array && (global || !state.locals.has(name))) {
+    // `export x=v` on what may be an array keeps its other elements: still unknown.
+    state.unknown.set(name, { ...prior, at });
+    if (readonly) state.readonly.add(name);
+    return;
+  }
+  let v: Value | undefined;
+  try {
+    v = value?.();
+  } catch (error) {
+    // `export X=$(…)` on a global: carried as unknown, like a plain assignment.
+    const origin = assign ? unknownOrigin(error, assign) : undefined;
+    if (origin === undefined || local || state.locals.has(name) || flags.has('a')) throw error;
+    state.vars.delete(name);
+    state.unknown.set(name, {
+      origin,
+      at,
+      direct: !(error as PendingError).origin,
+      maybeArray: assign!.array !== undefined || prior?.maybeArray === true,
+    });
+    if (readonly) state.readonly.add(name);
+    return;
+  }
   if (flags.has('a')) {
     const cur =
       v ?? (global ? state.vars.get(name) : (state.locals.get(name) ?? state.vars.get(name)));

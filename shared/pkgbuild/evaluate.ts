@@ -1,5 +1,14 @@
 import { evalArith, substituteArith } from './arithmetic.ts';
-import type { AndOr, Assign, Command, FunctionDef, List, Script, SimpleCommand } from './ast.ts';
+import type {
+  AndOr,
+  Assign,
+  Command,
+  FunctionDef,
+  List,
+  Part,
+  Script,
+  SimpleCommand,
+} from './ast.ts';
 import { plainText } from './bash-parser.ts';
 import { evalCond, evalTest } from './condition.ts';
 import { currentValue, DECLARATION_BUILTINS, declaration, writableGuard } from './declaration.ts';
@@ -11,7 +20,7 @@ import {
   type Scope,
   type Value,
 } from './expand.ts';
-import { fail } from './parse-error.ts';
+import { fail, type ParseErrorCode, PendingError, type UnknownOrigin } from './parse-error.ts';
 import { compilePattern, DEFAULT_MAX_MATCH_STEPS, MatchBudget, matchWhole } from './pattern.ts';
 
 /** Lowercase names makepkg 6.0.2 defines before it sources a PKGBUILD (from `compgen -v`). */
@@ -69,6 +78,23 @@ export function isEnvironmentName(name: string): boolean {
   return (c >= 65 && c <= 90) || MAKEPKG_NAMES.has(name);
 }
 
+/** A variable set to a value we cannot know; `maybeArray` when `x=v` would keep other elements. */
+export type UnknownVar = {
+  origin: UnknownOrigin;
+  at: number;
+  maybeArray: boolean;
+  /** The unknown part is in this assignment's own word (not read from another variable). */
+  direct: boolean;
+};
+
+/** Refusals that mean "this value is not knowable here", not "bash would fail". */
+const UNKNOWABLE = new Set<ParseErrorCode>([
+  'COMMAND_SUBSTITUTION',
+  'ENVIRONMENT_VARIABLE',
+  'GLOB',
+  'TILDE',
+]);
+
 /** What sourcing the PKGBUILD leaves behind. */
 export type EvalState = {
   vars: Map<string, Value>;
@@ -85,6 +111,13 @@ export type EvalState = {
   readonly: Set<string>;
   /** Names declared associative (`declare -A`): any use of them is refused. */
   assoc: Set<string>;
+  /**
+   * Globals whose value cannot be known (set from a command substitution, the environment, a
+   * glob). Reading one refuses, naming both places; one the .SRCINFO prints is refused at the end.
+   */
+  unknown: Map<string, UnknownVar>;
+  /** Set when the PKGBUILD's final status is a command substitution's: throws that refusal. */
+  unknownStatus?: () => never;
   /** Reads the variables above; refuses names makepkg or the environment would supply. */
   scope: Scope;
 };
@@ -123,6 +156,15 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
         fail('UNSUPPORTED_EXPANSION', `'${name}' is an associative array (declare -A)`, at);
       }
       if (state.locals.has(name)) return state.locals.get(name);
+      const u = state.unknown.get(name);
+      if (u !== undefined) {
+        throw new PendingError(
+          u.origin.code,
+          `$${name} is used here, but its value cannot be known statically`,
+          at,
+          u.origin,
+        );
+      }
       const v = vars.get(name);
       if (v !== undefined) return v;
       if (name === 'CARCH' && options.carch !== undefined) {
@@ -159,11 +201,17 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
     locals: new Map(),
     readonly: new Set(),
     assoc: new Set(),
+    unknown: new Map(),
     scope,
   };
   const runner = new Runner(state, scope, options.maxLoopIterations ?? DEFAULT_MAX_LOOP_ITERATIONS);
   const status = runner.list(script.list);
-  if (status !== 0 && runner.lastAt !== undefined) {
+  // Refused after the fields are checked, so a field set from $(…) is named first.
+  if (status === UNKNOWN_STATUS) {
+    state.unknownStatus = () =>
+      runner.unknownStatus('decides whether makepkg can source the PKGBUILD');
+  }
+  if (status !== 0 && status !== UNKNOWN_STATUS && runner.lastAt !== undefined) {
     fail(
       'SOURCE_FAILED',
       'the last command returns non-zero, so makepkg fails to source the PKGBUILD',
@@ -174,8 +222,13 @@ export function evaluate(script: Script, options: EvaluateOptions): EvalState {
   return state;
 }
 
+/** The exit status of a command whose command substitution we did not run. */
+const UNKNOWN_STATUS = -1;
+
 class Runner {
   lastAt: number | undefined;
+  /** The command substitution behind the last UNKNOWN_STATUS. */
+  private unknownStatusAt = 0;
   private iterations = 0;
 
   constructor(
@@ -194,6 +247,7 @@ class Runner {
     if (item.background) fail('PIPELINE', 'a background job (&) runs in a subshell', item.start);
     let status = this.pipeline(item.first.commands, item.first.negated, item.first.start);
     for (const { op, pipeline } of item.rest) {
+      if (status === UNKNOWN_STATUS) this.unknownStatus(`decides '${op}'`, pipeline.start);
       if ((op === '&&' && status === 0) || (op === '||' && status !== 0)) {
         status = this.pipeline(pipeline.commands, pipeline.negated, pipeline.start);
       }
@@ -207,6 +261,7 @@ class Runner {
     }
     this.lastAt = at;
     const status = this.command(commands[0]!);
+    if (status === UNKNOWN_STATUS) return status;
     return negated ? (status === 0 ? 1 : 0) : status;
   }
 
@@ -226,7 +281,9 @@ class Runner {
         return 0;
       case 'if':
         for (const clause of cmd.clauses) {
-          if (this.list(clause.cond) === 0) return this.list(clause.body);
+          const cond = this.list(clause.cond);
+          if (cond === UNKNOWN_STATUS) this.unknownStatus("decides an 'if'", clause.cond[0]!.start);
+          if (cond === 0) return this.list(clause.body);
         }
         return cmd.otherwise ? this.list(cmd.otherwise) : 0;
       case 'case': {
@@ -290,8 +347,17 @@ class Runner {
     if (cmd.redirs.length > 0)
       fail('REDIRECTION', 'a redirection touches files', cmd.redirs[0]!.start);
     if (cmd.words.length === 0) {
-      for (const a of cmd.assigns) this.assign(a);
-      return 0;
+      let status = 0;
+      for (const a of cmd.assigns) {
+        // bash: an assignment-only command returns the status of its last command substitution.
+        const sub = firstCmdSub(a);
+        if (sub !== undefined) {
+          status = UNKNOWN_STATUS;
+          this.unknownStatusAt = sub;
+        }
+        this.assign(a);
+      }
+      return status;
     }
     const first = cmd.words[0]!;
     const name = plainText(first);
@@ -354,15 +420,58 @@ class Runner {
       fail('UNSUPPORTED_ASSIGNMENT', `'${a.name}' belongs to bash or makepkg`, a.start);
     }
     // Appending to a name the PKGBUILD never set would append to makepkg's value of it.
-    const current = currentValue(this.state, this.scope, a.name, a.append, a.start);
-    this.setVar(a.name, assignedValue(a, this.scope, current), a.start);
+    const unknown = this.state.unknown.get(a.name);
+    if (unknown?.maybeArray && !a.array && !this.state.locals.has(a.name)) {
+      // `x=v` on what may be an array keeps its other elements: still unknown.
+      this.state.unknown.set(a.name, { ...unknown, at: a.start });
+      return;
+    }
+    let value: Value;
+    try {
+      const current = currentValue(this.state, this.scope, a.name, a.append, a.start);
+      value = assignedValue(a, this.scope, current);
+    } catch (error) {
+      const origin = unknownOrigin(error, a);
+      if (origin === undefined || this.state.locals.has(a.name)) throw error;
+      writableGuard(this.state, a.name, a.start);
+      this.state.vars.delete(a.name);
+      this.state.unknown.set(a.name, {
+        origin,
+        direct: !(error as PendingError).origin,
+        at: a.start,
+        maybeArray:
+          a.array !== undefined ||
+          unknown?.maybeArray === true ||
+          this.state.vars.get(a.name)?.kind === 'array',
+      });
+      this.state.assignedAt.set(a.name, a.start);
+      return;
+    }
+    this.setVar(a.name, value, a.start);
+  }
+
+  /** Refuses: a status we could not know (a command substitution's) decides something. */
+  unknownStatus(what: string, at = this.unknownStatusAt): never {
+    throw new PendingError(
+      'COMMAND_SUBSTITUTION',
+      `the exit status of a command substitution ${what}`,
+      at,
+      {
+        code: 'COMMAND_SUBSTITUTION',
+        reason: 'a command substitution runs a program',
+        offset: this.unknownStatusAt,
+      },
+    );
   }
 
   /** Writes the local of that name if `declare`/`local` made one, else the global. */
   private setVar(name: string, v: Value, at: number, global = false): void {
     writableGuard(this.state, name, at);
     if (!global && this.state.locals.has(name)) this.state.locals.set(name, v);
-    else this.state.vars.set(name, v);
+    else {
+      this.state.vars.set(name, v);
+      this.state.unknown.delete(name);
+    }
     this.state.assignedAt.set(name, at);
   }
 }
@@ -415,4 +524,48 @@ function computeAssignment(a: Assign, scope: Scope, current: Value | undefined):
   }
   if (a.append && old?.kind === 'string') return { kind: 'string', value: old.value + s };
   return { kind: 'string', value: s };
+}
+
+/**
+ * The origin to carry when an assignment's value is unknowable, or undefined when the failure
+ * must stand (bash would fail, or `${y:=…}` in the word would have assigned where we stopped).
+ */
+export function unknownOrigin(error: unknown, a: Assign): UnknownOrigin | undefined {
+  if (!(error instanceof PendingError)) return undefined;
+  if (!error.origin && !UNKNOWABLE.has(error.code)) return undefined;
+  if (assignAssigns(a)) return undefined;
+  return error.origin ?? { code: error.code, reason: error.reason, offset: error.offset };
+}
+
+function assignAssigns(a: Assign): boolean {
+  const words = a.array ?? (a.value ? [a.value] : []);
+  return words.some((w) =>
+    partsSome(w.parts, (p) => p.t === 'param' && (p.op === ':=' || p.op === '=')),
+  );
+}
+
+/** Offset of the first command substitution in an assignment, if any. */
+function firstCmdSub(a: Assign): number | undefined {
+  let at: number | undefined;
+  const words = a.array ?? (a.value ? [a.value] : []);
+  for (const w of words) {
+    partsSome(w.parts, (p) => {
+      if (p.t === 'cmdsub') at ??= p.start;
+      return false;
+    });
+  }
+  return at;
+}
+
+function partsSome(parts: Part[], pred: (p: Part) => boolean): boolean {
+  for (const p of parts) {
+    if (pred(p)) return true;
+    if (p.t === 'dq' && partsSome(p.parts, pred)) return true;
+    if (p.t === 'param') {
+      if (p.arg && partsSome(p.arg.parts, pred)) return true;
+      if (p.arg2 && partsSome(p.arg2.parts, pred)) return true;
+      if (p.index && typeof p.index !== 'string' && partsSome(p.index.parts, pred)) return true;
+    }
+  }
+  return false;
 }

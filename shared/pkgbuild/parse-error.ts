@@ -69,6 +69,8 @@ export class ParseError extends Error {
   /** The failure without the location prefix, e.g. `unterminated double quote`. */
   readonly reason: string;
   readonly filename: string;
+  /** For an unknown value that reached the .SRCINFO: where that value came from. */
+  readonly origin?: { line: number; column: number; reason: string };
 
   constructor(
     code: ParseErrorCode,
@@ -76,12 +78,17 @@ export class ParseError extends Error {
     line: number,
     column: number,
     filename = 'PKGBUILD',
+    origin?: { line: number; column: number; reason: string },
   ) {
-    super(`Cannot parse ${filename} line ${line} col ${column}: ${reason}`);
+    const full = origin
+      ? `${reason} (the unknown value comes from line ${origin.line} col ${origin.column}: ${origin.reason})`
+      : reason;
+    super(`Cannot parse ${filename} line ${line} col ${column}: ${full}`);
+    if (origin) this.origin = origin;
     this.code = code;
     this.line = line;
     this.column = column;
-    this.reason = reason;
+    this.reason = full;
     this.filename = filename;
   }
 }
@@ -95,10 +102,15 @@ export class PendingError extends Error {
     readonly code: ParseErrorCode,
     readonly reason: string,
     readonly offset: number,
+    /** Where an unknown value that reached this place was made. */
+    readonly origin?: UnknownOrigin,
   ) {
     super(reason);
   }
 }
+
+/** Where a value the parser cannot know was made: a command substitution, the environment, a glob. */
+export type UnknownOrigin = { code: ParseErrorCode; reason: string; offset: number };
 
 /** Throws a PendingError at `offset`; the parser's entry point converts it to a ParseError. */
 export function fail(code: ParseErrorCode, reason: string, offset: number): never {

@@ -1,6 +1,7 @@
 import { parseBash } from './bash-parser.ts';
 import { type EvaluateOptions, evaluate } from './evaluate.ts';
 import { lintPkgbuild } from './lint.ts';
+import { isFieldName } from './package-overrides.ts';
 import { fail, locate, ParseError, PendingError } from './parse-error.ts';
 import { elements, PkgbuildContext } from './pkgbuild-context.ts';
 import {
@@ -96,7 +97,9 @@ export function parsePkgbuild(text: string, options: ParseOptions = {}): Pkgbuil
   } catch (error) {
     if (error instanceof PendingError) {
       const { line, column } = locate(text, error.offset);
-      throw new ParseError(error.code, error.reason, line, column, options.filename);
+      const o = error.origin;
+      const origin = o ? { ...locate(text, o.offset), reason: o.reason } : undefined;
+      throw new ParseError(error.code, error.reason, line, column, options.filename, origin);
     }
     if (error instanceof ParseError) throw error;
     // Deep nesting can overflow the stack: still a refusal, never a crash.
@@ -127,6 +130,20 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
   if (options.maxValueLength !== undefined) evalOptions.maxValueLength = options.maxValueLength;
   if (options.maxMatchSteps !== undefined) evalOptions.maxMatchSteps = options.maxMatchSteps;
   const state = evaluate(script, evalOptions);
+  for (const [name, u] of state.unknown) {
+    if (name !== 'pkgname' && !isFieldName(name)) continue;
+    if (u.direct) {
+      // The unknown part is in the field's own assignment: one place names both.
+      fail(u.origin.code, u.origin.reason, u.origin.offset);
+    }
+    throw new PendingError(
+      u.origin.code,
+      `'${name}' is printed in the .SRCINFO but its value cannot be known statically`,
+      u.at,
+      u.origin,
+    );
+  }
+  state.unknownStatus?.();
   const ctx = new PkgbuildContext(text, script, state, state.scope);
 
   // makepkg: pkgbase=${pkgbase:-${pkgname[0]}}

@@ -152,7 +152,7 @@ test('random words expand exactly as bash expands them, or are refused', () => {
   });
   // The refusals must stay the exception, or this test would prove little.
   expect(answered).toBeGreaterThan(400);
-});
+}, 600_000);
 
 test('random scalar assignments (no splitting, no braces) match bash, or are refused', () => {
   const cases = fc.sample(word, { numRuns: 300, seed: SEED });
@@ -165,7 +165,9 @@ test('random scalar assignments (no splitting, no braces) match bash, or are ref
     let mine: string;
     try {
       const v = parsePkgbuild(`${PRELUDE}_r=${w}\n`).variables._r;
-      mine = typeof v === 'string' ? v : (v?.[0] ?? '');
+      // Absent: the value is unknown (a tilde, the environment), carried, never guessed.
+      if (v === undefined) return;
+      mine = typeof v === 'string' ? v : v[0]!;
     } catch (error) {
       if (error instanceof ParseError) return;
       throw error;
@@ -174,7 +176,7 @@ test('random scalar assignments (no splitting, no braces) match bash, or are ref
     expect(mine, `_r=${w}`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(180);
-});
+}, 600_000);
 
 test('random [[ x == pattern ]] conditions decide as bash decides, or are refused', () => {
   const subject = fc.oneof(
@@ -208,7 +210,7 @@ test('random [[ x == pattern ]] conditions decide as bash decides, or are refuse
     expect(mine, `[[ ${c[0]} == ${c[1]} ]]`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(180);
-});
+}, 600_000);
 
 const arithAtom = fc.oneof(
   fc.integer({ min: 0, max: 40 }).map(String),
@@ -270,7 +272,7 @@ test('random arithmetic $((…)) evaluates as bash evaluates it, or is refused',
     expect(mine, `$((${e}))`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(200);
-});
+}, 600_000);
 
 test('random (( … )) commands decide && as bash decides them, or are refused', () => {
   const cases = fc.sample(arithExpr, { numRuns: 200, seed: SEED + 1 });
@@ -289,4 +291,4 @@ test('random (( … )) commands decide && as bash decides them, or are refused',
     expect(mine, `(( ${e} ))`).toEqual(theirs[i]);
   });
   expect(answered).toBeGreaterThan(80);
-});
+}, 600_000);
