@@ -17,22 +17,41 @@ const DRIVER_SH_LINE =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the TypeScript line to find, as text
   "const sh = (name: string) => readFileSync(new URL(`./sh/${name}`, import.meta.url), 'utf8');";
 
+/** The packaging script, read as text at load (agent/package/create-package.ts): inlined too. */
+const PACKAGE_SH_LINE =
+  "const SCRIPT_TEXT = readFileSync(new URL('./sh/create-package.sh', import.meta.url), 'utf8');";
+
+/** Replaces `line` in the file matching `filter` with `replacement(path)`, or fails the build. */
+function inline(build, filter, line, replacement) {
+  build.onLoad({ filter }, (args) => {
+    const source = readFileSync(args.path, 'utf8');
+    if (!source.includes(line)) {
+      throw new Error(
+        `${args.path} no longer reads its bash parts with the line build-agent.mjs inlines; update it`,
+      );
+    }
+    return { contents: source.replace(line, () => replacement(args.path)), loader: 'ts' };
+  });
+}
+
 const inlineDriverScripts = {
   name: 'inline-driver-scripts',
   setup(build) {
-    build.onLoad({ filter: /agent[/\\]executor[/\\]driver[/\\]driver-script\.ts$/ }, (args) => {
-      const source = readFileSync(args.path, 'utf8');
-      if (!source.includes(DRIVER_SH_LINE)) {
-        throw new Error(
-          `${args.path} no longer reads its bash parts with the line build-agent.mjs inlines; update DRIVER_SH_LINE`,
+    inline(
+      build,
+      /agent[/\\]executor[/\\]driver[/\\]driver-script\.ts$/,
+      DRIVER_SH_LINE,
+      (path) => {
+        const dir = join(dirname(path), 'sh');
+        const parts = Object.fromEntries(
+          readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]),
         );
-      }
-      const dir = join(dirname(args.path), 'sh');
-      const parts = Object.fromEntries(
-        readdirSync(dir).map((name) => [name, readFileSync(join(dir, name), 'utf8')]),
-      );
-      const inlined = `const INLINED_SH: Record<string, string> = ${JSON.stringify(parts)};\nconst sh = (name: string) => INLINED_SH[name]!;`;
-      return { contents: source.replace(DRIVER_SH_LINE, () => inlined), loader: 'ts' };
+        return `const INLINED_SH: Record<string, string> = ${JSON.stringify(parts)};\nconst sh = (name: string) => INLINED_SH[name]!;`;
+      },
+    );
+    inline(build, /agent[/\\]package[/\\]create-package\.ts$/, PACKAGE_SH_LINE, (path) => {
+      const text = readFileSync(join(dirname(path), 'sh', 'create-package.sh'), 'utf8');
+      return `const SCRIPT_TEXT = ${JSON.stringify(text)};`;
     });
   },
 };

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { constants } from 'node:fs';
+import { constants, readFileSync } from 'node:fs';
 import { lstat, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,12 @@ import {
 } from './package-info.ts';
 import { sha256Text } from './sha256-text.ts';
 
-const SCRIPT = fileURLToPath(new URL('./sh/create-package.sh', import.meta.url));
+/**
+ * The packaging script's text, run as `bash -c` so the one-file agent (scripts/build-agent.mjs)
+ * can carry it inlined: there is no file beside the bundle to run.
+ */
+const SCRIPT_TEXT = readFileSync(new URL('./sh/create-package.sh', import.meta.url), 'utf8');
+const script = (...args: string[]) => ['-c', SCRIPT_TEXT, 'create-package.sh', ...args];
 /** The executor's copy of Debian's makepkg.conf, for hives without /etc/makepkg.conf. */
 const DEFAULT_CONF = fileURLToPath(new URL('../executor/driver/sh/makepkg.conf', import.meta.url));
 
@@ -142,7 +147,7 @@ async function readFacts(
   env: NodeJS.ProcessEnv,
   options: CreatePackagesOptions,
 ): Promise<PackageFacts> {
-  const res = await probe('bash', [SCRIPT, 'facts', conf, pkgdir], {
+  const res = await probe('bash', script('facts', conf, pkgdir), {
     env,
     ...(options.user ? { user: options.user } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
@@ -167,7 +172,7 @@ async function archive(
   // O_EXCL with O_CREAT never follows a link: the file is new and ours.
   const file = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
   try {
-    const child = spawn('bash', [SCRIPT, 'archive', ...args], {
+    const child = spawn('bash', script('archive', ...args), {
       env,
       stdio: ['ignore', file.fd, 'pipe'],
       ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
