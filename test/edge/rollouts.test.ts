@@ -220,7 +220,7 @@ describe('rollouts: max concurrency and max errors', () => {
       max_concurrency: 2,
     });
     expect(single.status).toBe(400);
-    expect(single.body.error).toContain('max_concurrency and max_errors are for rollouts');
+    expect(single.body.error).toContain('max_concurrency, max_errors and canary are for rollouts');
     const zero = await edge.api('POST', '/api/installs', {
       hives: ['solo'],
       worker: 'rbee-hello-worker',
