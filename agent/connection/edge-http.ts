@@ -1,5 +1,6 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 
 /** An HTTP answer from the edge that was not the one asked for. */
 export class EdgeHttpError extends Error {
@@ -107,40 +108,59 @@ export function createEdgeHttp(options: EdgeHttpOptions): EdgeHttp {
   const http: EdgeHttp = {
     base: options.base,
     async request(path, init = {}) {
-      const { timeoutMs: limit = timeoutMs, signal, ...rest } = init;
+      // node:http(s), like `get`, so `--ca` reaches uploads and package downloads too.
+      const { timeoutMs: limit = timeoutMs, signal, method = 'GET', body, headers } = init;
       const url = `${options.base}${path}`;
-      const timeout = AbortSignal.timeout(limit);
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          ...rest,
-          headers: {
-            ...(rest.headers as Record<string, string>),
-            Authorization: `Bearer ${options.token}`,
-          },
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-        });
-      } catch (error) {
-        const cause =
-          (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
-        const why = timeout.aborted ? `no answer within ${limit} ms` : cause;
-        throw new EdgeHttpError(
-          `Cannot ${rest.method ?? 'GET'} ${url}: ${why}`,
-          undefined,
-          undefined,
-        );
+      const https = url.startsWith('https:');
+      if (body != null && typeof body !== 'string' && !(body instanceof Uint8Array)) {
+        throw new TypeError('EdgeHttp.request sends a string or bytes as its body');
       }
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (https ? httpsRequest : httpRequest)(
+          url,
+          {
+            method,
+            headers: {
+              ...(headers as Record<string, string> | undefined),
+              Authorization: `Bearer ${options.token}`,
+            },
+            timeout: limit,
+            ...(signal ? { signal } : {}),
+            ...(https && options.ca ? { ca: options.ca } : {}),
+          },
+          resolve,
+        );
+        req.on('timeout', () => req.destroy(new Error(`no answer within ${limit} ms`)));
+        req.on('error', (error) =>
+          reject(
+            new EdgeHttpError(`Cannot ${method} ${url}: ${error.message}`, undefined, undefined),
+          ),
+        );
+        req.end(body ?? undefined);
+      });
+      const status = res.statusCode ?? 0;
+      const responseHeaders = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+          responseHeaders.append(name, v);
+        }
+      }
+      const stream = status === 204 || status === 304 ? null : Readable.toWeb(res);
+      const response = new Response(stream as ReadableStream<Uint8Array> | null, {
+        status,
+        headers: responseHeaders,
+      });
       if (response.ok) return response;
-      const body = await response.text();
+      const text = await response.text();
       let detail: { error?: string; code?: string } = {};
       try {
-        detail = JSON.parse(body) as typeof detail;
+        detail = JSON.parse(text) as typeof detail;
       } catch {
         // Not the edge's JSON error: the status alone has to do.
       }
       throw new EdgeHttpError(
-        `Cannot ${rest.method ?? 'GET'} ${url}: edge answered ${response.status}${detail.code ? ` ${detail.code}` : ''}${detail.error ? `: ${detail.error}` : ''}`,
-        response.status,
+        `Cannot ${method} ${url}: edge answered ${status}${detail.code ? ` ${detail.code}` : ''}${detail.error ? `: ${detail.error}` : ''}`,
+        status,
         detail.code,
       );
     },

@@ -216,7 +216,8 @@ describe('TLS on the edge and the agent', () => {
 
   it('a plain http:// edge on a non-loopback name is refused at start (INSECURE_EDGE)', () => {
     const refused = rbeeAgent(['--edge', 'http://edge.example:8787', '--allow-unsigned']);
-    expect(refused.code).toBe(1);
+    // A configuration refusal: exit 78 (EX_CONFIG), the agent's code for "fix the flags".
+    expect(refused.code).toBe(78);
     expect(refused.out).toContain('INSECURE_EDGE: edge.example:8787 is not a loopback address');
     const ws = rbeeAgent(['--edge', 'ws://10.1.2.3:8787', '--allow-unsigned']);
     expect(ws.out).toContain('INSECURE_EDGE: 10.1.2.3:8787 is not a loopback address');
