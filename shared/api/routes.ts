@@ -298,6 +298,16 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: 'POST',
+    path: '/api/sessions/revoke-all',
+    role: 'admin',
+    action: 'sessions.revoke_all',
+    summary: 'End every dashboard session at once (sign out everywhere)',
+    status: 200,
+    response: z.object({ revoked: z.literal(true) }),
+    errors: [...AUTH],
+  },
+  {
+    method: 'POST',
     path: '/api/hives/:id/rotate-token',
     role: 'admin',
     action: 'hive.rotate_token',
