@@ -155,7 +155,8 @@ describe('an agent without a trusted key', () => {
       '--state',
       tempDir('no-key'),
     ]);
-    expect(r.code).toBe(1);
+    // A configuration refusal: exit 78 (EX_CONFIG), the agent's code for "fix the flags".
+    expect(r.code).toBe(78);
     expect(r.out).toContain('NO_TRUSTED_KEY: the agent runs only what the fleet key signed');
   });
 });
