@@ -156,6 +156,18 @@ describe('dashboard in Chromium against rbee start', { timeout: REAL_BUILD_LIMIT
     const { rollout } = res.body;
     await page.goto(`${fleet.url}/rollouts/${rollout.id}`);
     await page.waitForSelector('#rollout-jobs tr .badge.running', { timeout: 120_000 });
+    // Running starts with the steps before the build (fetch, verify, the package cache): the
+    // cancel is meant for the build itself.
+    await expect
+      .poll(
+        async () =>
+          (await api('GET', '/api/jobs?limit=1000')).body.jobs.find(
+            (j: { rollout?: string; hive: string }) =>
+              j.rollout === rollout.id && j.hive === local.id,
+          )?.step,
+        { timeout: 120_000 },
+      )
+      .toBe('build');
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#cancel-rollout');
     await page.waitForFunction(
