@@ -33,6 +33,9 @@ import { packagesRoutes } from './routes/packages.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 import { isStoreUnavailable } from './store/store-unavailable.ts';
+import { wireWebhookEvents } from './webhooks/webhook-events.ts';
+import { webhookRoutes } from './webhooks/webhook-routes.ts';
+import { WebhookService } from './webhooks/webhook-service.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
@@ -139,6 +142,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', packagesRoutes(deps.store, blobs, options, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
+  const webhooks = new WebhookService(deps.store, options, now);
+  wireWebhookEvents({ store: deps.store, jobs, rollouts, hub, webhooks, now });
+  app.route('/', webhookRoutes(deps.store, webhooks, now));
+  webhooks.start();
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -167,6 +174,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     options,
     async close() {
       clearInterval(sweeper);
+      await webhooks.close();
       hub.close();
       await jobs.flushAccepts();
       await cluster?.close();

@@ -52,6 +52,13 @@ function finalState(r: RolloutRecord): RolloutRecord['state'] {
  * const { rollout, jobs: created } = await rollouts.create(hiveIds, { worker, kind: 'install', max_concurrency: 2, max_errors: 1 });
  */
 export class RolloutService {
+  readonly #onEnd: ((rollout: RolloutRecord) => void | Promise<void>)[] = [];
+
+  /** Calls `listener` once for every rollout that ends (webhooks: rollout.ended). */
+  onRolloutEnd(listener: (rollout: RolloutRecord) => void | Promise<void>) {
+    this.#onEnd.push(listener);
+  }
+
   constructor(
     private readonly store: Store,
     private readonly jobs: JobService,
@@ -146,7 +153,9 @@ export class RolloutService {
     const id = job.rollout!;
     const now = this.jobs.now();
     const wasHeld = from === 'queued' && job.held === true;
+    let endedNow = false;
     const counted = await this.store.updateRollout(id, (r) => {
+      endedNow = false;
       const counts = { ...r.counts };
       if (wasHeld) counts.waiting -= 1;
       else counts.in_progress -= 1;
@@ -161,10 +170,20 @@ export class RolloutService {
       if (counts.waiting === 0 && counts.in_progress === 0) {
         next.state = finalState(next);
         next.ended_at = now;
+        endedNow = r.ended_at === null;
       }
       return next;
     });
     if (!counted) return;
+    if (endedNow) {
+      for (const listener of this.#onEnd) {
+        try {
+          await listener(counted);
+        } catch (error) {
+          console.error(`rollout ${id}: an end listener failed:`, error);
+        }
+      }
+    }
     if (counted.state === 'stopped') {
       if (!counted.cancel_requested) {
         const why =

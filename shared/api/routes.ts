@@ -34,6 +34,16 @@ import {
   revokeTokenResponseSchema,
   whoamiResponseSchema,
 } from './tokens.ts';
+import {
+  createWebhookRequestSchema,
+  createWebhookResponseSchema,
+  deleteWebhookResponseSchema,
+  deliveryResponseSchema,
+  listDeliveriesQuerySchema,
+  listDeliveriesResponseSchema,
+  listWebhooksResponseSchema,
+  webhookResponseSchema,
+} from './webhooks.ts';
 
 /** How an answer is carried: JSON (the schema), an SSE stream or plain text. */
 export type ApiBody = z.ZodType | 'sse' | 'text';
@@ -365,6 +375,66 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: z.object({ deleted: z.string() }),
     errors: [...AUTH, 'BAD_KEY', 'NO_PACKAGE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks',
+    role: 'admin',
+    action: 'webhook.create',
+    summary:
+      'Add a webhook: signed POSTs of the events named (job.ended, rollout.ended, hive.online, hive.offline); the secret is in the answer, once',
+    body: createWebhookRequestSchema,
+    status: 201,
+    response: createWebhookResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BODY_TOO_LARGE'],
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks',
+    role: 'admin',
+    summary: 'Webhooks (never their secrets)',
+    status: 200,
+    response: listWebhooksResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id',
+    role: 'admin',
+    summary: 'One webhook',
+    status: 200,
+    response: webhookResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/webhooks/:id',
+    role: 'admin',
+    action: 'webhook.delete',
+    summary: 'Remove a webhook and its deliveries (pending ones are not sent)',
+    status: 200,
+    response: deleteWebhookResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id/deliveries',
+    role: 'admin',
+    summary: "A webhook's deliveries, newest first, each with its attempts and outcome (?limit=)",
+    query: listDeliveriesQuerySchema,
+    status: 200,
+    response: listDeliveriesResponseSchema,
+    errors: [...AUTH, 'BAD_REQUEST', 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks/:id/test',
+    role: 'admin',
+    action: 'webhook.test',
+    summary: 'Queue a signed `ping` delivery to the webhook',
+    status: 202,
+    response: deliveryResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
   },
 ];
 
