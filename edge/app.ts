@@ -22,6 +22,7 @@ import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
+import { cliFilesRoutes } from './routes/cli-files.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
@@ -103,6 +104,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', cliFilesRoutes(deps.agentFiles));
   app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route(
