@@ -76,6 +76,14 @@ export type JobRecord = {
    * out of the delivery-deadline sweep, until the rollout releases it.
    */
   held?: boolean;
+  /** Succeeded at once without being sent: the hive already had this version (no `force`). */
+  already_installed?: boolean;
+  /** Automatic new attempts left after an infrastructure failure (edge/jobs/retry-policy.ts). */
+  retries_left?: number;
+  /** The failed job this one is a new attempt of. */
+  retry_of?: string;
+  /** The new attempt made when this one failed for an infrastructure reason. */
+  retried_by?: string;
 };
 
 export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';

@@ -25,6 +25,7 @@ import {
   listRolloutsResponseSchema,
   rolloutResponseSchema,
   uninstallRequestSchema,
+  workerInstallsResponseSchema,
 } from './jobs.ts';
 import {
   createTokenRequestSchema,
@@ -176,7 +177,8 @@ export const apiRoutes: ApiRoute[] = [
     path: '/api/installs',
     role: 'operator',
     action: 'worker.install',
-    summary: 'Install a worker on one hive (a job) or many (a rollout)',
+    summary:
+      'Install a worker on one hive (a job) or many (a rollout); a hive with this version and pkgrel succeeds at once (already_installed) unless force',
     body: installRequestSchema,
     status: 201,
     response: installResponseSchema,
@@ -189,6 +191,15 @@ export const apiRoutes: ApiRoute[] = [
       'UNKNOWN_HIVE',
       'NO_MATCHING_HIVE',
     ],
+  },
+  {
+    method: 'GET',
+    path: '/api/workers/:id/installs',
+    role: 'viewer',
+    summary: 'The hives that have a worker, by version, and the version an install gives now',
+    status: 200,
+    response: workerInstallsResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WORKER'],
   },
   {
     method: 'GET',

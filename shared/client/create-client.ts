@@ -1,6 +1,6 @@
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
 import type { Hive } from '../api/hives.ts';
-import type { InstallRequest, InstallResponse, Job, Rollout } from '../api/jobs.ts';
+import type { InstallRequest, InstallResponse, Job, Rollout, WorkerInstalls } from '../api/jobs.ts';
 import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
 import type { CreateWebhookRequest, Delivery, Webhook } from '../api/webhooks.ts';
 import type { JobState } from '../protocol/job.ts';
@@ -84,6 +84,9 @@ export function createClient(options: ClientOptions) {
         `/api/hives/${id(ref)}/rotate-token`,
       ),
 
+    /** Which hives have a worker, by version. */
+    workerInstalls: (worker: string) =>
+      call<WorkerInstalls>('GET', `/api/workers/${id(worker)}/installs`),
     install: (body: InstallRequest) => call<InstallResponse>('POST', '/api/installs', body),
     uninstall: (hive: string, body: { worker: string; timeout_ms?: number }) =>
       call<{ job: Job }>('POST', `/api/hives/${id(hive)}/uninstall`, body),
