@@ -14,6 +14,7 @@ import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
+import { Retention } from './jobs/retention.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
@@ -62,6 +63,8 @@ export type EdgeDeps = {
 
 export type Edge = {
   app: Hono;
+  /** Job and log retention (edge/jobs/retention.ts); `run()` starts a pass now. */
+  retention: Retention;
   hub: Hub;
   jobs: JobService;
   options: EdgeOptions;
@@ -150,6 +153,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   wireWebhookEvents({ store: deps.store, jobs, rollouts, hub, webhooks, now });
   app.route('/', webhookRoutes(deps.store, webhooks, now));
   webhooks.start();
+  const retention = new Retention(deps.store, options, now);
+  retention.start();
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -173,12 +178,14 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   return {
     app,
+    retention,
     hub,
     jobs,
     options,
     async close() {
       clearInterval(sweeper);
       await webhooks.close();
+      await retention.close();
       hub.close();
       await jobs.flushAccepts();
       await cluster?.close();

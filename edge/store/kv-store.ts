@@ -2,6 +2,7 @@ import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
+import { kvRetention } from '../jobs/kv-retention.ts';
 import { kvPackages } from '../packages/kv-packages.ts';
 import { kvWebhooks } from '../webhooks/kv-webhooks.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
@@ -582,6 +583,21 @@ export class KvStore implements Store {
   }
   listDeliveries(webhook: string, limit: number) {
     return kvWebhooks.listDeliveries(this.kv, webhook, limit);
+  }
+
+  listJobsCreatedBefore(before: number, after: string | null, limit: number) {
+    return kvRetention.listJobsCreatedBefore(this.kv, before, after, limit);
+  }
+  deleteEndedJobs(jobs: JobRecord[]) {
+    for (const job of jobs) this.#heads.delete(job.id);
+    return kvRetention.deleteEndedJobs(this.kv, jobs);
+  }
+  deleteLogs(jobs: string[]) {
+    for (const job of jobs) this.#heads.delete(job);
+    return kvRetention.deleteLogs(this.kv, jobs);
+  }
+  tryLease(name: string, owner: string, now: number, ttlMs: number) {
+    return kvRetention.tryLease(this.kv, name, owner, now, ttlMs);
   }
 
   async close() {

@@ -154,6 +154,15 @@ export interface Store {
   /** A webhook's deliveries, newest first, at most `limit`. */
   listDeliveries(webhook: string, limit: number): Promise<DeliveryRecord[]>;
 
+  /** Retention (edge/jobs/kv-retention.ts): jobs created before `before`, oldest first. */
+  listJobsCreatedBefore(before: number, after: string | null, limit: number): Promise<JobRecord[]>;
+  /** Removes ended jobs with their indexes and logs, many per commit. */
+  deleteEndedJobs(jobs: JobRecord[]): Promise<void>;
+  /** Removes the stored logs of these jobs (the jobs stay); how many there were. */
+  deleteLogs(jobs: string[]): Promise<number>;
+  /** Takes or renews a named lease by compare-and-set; true when `owner` holds it until now + ttl. */
+  tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
+
   close(): Promise<void>;
 }
 
