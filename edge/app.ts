@@ -4,6 +4,7 @@ import type { UpgradeWebSocket } from 'hono/ws';
 import { auditLog, auditRoutes } from './audit/audit-log.ts';
 import { apiTokensRoutes } from './auth/api-tokens.ts';
 import { FailureLimit } from './auth/failure-limit.ts';
+import { SessionSweep } from './auth/session-sweep.ts';
 import { requireRole } from './auth/roles.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
@@ -65,6 +66,8 @@ export type Edge = {
   app: Hono;
   /** Job and log retention (edge/jobs/retention.ts); `run()` starts a pass now. */
   retention: Retention;
+  /** The expired-session sweep (edge/auth/session-sweep.ts); `run()` sweeps now. */
+  sessionSweep: SessionSweep;
   hub: Hub;
   jobs: JobService;
   options: EdgeOptions;
@@ -155,6 +158,8 @@ export function createEdge(deps: EdgeDeps): Edge {
   webhooks.start();
   const retention = new Retention(deps.store, options, now);
   retention.start();
+  const sessionSweep = new SessionSweep(deps.store, options.sessionSweepIntervalMs, now);
+  sessionSweep.start();
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -179,6 +184,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   return {
     app,
     retention,
+    sessionSweep,
     hub,
     jobs,
     options,
@@ -186,6 +192,7 @@ export function createEdge(deps: EdgeDeps): Edge {
       clearInterval(sweeper);
       await webhooks.close();
       await retention.close();
+      await sessionSweep.close();
       hub.close();
       await jobs.flushAccepts();
       await cluster?.close();

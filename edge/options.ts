@@ -53,6 +53,8 @@ export type EdgeOptions = {
   retentionIntervalMs: number;
   /** Jobs looked at per batch; the edge serves requests between batches. */
   retentionBatch: number;
+  /** How often expired dashboard sessions are removed (one instance at a time, by lease). */
+  sessionSweepIntervalMs: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -81,4 +83,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   logRetentionMs: null,
   retentionIntervalMs: 60_000,
   retentionBatch: 200,
+  sessionSweepIntervalMs: 10 * 60 * 1000,
 };

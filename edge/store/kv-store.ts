@@ -75,6 +75,30 @@ export class KvStore implements Store {
     await this.kv.delete(K.meta(key));
   }
 
+  async listMeta(prefix: string, after: string | null, limit: number) {
+    const out: { key: string; value: string }[] = [];
+    // The keys starting with `prefix` sort between it and the prefix with its last char + 1.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    for await (const e of this.kv.list<Uint8Array>(
+      { start: K.meta(after ?? prefix), end: K.meta(end) },
+      { limit: limit + 1 },
+    )) {
+      const key = e.key[1] as string;
+      if (key === after || !key.startsWith(prefix)) continue;
+      out.push({ key, value: JSON.parse(dec.decode(e.value)) as string });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async deleteMetas(keys: string[]) {
+    for (let i = 0; i < keys.length; i += 200) {
+      const op = this.kv.atomic();
+      for (const key of keys.slice(i, i + 200)) op.delete(K.meta(key));
+      await op.commit();
+    }
+  }
+
   async createHive(hive: HiveRecord) {
     const op = this.kv
       .atomic()

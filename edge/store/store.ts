@@ -29,6 +29,14 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   /** Removes a meta entry (nothing when there is none). */
   deleteMeta(key: string): Promise<void>;
+  /** Meta entries whose keys start with `prefix`, in key order after `after`, at most `limit`. */
+  listMeta(
+    prefix: string,
+    after: string | null,
+    limit: number,
+  ): Promise<{ key: string; value: string }[]>;
+  /** Removes many meta entries, many per commit. */
+  deleteMetas(keys: string[]): Promise<void>;
 
   /** Creates a hive; false when the id or name is taken. */
   createHive(hive: HiveRecord): Promise<boolean>;
