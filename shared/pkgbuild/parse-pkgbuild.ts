@@ -213,6 +213,8 @@ function packageSection(ctx: PkgbuildContext, name: string): PackageSection {
   const fn = ctx.packageFunction(name);
   const overrides: Record<string, FieldValue> = {};
   const take = (attr: string, isArray: boolean) => {
+    // Most fields have no override line: skip building the global value just to learn that.
+    if (!ctx.overrideExists(name, attr)) return;
     const r = ctx.attribute(name, attr, isArray);
     if (r.matched) overrides[attr] = isArray ? elements(r.value) : (elements(r.value)[0] ?? '');
   };
@@ -237,17 +239,23 @@ function guardPrintedSpaces(
   packages: PackageSection[],
   at: (name: string) => number,
 ): void {
-  const check = (name: string, v: FieldValue) => {
-    for (const s of typeof v === 'string' ? [v] : v) {
-      if (UNICODE_SPACE.test(s)) {
-        fail(
-          'LOCALE_DEPENDENT',
-          `${name} contains a Unicode space that makepkg folds by locale`,
-          at(name),
-        );
-      }
+  checkSpaces(fields, at);
+  for (const p of packages) checkSpaces(p.overrides, at);
+}
+
+function checkSpaces(fields: Record<string, FieldValue>, at: (name: string) => number): void {
+  for (const name of Object.keys(fields)) {
+    const v = fields[name]!;
+    if (typeof v === 'string' ? UNICODE_SPACE.test(v) : v.some(hasUnicodeSpace)) {
+      fail(
+        'LOCALE_DEPENDENT',
+        `${name} contains a Unicode space that makepkg folds by locale`,
+        at(name),
+      );
     }
-  };
-  for (const [k, v] of Object.entries(fields)) check(k, v);
-  for (const p of packages) for (const [k, v] of Object.entries(p.overrides)) check(k, v);
+  }
+}
+
+function hasUnicodeSpace(s: string): boolean {
+  return UNICODE_SPACE.test(s);
 }
