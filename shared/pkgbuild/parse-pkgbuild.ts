@@ -183,8 +183,9 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
   }
   guardPrintedSpaces(fields, packages, scopeAt(ctx));
   const functions: Record<string, PkgbuildFunction> = {};
+  const lines = lineStarts(text);
   for (const [name, fn] of state.functions) {
-    const { line, column } = locate(text, fn.start);
+    const { line, column } = locateIn(lines, fn.start);
     functions[name] = { name, body: fn.bodyText, line, column };
   }
   const archSources: Record<string, SourceSpec[]> = {};
@@ -206,6 +207,25 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
     archSources,
     variables,
   };
+}
+
+/** Offsets where each line starts: one pass, then every function is located by binary search. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** `locate` over precomputed line starts (same 1-based line and column). */
+function locateIn(starts: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
 }
 
 /** srcinfo_write_section_details for one package: the overrides makepkg prints. */
