@@ -62,6 +62,28 @@ let spyHits: string;
 let spySeen: string;
 let spyDir: string;
 let before: Map<string, string>;
+
+/**
+ * The spy: over and over, every environment its uid may read that holds an RBEE_ secret, with
+ * the process's ancestors (other agents on the machine are told apart by them) and command.
+ */
+const SPY = String.raw`
+while :; do
+  grep -la -e RBEE_ADMIN_TOKEN= -e RBEE_TOKEN= /proc/[0-9]*/environ 2>/dev/null | while read -r f; do
+    pid=$(basename "$(dirname "$f")")
+    if [ "$pid" = "$VICTIM" ]; then
+      [ -e "$SEEN" ] || { echo ok > "$SEEN.new"; mv "$SEEN.new" "$SEEN"; }
+      continue
+    fi
+    chain=" "; p=$pid
+    while [ -n "$p" ] && [ "$p" -gt 1 ]; do
+      chain="$chain$p "
+      p=$(sed -E 's/^.*\) . ([0-9]+) .*$/\1/' "/proc/$p/stat" 2>/dev/null)
+    done
+    echo "$pid ancestors:$chain| $(tr '\0\n' '  ' < "/proc/$pid/cmdline" | head -c 120)" >> "$HITS"
+  done
+  sleep 0.02
+done`;
 const api = adminApi(() => edge.url);
 
 /** Path → mode, owner and digest of every sentinel (the install root itself left out). */
@@ -276,21 +298,10 @@ beforeAll(async () => {
   chmodSync(spyDir, 0o777);
   spyHits = join(spyDir, 'hits');
   spySeen = join(spyDir, 'seen');
-  spy = spawn(
-    'setpriv',
-    [
-      '--reuid=65534',
-      '--regid=65534',
-      '--clear-groups',
-      'bash',
-      '-c',
-      'while :; do grep -la -e RBEE_ADMIN_TOKEN= -e RBEE_TOKEN= /proc/[0-9]*/environ 2>/dev/null | while read -r f; do if [ "$f" = "/proc/$VICTIM/environ" ]; then [ -e "$SEEN" ] || { echo ok > "$SEEN.new"; mv "$SEEN.new" "$SEEN"; }; continue; fi; echo "$f $(tr "\\0\\n" "  " < "$(dirname "$f")/cmdline" | head -c 120)" >> "$HITS"; done; sleep 0.02; done',
-    ],
-    {
-      env: { PATH: process.env.PATH, HITS: spyHits, SEEN: spySeen, VICTIM: String(victim.pid) },
-      stdio: 'ignore',
-    },
-  );
+  spy = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', '-c', SPY], {
+    env: { PATH: process.env.PATH, HITS: spyHits, SEEN: spySeen, VICTIM: String(victim.pid) },
+    stdio: 'ignore',
+  });
 
   catalog = tempDir('hostile-catalog');
   edgeData = tempDir('hostile-edge');
@@ -380,13 +391,6 @@ async function attack(worker: string) {
 }
 
 const LIMIT_MS = 120_000;
-
-const show = (run: Awaited<ReturnType<typeof install>>) =>
-  console.log(
-    JSON.stringify(run.final.state),
-    JSON.stringify(run.final.error),
-    run.log.slice(-3000),
-  );
 
 const LOG_SECRETS = () => [SECRET, ADMIN, hiveToken];
 
@@ -532,9 +536,22 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
     'a device node made under fakeroot reaches the root as an empty plain file',
     async () => {
       const run = await attack('hostile-device');
-      show(run);
-      const again = await attack('hostile-device');
-      show(again);
+      expect(run.final).toMatchObject({ state: 'succeeded', error: null });
+      // fakeroot's mknod: a device in package()'s eyes, an empty file of the build user on disk.
+      expect(run.log).toMatch(/^crw-r--r-- 1 root root 1, 1 .* mem$/m);
+      const plain = () => {
+        const mem = lstatSync(join(root, 'dev/mem'));
+        expect(mem.isFile()).toBe(true);
+        expect(mem.size).toBe(0);
+        expect(mem.mode & 0o7777).toBe(0o644);
+      };
+      plain();
+      // Installed again from the package cache: the archive holds the plain file too.
+      const cached = await install('hostile-device');
+      expect(cached.final).toMatchObject({ state: 'succeeded', error: null });
+      expect(cached.log).toMatch(/==> cache end: hit: /);
+      expect(sentinels()).toEqual(before);
+      plain();
     },
     LIMIT_MS,
   );
@@ -605,17 +622,33 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
     'the agent state folder and the edge data are not there for the build',
     async () => {
       const run = await attack('hostile-peek');
-      show(run);
+      expect(run.final).toMatchObject({ state: 'succeeded', error: null });
+      // The state folder shows only the path down to the workspace; the edge data is not there.
+      expect(run.log).toContain(`${state}:\nwork\nlisted`);
+      expect(run.log).toContain(`ls: cannot access '${edgeData}': No such file or directory`);
+      for (const path of [join(state, 'hive.token'), join(state, 'jobs', 'ledger.json')]) {
+        expect(run.log).toContain(`cat: ${path}: No such file or directory`);
+      }
+      expect(run.log).toContain(`cat: ${join(edgeData, 'edge.kv')}: No such file or directory`);
+      expect(run.log).toContain('secret unreadable');
+      expect(run.log).toContain('honeypot unreachable');
+      // On the host, what holds secrets is closed to the build user besides.
+      expect(statSync(state).mode & 0o777).toBe(0o711);
+      for (const name of ['jobs', 'spool', 'installed', 'journal']) {
+        expect(statSync(join(state, name)).mode & 0o777).toBe(0o700);
+      }
+      expect(statSync(edgeData).mode & 0o777).toBe(0o700);
     },
     LIMIT_MS,
   );
 
   test('no process of the build user outside the sandbox ever held the agent secrets', () => {
     expect(readFileSync(spySeen, 'utf8')).toBe('ok\n');
-    let hits = '';
+    let hits: string[] = [];
     try {
-      hits = readFileSync(spyHits, 'utf8');
+      hits = readFileSync(spyHits, 'utf8').split('\n');
     } catch {}
-    expect(hits).toBe('');
+    // Only this agent's processes: other agents may run on the machine at the same time.
+    expect(hits.filter((line) => line.includes(` ${agent.child.pid} `))).toEqual([]);
   });
 });
