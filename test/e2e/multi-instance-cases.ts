@@ -125,3 +125,58 @@ export async function replacedAcrossInstances(a: Edge, b: Edge, agents: RawAgent
   expect(first.received.filter((m) => m.type === 'job')).toEqual([]);
   expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.online).toBe(true);
 }
+
+/**
+ * The contest rule counted across instances: four takeovers alternating between A and B (two
+ * seen by each, under the limit of three a minute for either alone) mark the hive contested on
+ * both; its jobs are held wherever they are posted, until a rotation releases them.
+ */
+export async function contestedAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
+  const hive = await enrol(a, 'multi-contest');
+  const sides = [a, b];
+  let live = agentOn(a, hive.token, agents);
+  await live.hello();
+  for (let i = 1; i <= 4; i++) {
+    const next = agentOn(sides[i % 2]!, hive.token, agents);
+    await next.hello();
+    // Exactly one session survives: the older one is closed REPLACED.
+    expect((await live.closed).code).toBe(4001);
+    expect(live.received.find((m) => m.type === 'error')).toMatchObject({ code: 'REPLACED' });
+    expect(next.ws.readyState).toBe(next.ws.OPEN);
+    live = next;
+  }
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/hives/${hive.id}`),
+      (r) => r.body.contested === true,
+      `contested on ${edge.instance}`,
+    );
+  }
+  // Held on both: posted on A (which holds the socket) and on B (which would forward it).
+  const held: string[] = [];
+  for (const edge of sides) {
+    const posted = await api(edge, 'POST', '/api/installs', {
+      hive: hive.id,
+      worker: 'rbee-hello-worker',
+    });
+    expect(posted.body.job.state).toBe('queued');
+    held.push(posted.body.job.id);
+  }
+  // Rotated on B: its revoke follows anything it forwarded, so the cut socket got no job.
+  const rotated = await api(b, 'POST', `/api/hives/${hive.id}/rotate-token`);
+  expect(rotated.status).toBe(200);
+  expect(await live.closed).toMatchObject({ code: 4003, reason: 'REVOKED' });
+  expect(live.received.filter((m) => m.type === 'job')).toEqual([]);
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/hives/${hive.id}`),
+      (r) => r.body.contested === false,
+      `not contested on ${edge.instance}`,
+    );
+  }
+  const fresh = agentOn(b, rotated.body.token, agents);
+  await fresh.hello();
+  const first = await fresh.next<{ type: 'job'; job: { id: string } }>('job');
+  const second = await fresh.next<{ type: 'job'; job: { id: string } }>('job');
+  expect([first.job.id, second.job.id].sort()).toEqual([...held].sort());
+}
