@@ -14,6 +14,7 @@ import {
   jobAcrossInstances,
   lines,
   replacedAcrossInstances,
+  rolloutAcrossInstances,
   until,
 } from './multi-instance-cases.ts';
 
@@ -60,6 +61,12 @@ describe('two edge processes on one Redis', () => {
   it(
     'one contest count across instances: takeovers on A and B together mark the hive contested, its jobs held on both',
     () => contestedAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
+    120_000,
+  );
+
+  it(
+    'a rollout over hives on A and B never has more than max_concurrency out and stops at max_errors',
+    () => rolloutAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
     120_000,
   );
 
