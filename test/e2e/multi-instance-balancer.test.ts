@@ -132,4 +132,48 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
     }
     expect(agent!.output()).toMatch(/disconnected/);
   }, 300_000);
+
+  it('kill -9 of redis-server mid-build, restarted on the same data: every acked line kept once, the build finishes', async () => {
+    const alive = edges.filter((e) => e.child.exitCode === null && e.child.signalCode === null);
+    await onlineOn(alive);
+    // A build from source again (not the cached package): 200,000 lines more.
+    const posted = await api(alive[0]!, 'POST', '/api/installs', {
+      hive: hive.id,
+      worker: 'test-lines-200k',
+      build: 'always',
+    });
+    expect(posted.status).toBe(201);
+    const id = posted.body.job.id as string;
+    await until(
+      () => api(alive[0]!, 'GET', `/api/jobs/${id}`),
+      (r) => r.body.job.log_entries > 20_000,
+      'the build under way',
+    );
+    const before = (await api(alive[0]!, 'GET', `/api/jobs/${id}`)).body.job;
+    expect(before.state).toBe('running');
+    await redis.kill();
+    // Down: every instance answers 503 with a JSON error; the agent gets no ack meanwhile.
+    for (const edge of alive) {
+      const down = await until(
+        () => api(edge, 'GET', `/api/jobs/${id}`),
+        (r) => r.status === 503,
+        `503 on ${edge.url}`,
+      );
+      expect(down.body.code).toBe('STORE_UNAVAILABLE');
+    }
+    await redis.restart();
+    // Back by itself: each instance's client reconnects within its retry interval.
+    for (const edge of alive) {
+      await until(
+        () => api(edge, 'GET', `/api/jobs/${id}`),
+        (r) => r.status === 200,
+        `back on ${edge.url}`,
+      );
+    }
+    const events = await Promise.all(alive.map((e) => followJob(e.url, id)));
+    for (const got of events) expectComplete(got, expected200k);
+    const after = (await api(alive[1]!, 'GET', `/api/jobs/${id}`)).body.job;
+    expect(after).toMatchObject({ state: 'succeeded', log_entries: entriesOf(events[0]!).length });
+    expect(after.log_entries).toBeGreaterThan(before.log_entries);
+  }, 300_000);
 });
