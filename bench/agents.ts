@@ -90,13 +90,11 @@ async function fleetRun(
   const first = edges[0]!;
   const api = (path: string, body: unknown) =>
     first.post<{ token: string; job: { id: string } }>(path, body);
-  const tokens = (
-    await pool(
-      Array.from({ length: N }, (_, i) => i),
-      64,
-      (i) => api('/api/hives', { name: `bench-${i}` }),
-    )
-  ).map((h) => h.token);
+  const tokens = await pool(
+    Array.from({ length: N }, (_, i) => i),
+    64,
+    (i) => enrolHive(api, `bench-${i}`),
+  );
   await at.enrolled?.();
   const clients = await startClients(
     edges.map((e) => e.url),
@@ -143,6 +141,27 @@ async function fleetRun(
   for (const c of clients) c.child.send({ stop: true });
   for (const e of edges) e.child.kill('SIGTERM');
   return { created, dispatched, accepted };
+}
+
+/**
+ * Enrols one hive; on a loaded machine a keep-alive connection may close under a request, so a
+ * lost answer is retried, and a name already taken by the lost attempt gets a new token.
+ */
+async function enrolHive(
+  api: (path: string, body: unknown) => Promise<{ token?: string }>,
+  name: string,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const created = await api('/api/hives', { name });
+      if (created.token) return created.token;
+      const rotated = await api(`/api/hives/${name}/rotate-token`, {});
+      if (rotated.token) return rotated.token;
+      throw new Error(`cannot enrol ${name}: ${JSON.stringify(created)}`);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
 }
 
 async function benchEdge() {
