@@ -20,6 +20,8 @@ export type HiveRecord = {
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
    */
   contested_at?: number | null;
+  /** When competing connections with its token were seen (any instance), within the last minute. */
+  contests?: number[];
   /** SHA-256 of the machine identity it enrolled with (`POST /agent/enrol`), when it did. */
   machine?: string;
   /** The enrolment token it enrolled with, by id. */
