@@ -30,7 +30,8 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'build',
-    summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
+    summary:
+      'build a PKGBUILD folder like makepkg --nodeps (--noarchive unless --archive), printing its output',
     load: async () => (await import('./build.ts')).buildCommand,
   },
   {
