@@ -85,6 +85,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('../admin/audit-command.ts')).auditCommand,
   },
   {
+    name: 'builders',
+    summary: 'admin: builder hives of the package cache, and signing their keys with the fleet key',
+    load: async () => (await import('./builders.ts')).buildersCommand,
+  },
+  {
     name: 'version',
     summary: "print rbee's version",
     load: async () => (await import('../admin/version-command.ts')).versionCommand,
