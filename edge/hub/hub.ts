@@ -48,7 +48,28 @@ export class Hub implements HiveLink {
   /** When each live session went live, to settle a takeover race between instances. */
   readonly #liveSince = new Map<string, number>();
   #peers: HubPeers | null = null;
+  /** Sessions closed because another took the hive over: their close is no hive going offline. */
+  readonly #replaced = new WeakSet<AgentSession>();
+  readonly #presence: ((hive: string, online: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * Calls `listener` when a hive comes online here (no session of it was live on any instance)
+   * and when its live session closes for a reason other than a takeover (webhooks).
+   */
+  onPresence(listener: (hive: string, online: boolean) => void) {
+    this.#presence.push(listener);
+  }
+
+  #tellPresence(hive: string, online: boolean) {
+    for (const listener of this.#presence) {
+      try {
+        listener(hive, online);
+      } catch (error) {
+        console.error(`hive ${hive}: a presence listener failed:`, error);
+      }
+    }
+  }
 
   readonly metrics: HubMetrics;
   /** Upgrades with a bad token, per client IP (429 RATE_LIMITED past the option). */
@@ -126,13 +147,16 @@ export class Hub implements HiveLink {
         this.#pending.delete(s);
         if (this.#claims.get(s.hive) === s) this.#claims.delete(s.hive);
         const old = this.#live.get(s.hive);
+        const wasOnline = old !== undefined || (this.#peers?.holder(s.hive) ?? null) !== null;
         this.#live.set(s.hive, s);
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
         const took = this.#peers?.took(s.hive, at);
         // Taking the hive from a live session on another instance competes like one here.
         if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
+        if (!wasOnline) this.#tellPresence(s.hive, true);
         if (old && old !== s) {
+          this.#replaced.add(old);
           old.refuse(
             protocolError('REPLACED', 'another connection with this hive token took over'),
           );
@@ -149,6 +173,7 @@ export class Hub implements HiveLink {
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
             .catch(() => {});
+          if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },
     });
@@ -194,9 +219,9 @@ export class Hub implements HiveLink {
   replacedElsewhere(hive: string, at: number) {
     const since = this.#liveSince.get(hive);
     if (since === undefined || since > at) return;
-    this.#live
-      .get(hive)
-      ?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
+    const session = this.#live.get(hive);
+    if (session) this.#replaced.add(session);
+    session?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
   }
 
   /** Closes this hub's sockets of a deleted or rotated hive with REVOKED, live or pending. */
