@@ -16,6 +16,7 @@ import {
 } from '../agent/service/install-service.ts';
 import { startUpgrader } from '../agent/upgrade/upgrader.ts';
 import { FlagError, parseFlags } from '../shared/cli/parse-flags.ts';
+import { isNewer } from '../shared/protocol/version-compare.ts';
 import { UsageError } from './command.ts';
 import { agentCommand, runAgent } from './commands/agent.ts';
 
@@ -111,31 +112,36 @@ function run(argv: string[]): Promise<number> {
   const upgrades = VERSION !== undefined && process.env.RBEE_UPGRADE !== 'off';
   return runAgent(argv, {
     ...(VERSION ? { version: VERSION } : {}),
-    attach: (context) => {
+    attach: async (context) => {
       if (!upgrades) return {};
-      const upgrader = startUpgrader({
-        bundle,
-        version: VERSION!,
-        edge: context.edge,
-        token: context.token,
-        stateDir: context.stateDir,
-        log: context.log,
-        exit: context.exit,
-        ...(process.env.RBEE_UPGRADE_CHECK_MS
-          ? { checkIntervalMs: Number(process.env.RBEE_UPGRADE_CHECK_MS) }
-          : {}),
-        ...(process.env.RBEE_UPGRADE_DEADLINE_MS
-          ? { deadlineMs: Number(process.env.RBEE_UPGRADE_DEADLINE_MS) }
-          : {}),
-      });
-      upgrader.catch((error: Error) => context.log(`rbee agent: upgrades off: ${error.message}`));
-      return {
-        onWelcome: () =>
-          void upgrader.then(
-            (u) => u.onWelcome(),
-            () => {},
-          ),
-      };
+      try {
+        const upgrader = await startUpgrader({
+          bundle,
+          version: VERSION!,
+          edge: context.edge,
+          token: context.token,
+          stateDir: context.stateDir,
+          log: context.log,
+          exit: context.exit,
+          ...(process.env.RBEE_UPGRADE_DEADLINE_MS
+            ? { deadlineMs: Number(process.env.RBEE_UPGRADE_DEADLINE_MS) }
+            : {}),
+        });
+        return {
+          upgrade: { run: upgrader.run, resume: upgrader.resume },
+          onWelcome: (welcome) => {
+            upgrader.onWelcome();
+            if (welcome.agent && isNewer(welcome.agent.version, VERSION!)) {
+              context.log(
+                `rbee agent: the edge serves agent ${welcome.agent.version} (this is ${VERSION}); an admin upgrades it with POST /api/agents/upgrade`,
+              );
+            }
+          },
+        };
+      } catch (error) {
+        context.log(`rbee agent: upgrades off: ${(error as Error).message}`);
+        return {};
+      }
     },
   });
 }

@@ -22,6 +22,7 @@ import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
+import { agentsRoutes } from './routes/api-agents.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
@@ -77,7 +78,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     : null;
   const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
-  const hub = new Hub({ store: deps.store, jobs, bus, options, now });
+  const agentRelease = async () => (await deps.agentFiles?.bundle()) ?? null;
+  const hub = new Hub({ store: deps.store, jobs, bus, options, now, agentRelease });
   jobs.attach(hub);
   jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
   cluster?.attach(hub);
@@ -128,11 +130,12 @@ export function createEdge(deps: EdgeDeps): Edge {
       log_entries_stored: hub.metrics.logEntriesStored,
     }),
   );
-  app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', hivesRoutes(deps.store, hub, now, agentRelease));
   app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
+  app.route('/', agentsRoutes(deps.store, rollouts, agentRelease));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);

@@ -1,4 +1,10 @@
-import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
+import type {
+  AgentRelease,
+  JobError,
+  JobKind,
+  JobOutcome,
+  JobState,
+} from '../../shared/protocol/job.ts';
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
@@ -26,6 +32,8 @@ export type JobInput = {
   timeout_ms?: number;
   rollout?: string;
   build?: BuildMode;
+  /** `upgrade` jobs: the agent to install. */
+  agent?: AgentRelease;
 };
 
 /** Held jobs (a rollout's beyond its concurrency) are out of the deadline sweep until released. */
@@ -141,6 +149,7 @@ export class JobService {
         rollout: input.rollout ?? null,
         ...(input.build ? { build: input.build } : {}),
         ...(held ? { held: true } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       };
     });
     // Store and send in slices, so the first agents are building while later jobs are stored.
@@ -162,6 +171,7 @@ export class JobService {
           worker: job.worker,
           ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
           ...(job.build ? { build: job.build } : {}),
+          ...(job.agent ? { agent: job.agent } : {}),
           ...bindJob(job, this.statementOf(job.worker), this.now(), this.options.jobTtlMs),
         },
       }) ?? false

@@ -1,4 +1,4 @@
-import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 import { newJobId } from '../jobs/job-id.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
@@ -16,6 +16,8 @@ export type RolloutInput = {
   max_errors?: number;
   /** Hives that build first; the rest wait until every one of them succeeded. */
   canary?: number;
+  /** `upgrade` rollouts: the agent every job installs. */
+  agent?: AgentRelease;
 };
 
 /** Which count a finished job adds to. */
@@ -99,6 +101,7 @@ export class RolloutService {
         rollout: rollout.id,
         ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
         ...(input.build ? { build: input.build } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       },
       release,
     );

@@ -1,6 +1,6 @@
 import type { AuditEntry } from '../../shared/api/audit.ts';
 import type { Role } from '../../shared/api/tokens.ts';
-import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 
@@ -15,6 +15,8 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /** Its last hello said the agent can replace itself (upgrade jobs). */
+  agent_upgradable?: boolean;
   /**
    * When the hub saw this hive's token on competing connections too often (see README
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
@@ -75,6 +77,8 @@ export type JobRecord = {
    * out of the delivery-deadline sweep, until the rollout releases it.
    */
   held?: boolean;
+  /** `upgrade` jobs: the agent file (version and sha256) the hive is to install. */
+  agent?: AgentRelease;
 };
 
 export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';
