@@ -23,7 +23,10 @@ import { agentCommand, runAgent } from './commands/agent.ts';
 /** Set by scripts/build-agent.mjs; undefined when run from the repository with tsx. */
 declare const __RBEE_AGENT_VERSION__: string | undefined;
 const VERSION = typeof __RBEE_AGENT_VERSION__ === 'string' ? __RBEE_AGENT_VERSION__ : undefined;
-const bundle = fileURLToPath(import.meta.url);
+/** True in the single executable (scripts/build-agent.mjs buildSea): the file is node itself. */
+declare const __RBEE_SEA__: boolean | undefined;
+const SEA = typeof __RBEE_SEA__ === 'boolean' && __RBEE_SEA__;
+const bundle = SEA ? process.execPath : fileURLToPath(import.meta.url);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const help = `usage: rbee-agent <command> [options]
@@ -109,7 +112,8 @@ function run(argv: string[]): Promise<number> {
     log(agentCommand.usage.replace('rbee agent', 'rbee-agent run'));
     return Promise.resolve(EXIT.OK);
   }
-  const upgrades = VERSION !== undefined && process.env.RBEE_UPGRADE !== 'off';
+  // The single executable is replaced by reinstalling it: upgrade jobs swap the .mjs bundle.
+  const upgrades = VERSION !== undefined && !SEA && process.env.RBEE_UPGRADE !== 'off';
   return runAgent(argv, {
     ...(VERSION ? { version: VERSION } : {}),
     attach: async (context) => {
@@ -159,7 +163,9 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     case 'version':
     case '--version':
-      log(`rbee-agent ${VERSION ?? 'dev'}`);
+      log(
+        `rbee-agent ${VERSION ?? 'dev'}${SEA ? ` (single executable, node ${process.versions.node})` : ''}`,
+      );
       return EXIT.OK;
     case 'run':
       return run(rest);

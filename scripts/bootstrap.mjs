@@ -115,7 +115,7 @@ switch (mode) {
     // The edge serves the agent bundle to hives (GET /agent/rbee-agent.mjs, install.sh).
     if (!existsSync(join(root, 'dist', 'rbee-agent.mjs'))) {
       say('building the agent bundle (npm run build:agent)…');
-      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs')]);
+      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs'), '--no-sea']);
     }
     process.exitCode = tsx(['start', ...rest]);
     break;
