@@ -11,11 +11,17 @@ export class StateLockError extends Error {
 const BUSY = 73;
 
 /**
- * The holder: flock(1) takes the lock, then a shell that ignores the signals a terminal or a
- * service stop sends and lives until its stdin (a pipe from the agent) ends. The kernel closes
- * that pipe when the agent dies by any means, kill -9 included, and the lock goes with it.
+ * The holder, one small process: a shell opens the lock file as fd 9, flock(1) locks that fd
+ * (the lock belongs to the open file, not to flock) and exits, then the shell ignores the
+ * signals a terminal or a service stop sends and becomes `cat`, which keeps fd 9 and lives until
+ * its stdin (a pipe from the agent) ends. The kernel closes that pipe when the agent dies by any
+ * means, kill -9 included, and the lock goes with it. Exit 127: no flock here.
  */
-const HOLD = "trap '' INT TERM HUP; echo locked; exec cat >/dev/null";
+const HOLD = `exec 9>>"$1" || exit 71
+flock --exclusive --wait "$2" --conflict-exit-code ${BUSY} 9 || exit $?
+trap '' INT TERM HUP
+echo locked
+exec cat >/dev/null`;
 
 /**
  * The same holder in Perl, for a machine without util-linux (macOS): perl's flock is flock(2),
@@ -33,17 +39,17 @@ const PERL_HOLD = [
 export type StateLockOptions = {
   /** How long to wait for a lock an agent that just died may still hold (default 3 s). */
   waitMs?: number;
-  /** The flock binary (default `flock` on PATH: util-linux), and perl where there is none. */
-  flock?: string;
+  /** The shell that runs flock(1) (util-linux), and perl where there is no flock. */
+  shell?: string;
   perl?: string;
 };
 
 /**
  * Takes `<dir>/agent.lock` by flock(2) for as long as this process lives: two agents on one
  * state folder would run each other's jobs and interleave one spool. Node has no flock, so a
- * child `flock` (or perl, where util-linux is missing) holds it, tied to this process by a pipe; a PID in a file proves nothing after a
- * reboot or a kill -9 (another process may have that number), a kernel lock does. The PID is
- * still written into the file, for a person reading it.
+ * child process holds it (flock(1) from util-linux, or perl where that is missing), tied to this
+ * process by a pipe. A PID in a file proves nothing after a reboot or a kill -9 (another process
+ * may have that number); a kernel lock does. The PID is still written there, for people.
  * @example
  * const lock = await lockStateDir('/var/lib/rbee/agent'); // throws StateLockError if taken
  * await lock.release();
@@ -56,21 +62,10 @@ export async function lockStateDir(
   const path = join(dir, 'agent.lock');
   await (await open(path, 'a', 0o600)).close();
   const waitS = Math.max(0, (options.waitMs ?? 3000) / 1000);
-  const flockArgs = [
-    '--exclusive',
-    '--wait',
-    String(waitS),
-    '--conflict-exit-code',
-    String(BUSY),
-    path,
-    'sh',
-    '-c',
-    HOLD,
-  ];
   // Its own process group: a Ctrl-C for the agent's terminal does not drop the lock early.
   const start = (cmd: string, args: string[]) =>
     spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let child = start(options.flock ?? 'flock', flockArgs);
+  let child = start(options.shell ?? 'sh', ['-c', HOLD, 'rbee-agent-lock', path, String(waitS)]);
   try {
     await held(child, dir, path);
   } catch (error) {
@@ -122,7 +117,9 @@ function held(child: ChildProcess, dir: string, path: string): Promise<void> {
       }
     };
     const onExit = (code: number | null) => {
-      if (code === BUSY) {
+      if (code === 127) {
+        reject(new MissingHolder(err));
+      } else if (code === BUSY) {
         reject(
           new StateLockError(
             `Cannot use state folder ${dir}: another agent holds its lock (flock on ${path}); one agent per state folder`,

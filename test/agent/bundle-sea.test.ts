@@ -19,7 +19,7 @@ const api = adminApi(() => edge.url);
 /** A bin folder with the few tools the agent calls, and no node. */
 function pathWithoutNode(): string {
   const bin = tempDir('no-node-bin');
-  for (const tool of ['sh', 'bash', 'uname', 'id', 'cat', 'bwrap', 'env']) {
+  for (const tool of ['sh', 'bash', 'uname', 'id', 'cat', 'flock', 'bwrap', 'env']) {
     const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
     if (found) symlinkSync(found, join(bin, tool));
   }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,19 +71,29 @@ describe('lockStateDir (flock)', () => {
 
   test('without util-linux flock, perl holds the same kernel lock', async () => {
     const dir = await tempDir();
-    const lock = await lockStateDir(dir, { flock: '/nonexistent/flock' });
+    // A shell whose PATH has no flock: the holder exits 127 and perl takes over.
+    const noFlock = join(await tempDir(), 'sh-without-flock');
+    await writeFile(noFlock, `#!/bin/sh\nPATH=${await tempDir()} exec /bin/sh "$@"\n`, {
+      mode: 0o755,
+    });
+    const lock = await lockStateDir(dir, { shell: noFlock });
     // flock(1) and perl's flock are both flock(2): each refuses the other.
     await expect(lockStateDir(dir, { waitMs: 0 })).rejects.toThrow(refusal(dir));
     await lock.release();
     const byFlock = await lockStateDir(dir);
-    await expect(lockStateDir(dir, { waitMs: 0, flock: '/nonexistent/flock' })).rejects.toThrow(
-      refusal(dir),
-    );
+    await expect(lockStateDir(dir, { waitMs: 0, shell: noFlock })).rejects.toThrow(refusal(dir));
     await byFlock.release();
-    await expect(
-      lockStateDir(dir, { flock: '/nonexistent/flock', perl: '/nonexistent/perl' }),
-    ).rejects.toThrow(
+    await expect(lockStateDir(dir, { shell: noFlock, perl: '/nonexistent/perl' })).rejects.toThrow(
       `Cannot lock state folder ${dir}: neither flock (util-linux) nor perl is on PATH`,
     );
   });
+
+  test('the lock is held by one small process beside the agent', async () => {
+    const dir = await tempDir();
+    const agent = await holder(dir);
+    const kids = spawnSync('ps', ['-o', 'comm=', '--ppid', String(agent.pid)], {
+      encoding: 'utf8',
+    });
+    expect(kids.stdout.trim().split('\n')).toEqual(['cat']);
+  }, 60_000);
 });
