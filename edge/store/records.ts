@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../../shared/api/audit.ts';
 import type { Role } from '../../shared/api/tokens.ts';
 import type { Delivery, WebhookEvent } from '../../shared/api/webhooks.ts';
-import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 
@@ -16,6 +16,8 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /** Its last hello said the agent can replace itself (upgrade jobs). */
+  agent_upgradable?: boolean;
   /**
    * When the hub saw this hive's token on competing connections too often (see README
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
@@ -90,6 +92,8 @@ export type JobRecord = {
   retry_of?: string;
   /** The new attempt made when this one failed for an infrastructure reason. */
   retried_by?: string;
+  /** `upgrade` jobs: the agent file (version and sha256) the hive is to install. */
+  agent?: AgentRelease;
 };
 
 export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { signedEnvelopeSchema } from '../catalog/signature.ts';
+import { upgradeAgentsRequestSchema, upgradeAgentsResponseSchema } from './agents.ts';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
 import {
   listBuildersResponseSchema,
@@ -283,6 +284,27 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: rolloutResponseSchema,
     errors: [...AUTH, 'UNKNOWN_ROLLOUT', 'ROLLOUT_ENDED'],
+  },
+  {
+    method: 'POST',
+    path: '/api/agents/upgrade',
+    role: 'admin',
+    action: 'agent.upgrade',
+    summary:
+      "Upgrade hives' agents to the one this edge serves: a rollout of upgrade jobs (hives at that version, or whose agent cannot replace itself, are skipped)",
+    body: upgradeAgentsRequestSchema,
+    status: 201,
+    response: upgradeAgentsResponseSchema,
+    errors: [
+      ...AUTH,
+      'BAD_JSON',
+      'BAD_REQUEST',
+      'BODY_TOO_LARGE',
+      'NO_AGENT_BUNDLE',
+      'UNKNOWN_HIVE',
+      'NO_MATCHING_HIVE',
+      'NOTHING_TO_UPGRADE',
+    ],
   },
   {
     method: 'POST',

@@ -1,3 +1,4 @@
+import type { UpgradeAgentsRequest, UpgradeAgentsResponse } from '../api/agents.ts';
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
 import type { ListBuildersResponse } from '../api/builders.ts';
 import type { Hive } from '../api/hives.ts';
@@ -127,6 +128,9 @@ export function createClient(options: ClientOptions) {
       (await call<{ rollout: Rollout }>('GET', `/api/rollouts/${id(rollout)}`)).rollout,
     cancelRollout: async (rollout: string) =>
       (await call<{ rollout: Rollout }>('POST', `/api/rollouts/${id(rollout)}/cancel`)).rollout,
+    /** Moves hives' agents to the edge's: a rollout of `upgrade` jobs (admin). */
+    upgradeAgents: (body: UpgradeAgentsRequest) =>
+      call<UpgradeAgentsResponse>('POST', '/api/agents/upgrade', body),
 
     createToken: (body: CreateTokenRequest) =>
       call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),
