@@ -21,9 +21,11 @@ import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
+import { buildersRoutes } from './packages/builders-routes.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
+import { agentsRoutes } from './routes/api-agents.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
@@ -88,7 +90,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     : null;
   const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
-  const hub = new Hub({ store: deps.store, jobs, bus, options, now });
+  const agentRelease = async () => (await deps.agentFiles?.bundle()) ?? null;
+  const hub = new Hub({ store: deps.store, jobs, bus, options, now, agentRelease });
   jobs.attach(hub);
   jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
   cluster?.attach(hub);
@@ -140,16 +143,18 @@ export function createEdge(deps: EdgeDeps): Edge {
       log_entries_stored: hub.metrics.logEntriesStored,
     }),
   );
-  app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', hivesRoutes(deps.store, hub, now, agentRelease));
   app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
+  app.route('/', agentsRoutes(deps.store, rollouts, agentRelease));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
   app.route('/', workerInstallsRoutes(deps.store, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
   app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', buildersRoutes(deps.store, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
   const webhooks = new WebhookService(deps.store, options, now);

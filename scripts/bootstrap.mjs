@@ -116,7 +116,7 @@ switch (mode) {
     // The edge serves the agent bundle to hives (GET /agent/rbee-agent.mjs, install.sh).
     if (!existsSync(join(root, 'dist', 'rbee-agent.mjs'))) {
       say('building the agent bundle (npm run build:agent)…');
-      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs')]);
+      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs'), '--no-sea']);
     }
     // ... and the admin CLI (GET /cli/rbee.mjs), so admins get it from the edge they use.
     ensureCliBundle(root, undefined, say);

@@ -4,7 +4,7 @@ import { FailureLimit } from '../auth/failure-limit.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
-import { ContestRule } from './contest.ts';
+import { ContestRule, countContest } from './contest.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import type { AgentSocket } from './socket.ts';
 
@@ -17,12 +17,17 @@ export interface HubPeers {
   holder(hive: string): string | null;
   /** Sends through the instance that holds the hive; false when none does. */
   forward(hive: string, message: MessageBody<EdgeMessage>): boolean;
-  /** A session of this hub went live (at `at`): the others close theirs with REPLACED. */
-  took(hive: string, at: number): void;
+  /**
+   * A session of this hub went live (at `at`): the others close theirs with REPLACED. True
+   * when it took the hive from a live session on another instance (a competing connection).
+   */
+  took(hive: string, at: number): Promise<boolean>;
   /** This hub's live session of the hive closed. */
   left(hive: string): void;
   /** The hive was deleted: the holder closes its socket with REVOKED. */
   revoke(hive: string): void;
+  /** The hive became contested here: the others hold its jobs too. */
+  contested(hive: string): void;
 }
 
 /**
@@ -75,11 +80,7 @@ export class Hub implements HiveLink {
   ) {
     this.metrics = new HubMetrics();
     this.authFailures = new FailureLimit(deps.options.agentAuthFailuresPerMinute, deps.now);
-    this.#contest = new ContestRule(
-      deps.options.heartbeatMs,
-      deps.options.maxContestsPerMinute,
-      deps.now,
-    );
+    this.#contest = new ContestRule(deps.options.heartbeatMs, deps.now);
     // An ended job is closed on its hive's session: later frames about it are refused.
     deps.jobs.onJobEnd((job) => this.#live.get(job.hive)?.jobEnded(job.id));
   }
@@ -94,20 +95,38 @@ export class Hub implements HiveLink {
     return this.#live.has(hive) || (this.#peers?.holder(hive) ?? null) !== null;
   }
 
-  /** After a token rotation: not contested any more, counts forgotten. */
+  /** After a token rotation: not contested any more, counts forgotten (in the store too). */
   clearContest(hive: string) {
     this.#contested.delete(hive);
-    this.#contest.forget(hive);
+    void this.deps.store
+      .updateHive(hive, (h) => (h.contests?.length ? { ...h, contests: [] } : null))
+      .catch(() => {});
   }
 
-  #markContested(hive: string, count: number) {
-    if (this.#contested.has(hive)) return;
-    this.#contested.add(hive);
+  /** Another instance marked the hive contested, or it was rotated (`false`). */
+  contestedElsewhere(hive: string, contested = true) {
+    if (contested) this.#contested.add(hive);
+    else this.#contested.delete(hive);
+  }
+
+  /**
+   * Counts one competing connection in the hive's stored record (compare-and-set, so every
+   * instance adds to one count); past the limit the hive is contested on every instance.
+   */
+  #compete(hive: string) {
     const now = this.deps.now();
-    console.error(
-      `hive ${hive}: CONTESTED: ${count} competing connections with its token within a minute; its jobs are held until the token is rotated`,
-    );
-    void this.deps.store.updateHive(hive, (h) => ({ ...h, contested_at: now })).catch(() => {});
+    const max = this.deps.options.maxContestsPerMinute;
+    void this.deps.store
+      .updateHive(hive, (h) => countContest(h, now, max))
+      .then((h) => {
+        if (!h?.contested_at || this.#contested.has(hive)) return;
+        this.#contested.add(hive);
+        this.#peers?.contested(hive);
+        console.error(
+          `hive ${hive}: CONTESTED: ${h.contests?.length} competing connections with its token within a minute; its jobs are held until the token is rotated`,
+        );
+      })
+      .catch(() => {});
   }
 
   /** A socket whose upgrade was authenticated as `hive`; returns the session to feed frames to. */
@@ -119,7 +138,8 @@ export class Hub implements HiveLink {
       metrics: this.metrics,
       admit: (s) => {
         const holder = this.#live.get(s.hive) ?? this.#claims.get(s.hive);
-        const refusal = this.#contest.judge(s, holder, (n) => this.#markContested(s.hive, n));
+        const { competes, refusal } = this.#contest.judge(s, holder);
+        if (competes) this.#compete(s.hive);
         if (!refusal) this.#claims.set(s.hive, s);
         return refusal;
       },
@@ -131,7 +151,9 @@ export class Hub implements HiveLink {
         this.#live.set(s.hive, s);
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
-        this.#peers?.took(s.hive, at);
+        const took = this.#peers?.took(s.hive, at);
+        // Taking the hive from a live session on another instance competes like one here.
+        if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
         if (!wasOnline) this.#tellPresence(s.hive, true);
         if (old && old !== s) {
           this.#replaced.add(old);
@@ -187,8 +209,9 @@ export class Hub implements HiveLink {
     return this.#liveSince;
   }
 
-  /** Sends only through this hub's own socket. */
+  /** Sends only through this hub's own socket (a contested hive's jobs are held here too). */
   sendLocal(hive: string, message: MessageBody<EdgeMessage>): boolean {
+    if (message.type === 'job' && this.#contested.has(hive)) return false;
     return this.#live.get(hive)?.send(message) ?? false;
   }
 

@@ -1,4 +1,10 @@
-import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
+import type {
+  AgentRelease,
+  JobError,
+  JobKind,
+  JobOutcome,
+  JobState,
+} from '../../shared/protocol/job.ts';
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
@@ -29,6 +35,8 @@ export type JobInput = {
   build?: BuildMode;
   /** New attempts after an infrastructure failure (retry-policy.ts). */
   retries?: number;
+  /** `upgrade` jobs: the agent to install. */
+  agent?: AgentRelease;
 };
 
 /** Held jobs (a rollout's beyond its concurrency) are out of the deadline sweep until released. */
@@ -211,6 +219,7 @@ export class JobService {
         ...(input.build ? { build: input.build } : {}),
         ...(held ? { held: true } : {}),
         ...(input.retries ? { retries_left: input.retries } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       };
     });
     // Store and send in slices, so the first agents are building while later jobs are stored.
@@ -232,6 +241,7 @@ export class JobService {
           worker: job.worker,
           ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
           ...(job.build ? { build: job.build } : {}),
+          ...(job.agent ? { agent: job.agent } : {}),
           ...bindJob(job, this.statementOf(job.worker), this.now(), this.options.jobTtlMs),
         },
       }) ?? false

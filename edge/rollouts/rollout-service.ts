@@ -1,4 +1,4 @@
-import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 import { newJobId } from '../jobs/job-id.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
@@ -18,6 +18,8 @@ export type RolloutInput = {
   canary?: number;
   /** New attempts of a job after an infrastructure failure. */
   retries?: number;
+  /** `upgrade` rollouts: the agent every job installs. */
+  agent?: AgentRelease;
 };
 
 /** Which count a finished job adds to. */
@@ -121,6 +123,7 @@ export class RolloutService {
         ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
         ...(input.build ? { build: input.build } : {}),
         ...(input.retries ? { retries: input.retries } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       },
       release,
     );

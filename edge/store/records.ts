@@ -1,7 +1,7 @@
 import type { AuditEntry } from '../../shared/api/audit.ts';
 import type { Role } from '../../shared/api/tokens.ts';
 import type { Delivery, WebhookEvent } from '../../shared/api/webhooks.ts';
-import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 
@@ -16,15 +16,23 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /** Its last hello said the agent can replace itself (upgrade jobs). */
+  agent_upgradable?: boolean;
   /**
    * When the hub saw this hive's token on competing connections too often (see README
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
    */
   contested_at?: number | null;
+  /** When competing connections with its token were seen (any instance), within the last minute. */
+  contests?: number[];
   /** SHA-256 of the machine identity it enrolled with (`POST /agent/enrol`), when it did. */
   machine?: string;
   /** The enrolment token it enrolled with, by id. */
   enrolment?: string;
+  /** An admin marked it a builder: it may upload to the package cache (edge/packages/builders.ts). */
+  builder?: boolean;
+  /** The public key its agent registered for signing build records (`PUT /agent/builder-key`). */
+  builder_key?: { id: string; pem: string; registered_at: number };
 };
 
 /**
@@ -84,6 +92,8 @@ export type JobRecord = {
   retry_of?: string;
   /** The new attempt made when this one failed for an infrastructure reason. */
   retried_by?: string;
+  /** `upgrade` jobs: the agent file (version and sha256) the hive is to install. */
+  agent?: AgentRelease;
 };
 
 export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';

@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import { signedEnvelopeSchema } from '../catalog/signature.ts';
+import { upgradeAgentsRequestSchema, upgradeAgentsResponseSchema } from './agents.ts';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
+import {
+  listBuildersResponseSchema,
+  putBuilderSetResponseSchema,
+  setBuilderRequestSchema,
+  setBuilderResponseSchema,
+} from './builders.ts';
 import {
   createEnrolmentTokenRequestSchema,
   createEnrolmentTokenResponseSchema,
@@ -279,6 +287,27 @@ export const apiRoutes: ApiRoute[] = [
   },
   {
     method: 'POST',
+    path: '/api/agents/upgrade',
+    role: 'admin',
+    action: 'agent.upgrade',
+    summary:
+      "Upgrade hives' agents to the one this edge serves: a rollout of upgrade jobs (hives at that version, or whose agent cannot replace itself, are skipped)",
+    body: upgradeAgentsRequestSchema,
+    status: 201,
+    response: upgradeAgentsResponseSchema,
+    errors: [
+      ...AUTH,
+      'BAD_JSON',
+      'BAD_REQUEST',
+      'BODY_TOO_LARGE',
+      'NO_AGENT_BUNDLE',
+      'UNKNOWN_HIVE',
+      'NO_MATCHING_HIVE',
+      'NOTHING_TO_UPGRADE',
+    ],
+  },
+  {
+    method: 'POST',
     path: '/api/tokens',
     role: 'admin',
     action: 'token.create',
@@ -386,6 +415,39 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: z.object({ deleted: z.string() }),
     errors: [...AUTH, 'BAD_KEY', 'NO_PACKAGE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/hives/:id/builder',
+    role: 'admin',
+    action: 'hive.builder',
+    summary:
+      'Mark a hive a builder (it may upload to the package cache) or not; sign the builder set after',
+    body: setBuilderRequestSchema,
+    status: 200,
+    response: setBuilderResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'UNKNOWN_HIVE'],
+  },
+  {
+    method: 'GET',
+    path: '/api/builders',
+    role: 'viewer',
+    summary: 'Builder hives with the keys their agents registered, and the set the admins signed',
+    status: 200,
+    response: listBuildersResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'POST',
+    path: '/api/builders/signed',
+    role: 'admin',
+    action: 'builders.sign',
+    summary:
+      'Store the builder set signed with the fleet key (rbee builders sign); agents install only what its builders signed',
+    body: signedEnvelopeSchema,
+    status: 201,
+    response: putBuilderSetResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BAD_BUILDER_SET', 'BODY_TOO_LARGE'],
   },
   {
     method: 'POST',

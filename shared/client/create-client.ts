@@ -1,8 +1,11 @@
+import type { UpgradeAgentsRequest, UpgradeAgentsResponse } from '../api/agents.ts';
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
+import type { ListBuildersResponse } from '../api/builders.ts';
 import type { Hive } from '../api/hives.ts';
 import type { InstallRequest, InstallResponse, Job, Rollout, WorkerInstalls } from '../api/jobs.ts';
 import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
 import type { CreateWebhookRequest, Delivery, Webhook } from '../api/webhooks.ts';
+import type { SignedEnvelope } from '../catalog/signature.ts';
 import type { JobState } from '../protocol/job.ts';
 import { ApiError, errorFrom } from './api-error.ts';
 import { type FollowOptions, followLogs, type LogEvent } from './follow-logs.ts';
@@ -77,6 +80,22 @@ export function createClient(options: ClientOptions) {
         body,
       ),
     deleteHive: (ref: string) => call<{ deleted: string }>('DELETE', `/api/hives/${id(ref)}`),
+    /** Marks a hive a builder (it may upload to the package cache), or not. */
+    setBuilder: (ref: string, builder: boolean) =>
+      call<{ id: string; name: string; builder: boolean; builder_key_id: string | null }>(
+        'POST',
+        `/api/hives/${id(ref)}/builder`,
+        { builder },
+      ),
+    /** Builder hives with their registered keys, and the set the admins last signed. */
+    listBuilders: () => call<ListBuildersResponse>('GET', '/api/builders'),
+    /** Stores the builder set signed with the fleet key (see `rbee builders sign`). */
+    putBuilderSet: (envelope: SignedEnvelope) =>
+      call<{ key_id: string; signed_at: number; builders: number }>(
+        'POST',
+        '/api/builders/signed',
+        envelope,
+      ),
     /** A new token for the hive; the old one stops working and its socket is cut. */
     rotateHiveToken: (ref: string) =>
       call<{ id: string; name: string; token: string }>(
@@ -109,6 +128,9 @@ export function createClient(options: ClientOptions) {
       (await call<{ rollout: Rollout }>('GET', `/api/rollouts/${id(rollout)}`)).rollout,
     cancelRollout: async (rollout: string) =>
       (await call<{ rollout: Rollout }>('POST', `/api/rollouts/${id(rollout)}/cancel`)).rollout,
+    /** Moves hives' agents to the edge's: a rollout of `upgrade` jobs (admin). */
+    upgradeAgents: (body: UpgradeAgentsRequest) =>
+      call<UpgradeAgentsResponse>('POST', '/api/agents/upgrade', body),
 
     createToken: (body: CreateTokenRequest) =>
       call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),
