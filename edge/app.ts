@@ -4,8 +4,8 @@ import type { UpgradeWebSocket } from 'hono/ws';
 import { auditLog, auditRoutes } from './audit/audit-log.ts';
 import { apiTokensRoutes } from './auth/api-tokens.ts';
 import { FailureLimit } from './auth/failure-limit.ts';
-import { SessionSweep } from './auth/session-sweep.ts';
 import { requireRole } from './auth/roles.ts';
+import { SessionSweep } from './auth/session-sweep.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
@@ -121,9 +121,17 @@ export function createEdge(deps: EdgeDeps): Edge {
     '/',
     dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
   );
+  const webhooks = new WebhookService(deps.store, options, now);
   app.route(
     '/',
-    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+    metricsRoutes({
+      store: deps.store,
+      hub,
+      jobs,
+      metricsToken: options.metricsToken,
+      now,
+      webhooks,
+    }),
   );
   app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
   app.use('/api/*', auditLog(deps.store, now));
@@ -157,7 +165,6 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', buildersRoutes(deps.store, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
-  const webhooks = new WebhookService(deps.store, options, now);
   wireWebhookEvents({ store: deps.store, jobs, rollouts, hub, webhooks, now });
   app.route('/', webhookRoutes(deps.store, webhooks, now));
   webhooks.start();
