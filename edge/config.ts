@@ -52,6 +52,7 @@ const optionFlags: Record<string, NumericOption> = {
   '--max-package-bytes': 'maxPackageBytes',
   '--keep-package-versions': 'keepPackageVersions',
   '--job-ttl-ms': 'jobTtlMs',
+  '--dashboard-poll-ms': 'dashboardPollMs',
 };
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]

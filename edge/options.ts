@@ -33,6 +33,8 @@ export type EdgeOptions = {
   agentAuthFailuresPerMinute: number;
   /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
   metricsToken: string | null;
+  /** The dashboard's live feed re-reads the store this often when the bus is silent. */
+  dashboardPollMs: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -51,4 +53,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   signInFailuresPerMinute: 10,
   agentAuthFailuresPerMinute: 30,
   metricsToken: null,
+  dashboardPollMs: 10_000,
 };

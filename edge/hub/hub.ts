@@ -2,6 +2,7 @@ import { protocolError } from '../../shared/protocol/errors.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import { FailureLimit } from '../auth/failure-limit.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
+import { FLEET_WAKE } from '../logs/log-bus.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
 import { ContestRule } from './contest.ts';
@@ -110,6 +111,7 @@ export class Hub implements HiveLink {
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
         this.#peers?.took(s.hive, at);
+        this.deps.bus.publish(FLEET_WAKE);
         if (old && old !== s) {
           old.refuse(
             protocolError('REPLACED', 'another connection with this hive token took over'),
@@ -126,7 +128,8 @@ export class Hub implements HiveLink {
           const now = this.deps.now();
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
-            .catch(() => {});
+            .catch(() => {})
+            .finally(() => this.deps.bus.publish(FLEET_WAKE));
         }
       },
     });
