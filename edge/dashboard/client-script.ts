@@ -917,8 +917,34 @@ function fleetSummary(hives, edgeAgent) {
 
 // edge/dashboard/client/live.ts
 var FALLBACK_MS = 1e4;
+var subscribers = [];
+var stream = null;
+function open(log) {
+  if (stream) return;
+  const es = new EventSource("/dashboard/events");
+  stream = es;
+  es.addEventListener("ready", () => {
+    log.ready++;
+    for (const s of subscribers) s.run("ready");
+  });
+  es.addEventListener("change", (ev) => {
+    const change = JSON.parse(ev.data);
+    log.changes.push(change);
+    for (const s of subscribers) {
+      if (change.topics.some((t) => s.topics.includes(t))) s.run(\`push:\${change.via}\`);
+    }
+  });
+  es.addEventListener("error", () => {
+    if (es.readyState !== EventSource.CLOSED) return;
+    const poll = () => {
+      for (const s of subscribers) s.run("poll");
+      window.setTimeout(poll, FALLBACK_MS);
+    };
+    poll();
+  });
+}
 function live(topics, refresh, onError) {
-  window.__rbeeLive ??= { refreshes: [], changes: [] };
+  window.__rbeeLive ??= { refreshes: [], changes: [], ready: 0 };
   const log = window.__rbeeLive;
   let running = false;
   let again = null;
@@ -942,18 +968,8 @@ function live(topics, refresh, onError) {
       }
     }
   };
-  const es = new EventSource("/dashboard/events");
-  es.addEventListener("ready", () => void run("ready"));
-  es.addEventListener("change", (ev) => {
-    const change = JSON.parse(ev.data);
-    log.changes.push(change);
-    if (change.topics.some((t) => topics.includes(t))) void run(\`push:\${change.via}\`);
-  });
-  es.addEventListener("error", () => {
-    if (es.readyState !== EventSource.CLOSED) return;
-    const poll = () => void run("poll").finally(() => window.setTimeout(poll, FALLBACK_MS));
-    poll();
-  });
+  subscribers.push({ topics, run: (why2) => void run(why2) });
+  open(log);
   return { refresh: () => run("filter") };
 }
 
@@ -1621,6 +1637,9 @@ async function jobsPage() {
       limit: worker ? 1e3 : 200
     });
     const jobs = listed.filter((j) => !worker || j.worker === worker).slice(0, 200);
+    if (jobs.some((j) => !hiveNames.has(j.hive))) {
+      for (const x of await client.listHives()) hiveNames.set(x.id, x.name);
+    }
     tbody.replaceChildren(
       ...jobs.map(
         (j) => h(

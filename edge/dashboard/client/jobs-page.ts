@@ -40,6 +40,10 @@ export async function jobsPage() {
       limit: worker ? 1000 : 200,
     })) as Job[];
     const jobs = listed.filter((j) => !worker || j.worker === worker).slice(0, 200);
+    if (jobs.some((j) => !hiveNames.has(j.hive))) {
+      // a hive enrolled since the page opened: learn its name
+      for (const x of await client.listHives()) hiveNames.set(x.id, x.name);
+    }
     tbody.replaceChildren(
       ...jobs.map((j) =>
         h(

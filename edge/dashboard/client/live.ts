@@ -2,8 +2,8 @@
 export type Topic = 'hives' | 'jobs' | 'rollouts';
 type Change = { topics: Topic[]; via: 'bus' | 'poll' };
 
-/** What the page heard, for tests: each refresh and why it ran. */
-type LiveLog = { refreshes: { why: string; at: number }[]; changes: Change[] };
+/** What the page heard, for tests: each refresh and why it ran, each change, each `ready`. */
+type LiveLog = { refreshes: { why: string; at: number }[]; changes: Change[]; ready: number };
 declare global {
   interface Window {
     __rbeeLive?: LiveLog;
@@ -13,14 +13,44 @@ declare global {
 /** The slow read a page falls back to when the push stream is gone for good. */
 const FALLBACK_MS = 10_000;
 
+type Subscriber = { topics: Topic[]; run: (why: string) => void };
+const subscribers: Subscriber[] = [];
+let stream: EventSource | null = null;
+
+/** One stream per page, however many parts of it listen (browsers allow few per origin). */
+function open(log: LiveLog) {
+  if (stream) return;
+  const es = new EventSource('/dashboard/events');
+  stream = es;
+  es.addEventListener('ready', () => {
+    log.ready++;
+    for (const s of subscribers) s.run('ready');
+  });
+  es.addEventListener('change', (ev) => {
+    const change = JSON.parse((ev as MessageEvent<string>).data) as Change;
+    log.changes.push(change);
+    for (const s of subscribers) {
+      if (change.topics.some((t) => s.topics.includes(t))) s.run(`push:${change.via}`);
+    }
+  });
+  es.addEventListener('error', () => {
+    if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
+    const poll = () => {
+      for (const s of subscribers) s.run('poll');
+      window.setTimeout(poll, FALLBACK_MS);
+    };
+    poll();
+  });
+}
+
 /**
- * Runs `refresh` when the page opens and again whenever the edge pushes a change to one of
- * `topics` (`GET /dashboard/events`), never two at once: a change during a refresh runs one
- * more after it. The stream's `ready` (first open and every reconnect) refreshes too, so
- * nothing that changed while it was down is missed. No stream: a slow poll.
+ * Runs `refresh` when the page's push stream opens (`GET /dashboard/events`) and again
+ * whenever the edge pushes a change to one of `topics`, never two at once: a change during
+ * a refresh runs one more after it. Every `ready` (first open and each reconnect) refreshes,
+ * so nothing that changed while the stream was down is missed. No stream: a slow poll.
  */
 export function live(topics: Topic[], refresh: () => Promise<void>, onError?: (e: Error) => void) {
-  window.__rbeeLive ??= { refreshes: [], changes: [] };
+  window.__rbeeLive ??= { refreshes: [], changes: [], ready: 0 };
   const log = window.__rbeeLive;
   let running = false;
   let again: string | null = null;
@@ -44,17 +74,7 @@ export function live(topics: Topic[], refresh: () => Promise<void>, onError?: (e
       }
     }
   };
-  const es = new EventSource('/dashboard/events');
-  es.addEventListener('ready', () => void run('ready'));
-  es.addEventListener('change', (ev) => {
-    const change = JSON.parse((ev as MessageEvent<string>).data) as Change;
-    log.changes.push(change);
-    if (change.topics.some((t) => topics.includes(t))) void run(`push:${change.via}`);
-  });
-  es.addEventListener('error', () => {
-    if (es.readyState !== EventSource.CLOSED) return; // the browser reconnects by itself
-    const poll = () => void run('poll').finally(() => window.setTimeout(poll, FALLBACK_MS));
-    poll();
-  });
+  subscribers.push({ topics, run: (why) => void run(why) });
+  open(log);
   return { refresh: () => run('filter') };
 }
