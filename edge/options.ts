@@ -45,6 +45,8 @@ export type EdgeOptions = {
   webhookLeaseMs: number;
   /** How often each instance looks for due webhook deliveries (new events also wake it). */
   webhookPollMs: number;
+  /** The dashboard's live feed re-reads the store this often when the bus is silent. */
+  dashboardPollMs: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -69,4 +71,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   webhookTimeoutMs: 10_000,
   webhookLeaseMs: 60_000,
   webhookPollMs: 1_000,
+  dashboardPollMs: 10_000,
 };
