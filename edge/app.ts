@@ -10,6 +10,8 @@ import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
 import type { Catalog } from './catalog/catalog.ts';
+import { LiveFeed } from './dashboard/live-feed.ts';
+import { fleetReader, liveRoutes, wakeOnChange } from './dashboard/live-routes.ts';
 import { dashboardRoutes } from './dashboard/routes.tsx';
 import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
@@ -122,6 +124,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
   );
   const webhooks = new WebhookService(deps.store, options, now);
+  const feed = new LiveFeed(bus, fleetReader(deps.store, hub), { pollMs: options.dashboardPollMs });
+  app.route('/', liveRoutes(sessions, feed, options.dashboardPollMs));
   app.route(
     '/',
     metricsRoutes({
@@ -135,6 +139,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   );
   app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
   app.use('/api/*', auditLog(deps.store, now));
+  app.use('/api/*', wakeOnChange(bus));
   app.use('/api/*', requireRole(deps.store, sessions, now));
   // Sign-out everywhere: every dashboard session ends (admin tokens are not sessions).
   app.post('/api/sessions/revoke-all', async (c) => {

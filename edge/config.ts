@@ -55,6 +55,7 @@ const optionFlags: Record<string, NumericOption> = {
   '--webhook-attempts': 'webhookAttempts',
   '--webhook-backoff-ms': 'webhookBackoffMs',
   '--webhook-timeout-ms': 'webhookTimeoutMs',
+  '--dashboard-poll-ms': 'dashboardPollMs',
 };
 
 export const edgeUsage = `usage: rbee edge [--port 8787] [--host 0.0.0.0] [--data DIR]

@@ -55,6 +55,8 @@ export type EdgeOptions = {
   retentionBatch: number;
   /** How often expired dashboard sessions are removed (one instance at a time, by lease). */
   sessionSweepIntervalMs: number;
+  /** The dashboard's live feed re-reads the store this often when the bus is silent. */
+  dashboardPollMs: number;
 };
 
 export const defaultEdgeOptions: EdgeOptions = {
@@ -84,4 +86,5 @@ export const defaultEdgeOptions: EdgeOptions = {
   retentionIntervalMs: 60_000,
   retentionBatch: 200,
   sessionSweepIntervalMs: 10 * 60 * 1000,
+  dashboardPollMs: 10_000,
 };

@@ -2,6 +2,7 @@ import { protocolError } from '../../shared/protocol/errors.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import { FailureLimit } from '../auth/failure-limit.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
+import { FLEET_WAKE } from '../logs/log-bus.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
 import { ContestRule, countContest } from './contest.ts';
@@ -155,6 +156,7 @@ export class Hub implements HiveLink {
         // Taking the hive from a live session on another instance competes like one here.
         if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
         if (!wasOnline) this.#tellPresence(s.hive, true);
+        this.deps.bus.publish(FLEET_WAKE);
         if (old && old !== s) {
           this.#replaced.add(old);
           old.refuse(
@@ -172,7 +174,8 @@ export class Hub implements HiveLink {
           const now = this.deps.now();
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
-            .catch(() => {});
+            .catch(() => {})
+            .finally(() => this.deps.bus.publish(FLEET_WAKE));
           if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },

@@ -1,10 +1,17 @@
 import type { UpgradeAgentsRequest, UpgradeAgentsResponse } from '../api/agents.ts';
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
 import type { ListBuildersResponse } from '../api/builders.ts';
+import type {
+  CachedPackage,
+  CreateEnrolmentTokenRequest,
+  EnrolmentToken,
+  HiveCatalogWorker,
+} from '../api/dashboard-types.ts';
 import type { Hive } from '../api/hives.ts';
 import type { InstallRequest, InstallResponse, Job, Rollout, WorkerInstalls } from '../api/jobs.ts';
 import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
 import type { CreateWebhookRequest, Delivery, Webhook } from '../api/webhooks.ts';
+import type { CatalogEntry } from '../catalog/schema.ts';
 import type { SignedEnvelope } from '../catalog/signature.ts';
 import type { JobState } from '../protocol/job.ts';
 import { ApiError, errorFrom } from './api-error.ts';
@@ -136,6 +143,31 @@ export function createClient(options: ClientOptions) {
       call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),
     listTokens: async () => (await call<{ tokens: ApiToken[] }>('GET', '/api/tokens')).tokens,
     revokeToken: (name: string) => call<{ revoked: string }>('DELETE', `/api/tokens/${id(name)}`),
+
+    /** The signed catalog (`GET /workers`, public). */
+    listWorkers: async () => (await call<{ workers: CatalogEntry[] }>('GET', '/workers')).workers,
+    /** The catalog as one hive sees it; `all` adds what it cannot run, with the reasons. */
+    hiveCatalog: async (hive: string, all = false) =>
+      (
+        await call<{ workers: HiveCatalogWorker[] }>(
+          'GET',
+          `/api/hives/${id(hive)}/catalog${all ? '?all=1' : ''}`,
+        )
+      ).workers,
+    /** The agent file this edge serves (`GET /agent/version`, public). */
+    agentVersion: () =>
+      call<{ version: string; sha256: string; size: number }>('GET', '/agent/version'),
+
+    createEnrolmentToken: (body: CreateEnrolmentTokenRequest) =>
+      call<EnrolmentToken & { token: string }>('POST', '/api/enrolment-tokens', body),
+    listEnrolmentTokens: async () =>
+      (await call<{ tokens: EnrolmentToken[] }>('GET', '/api/enrolment-tokens')).tokens,
+    revokeEnrolmentToken: (token: string) =>
+      call<{ revoked: string }>('DELETE', `/api/enrolment-tokens/${id(token)}`),
+
+    /** The package cache, newest first. */
+    listPackages: async (filter: { worker?: string } = {}) =>
+      (await call<{ packages: CachedPackage[] }>('GET', `/api/packages${query(filter)}`)).packages,
 
     audit: async (filter: AuditQuery = {}) =>
       (await call<{ entries: AuditEntry[] }>('GET', `/api/audit${query(filter)}`)).entries,
