@@ -16,8 +16,8 @@ const LOG_CURSOR = 'retention:log_cursor';
 const endedBefore = (job: JobRecord, cutoff: number) =>
   terminalStates.has(job.state) && job.ended_at !== null && job.ended_at < cutoff;
 
-/** What one pass removed: jobs, and logs of jobs that stay. */
-export type RetentionPass = { jobs: number; logs: number };
+/** What one pass removed: jobs, logs of jobs that stay, and finished webhook deliveries. */
+export type RetentionPass = { jobs: number; logs: number; deliveries: number };
 
 /**
  * Prunes old history in the background: jobs that ended more than `jobRetentionMs` ago (with
@@ -58,7 +58,7 @@ export class Retention {
     this.#running ??= this.#pass()
       .catch((error) => {
         console.error('retention failed:', error);
-        return { jobs: 0, logs: 0 };
+        return { jobs: 0, logs: 0, deliveries: 0 };
       })
       .finally(() => {
         this.#running = null;
@@ -71,7 +71,7 @@ export class Retention {
     this.store.tryLease('retention', this.#owner, this.now(), this.options.retentionIntervalMs * 2);
 
   async #pass(): Promise<RetentionPass> {
-    const done = { jobs: 0, logs: 0 };
+    const done = { jobs: 0, logs: 0, deliveries: 0 };
     if (!(await this.#lease())) return done;
     const { jobRetentionMs: jobs, logRetentionMs: logs, retentionBatch: batch } = this.options;
     if (jobs !== null) {
@@ -85,6 +85,14 @@ export class Retention {
         done.jobs += gone.length;
         after = page[page.length - 1]!.id;
         if (!(await this.#yield())) return done;
+      }
+      // Webhook deliveries that ended before the same cutoff go too.
+      for (const hook of await this.store.listWebhooks()) {
+        for (;;) {
+          const n = await this.store.pruneDeliveries(hook.id, cutoff, batch);
+          done.deliveries += n;
+          if (n < batch || !(await this.#yield())) break;
+        }
       }
     }
     if (logs !== null) {

@@ -605,6 +605,9 @@ export class KvStore implements Store {
   ) {
     return kvWebhooks.update(this.kv, webhook, id, fn);
   }
+  pruneDeliveries(webhook: string, before: number, limit: number) {
+    return kvWebhooks.pruneDeliveries(this.kv, webhook, before, limit);
+  }
   listDeliveries(webhook: string, limit: number) {
     return kvWebhooks.listDeliveries(this.kv, webhook, limit);
   }

@@ -159,6 +159,8 @@ export interface Store {
     id: string,
     fn: (delivery: DeliveryRecord) => DeliveryRecord | null,
   ): Promise<DeliveryRecord | null>;
+  /** Removes up to `limit` of a webhook's finished deliveries made before `before`; how many. */
+  pruneDeliveries(webhook: string, before: number, limit: number): Promise<number>;
   /** A webhook's deliveries, newest first, at most `limit`. */
   listDeliveries(webhook: string, limit: number): Promise<DeliveryRecord[]>;
 

@@ -59,10 +59,39 @@ beforeAll(async () => {
   for (const job of [...old.slice(0, 200), ...middle.slice(0, 200), ...recent.slice(0, 20)]) {
     await store.appendLog(job.id, log(5));
   }
+  // A webhook's deliveries: 7 finished three days ago, one still pending from then, 3 recent.
+  await store.createWebhook({
+    id: 'wh_old',
+    url: 'http://127.0.0.1:9/',
+    events: ['job.ended'],
+    secret: 'a-secret-of-sixteen-plus',
+    description: null,
+    created_at: now - 4 * DAY,
+    created_by: 'admin',
+  });
+  const delivery = (at: number, state: 'delivered' | 'failed' | 'pending') => ({
+    id: `dlv_${newJobId(at).slice(4)}`,
+    webhook: 'wh_old',
+    event: 'job.ended' as const,
+    state,
+    created_at: at,
+    attempts: [],
+    next_at: state === 'pending' ? now + DAY : null,
+    delivered_at: state === 'delivered' ? at : null,
+    body: '{}',
+    due_at: state === 'pending' ? now + DAY : null,
+    lease_owner: null,
+  });
+  await store.addDeliveries([
+    ...Array.from({ length: 5 }, (_, i) => delivery(now - 3 * DAY + i, 'delivered')),
+    ...Array.from({ length: 2 }, (_, i) => delivery(now - 3 * DAY + 10 + i, 'failed')),
+    delivery(now - 3 * DAY + 20, 'pending'),
+    ...Array.from({ length: 3 }, (_, i) => delivery(now - 1000 + i, 'delivered')),
+  ]);
 }, 120_000);
 afterAll(() => edge?.close());
 
-describe('job and log retention', () => {
+describe('job, log and webhook delivery retention', () => {
   it('--job-retention and --log-retention take durations and refuse anything else', () => {
     const config = parseEdgeArgs(['--job-retention', '30d', '--log-retention', '12h']);
     expect(config.options).toMatchObject({ jobRetentionMs: 30 * DAY, logRetentionMs: 12 * HOUR });
@@ -80,7 +109,7 @@ describe('job and log retention', () => {
     });
     // Another instance on the same store finds the lease taken and does nothing.
     const other = new Retention(edge.edge.store, options, Date.now);
-    expect(await other.run()).toEqual({ jobs: 0, logs: 0 });
+    expect(await other.run()).toEqual({ jobs: 0, logs: 0, deliveries: 0 });
     let answeredDuring = 0;
     while (!finished) {
       const [health, jobs] = await Promise.all([
@@ -92,7 +121,9 @@ describe('job and log retention', () => {
       if (!finished) answeredDuring++;
     }
     const done = await pass;
-    expect(done).toEqual({ jobs: 2000, logs: 200 });
+    expect(done).toEqual({ jobs: 2000, logs: 200, deliveries: 7 });
+    const left = await edge.edge.store.listDeliveries('wh_old', 100);
+    expect(left.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered', 'pending']);
     expect(answeredDuring).toBeGreaterThan(0);
 
     // Old jobs are gone with their logs; the open one stays; middle ones keep the job, not the log.
@@ -111,7 +142,7 @@ describe('job and log retention', () => {
     expect(all).toHaveLength(501);
 
     // A second pass finds nothing more to do.
-    expect(await retention.run()).toEqual({ jobs: 0, logs: 0 });
+    expect(await retention.run()).toEqual({ jobs: 0, logs: 0, deliveries: 0 });
     await other.close();
   }, 120_000);
 });
