@@ -6,6 +6,7 @@ import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbui
 import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
 import { buildUser } from '../executor/build-user.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
+import { buildEnv } from '../executor/sandbox/build-env.ts';
 import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
@@ -223,7 +224,8 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
         });
     if (lookup && !lookup.record && 'startdir' in built) {
-      const env = { ...(options.buildOptions?.env ?? process.env) };
+      // The archive runs as the build user outside the sandbox: none of the agent's secrets.
+      const env = buildEnv(options.buildOptions?.env, process.env);
       await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env, trust);
     }
 

@@ -7,6 +7,7 @@ import type { SignedFile } from '../../shared/repo/build-record.ts';
 import type { PackageRecord, PackageUpload } from '../../shared/repo/package-record.ts';
 import type { EdgeHttp } from '../connection/edge-http.ts';
 import { EdgeHttpError } from '../connection/edge-http.ts';
+import { buildEnv } from '../executor/sandbox/build-env.ts';
 import { failureSummary, probe } from '../probe/probe.ts';
 import type { PackageFile as BuiltFile } from './create-package.ts';
 import { sha256Text } from './sha256-text.ts';
@@ -77,6 +78,8 @@ export async function extractPackage(
   await mkdir(pkgdir, { recursive: true, mode: 0o755 });
   if (user) await chown(pkgdir, user.uid, user.gid);
   const res = await probe('bsdtar', ['-xpf', file, '-C', pkgdir], {
+    // As the build user, outside the sandbox: without the agent's RBEE_* secrets.
+    env: buildEnv(undefined, process.env),
     ...(user ? { user } : {}),
     timeoutMs: 0,
   });
