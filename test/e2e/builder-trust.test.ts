@@ -87,7 +87,8 @@ async function hiveWithAgent(name: string) {
 }
 
 async function install(hive: string) {
-  const created = await api('POST', '/api/installs', { hive, worker: WORKER });
+  // force: the consumer has the version already; the attacks need the cache path again.
+  const created = await api('POST', '/api/installs', { hive, worker: WORKER, force: true });
   expect(created.status).toBe(201);
   const job = created.body.job.id as string;
   const events = await followJob(edge.url, job);

@@ -42,9 +42,11 @@ async function hiveWithAgent(name: string) {
 }
 
 async function install(hive: string, worker: string, build?: string) {
+  // force: a hive that has the version installs it again (the cache is what is under test).
   const created = await api('POST', '/api/installs', {
     hive,
     worker,
+    force: true,
     ...(build ? { build } : {}),
   });
   expect(created.status).toBe(201);
@@ -215,6 +217,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
       hives: ['many-a', 'many-b'],
       worker: 'rbee-hello-worker',
       canary: 1,
+      force: true,
     });
     expect(created.status).toBe(201);
     const [canary, rest] = created.body.jobs as { id: string; hive: string; state: string }[];
