@@ -148,6 +148,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     ...(trust.ca ? { ca: trust.ca } : {}),
   });
   let hive: string | undefined;
+  let keyLogged = false;
   const lock = await lockStateDir(stateDir);
   // Before any job: the state closed to the build user, and installs a crash left half-way undone.
   try {
@@ -242,8 +243,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         options.onWelcome?.(welcome);
         // The builder key is on the edge before an admin marks this hive a builder and signs.
         if (options.pipeline === undefined)
-          registerBuilderKey(edgeHttp, stateDir).catch((error: Error) =>
-            log(`rbee agent: cannot register the builder key: ${error.message}`),
+          registerBuilderKey(edgeHttp, stateDir).then(
+            (status) => {
+              if (!keyLogged)
+                log(
+                  `rbee agent: builder key ${status.key_id} registered (${status.builder ? 'a builder' : 'not a builder'})`,
+                );
+              keyLogged = true;
+            },
+            (error: Error) => log(`rbee agent: cannot register the builder key: ${error.message}`),
           );
       },
       onMessage: (message) => jobs.onMessage(message),

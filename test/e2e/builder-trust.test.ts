@@ -75,19 +75,22 @@ async function hiveWithAgent(name: string) {
   const res = await api('POST', '/api/hives', { name });
   expect(res.status).toBe(201);
   const state = tempDir('builder-trust-agent');
-  agents.push(
-    startAgentProcess(edge.url, res.body.token, state, ['--trust-key', `${keyPrefix}.pub`]),
-  );
+  const agent = startAgentProcess(edge.url, res.body.token, state, [
+    '--trust-key',
+    `${keyPrefix}.pub`,
+  ]);
+  agents.push(agent);
   await expect
     .poll(async () => (await api('GET', `/api/hives/${name}`)).body.builder_key_id, {
       timeout: 90_000,
     })
     .toMatch(/^[0-9a-f]{16}$/);
-  return { id: res.body.id as string, name, state, root: join(state, 'root') };
+  return { id: res.body.id as string, name, state, root: join(state, 'root'), agent };
 }
 
 async function install(hive: string) {
-  const created = await api('POST', '/api/installs', { force: true, hive, worker: WORKER });
+  // force: the consumer has the version already; the attacks need the cache path again.
+  const created = await api('POST', '/api/installs', { hive, worker: WORKER, force: true });
   expect(created.status).toBe(201);
   const job = created.body.job.id as string;
   const events = await followJob(edge.url, job);
@@ -130,6 +133,8 @@ describe('cached packages only from builders the fleet key vouches for', () => {
     const added = await rbee(['builders', 'add', 'tb']);
     expect(added).toMatchObject({ code: 0 });
     const keyId = (await api('GET', '/api/hives/tb')).body.builder_key_id as string;
+    // What the admin compares before signing: the key id the builder's agent printed.
+    expect(builder.agent.output()).toContain(`rbee agent: builder key ${keyId} registered`);
     const signed = await rbee(['builders', 'sign', '--key', `${keyPrefix}.key`]);
     expect(signed.code).toBe(0);
     expect(signed.out).toMatch(

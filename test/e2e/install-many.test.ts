@@ -42,10 +42,11 @@ async function hiveWithAgent(name: string) {
 }
 
 async function install(hive: string, worker: string, build?: string) {
+  // force: a hive that has the version installs it again (the cache is what is under test).
   const created = await api('POST', '/api/installs', {
-    force: true,
     hive,
     worker,
+    force: true,
     ...(build ? { build } : {}),
   });
   expect(created.status).toBe(201);
@@ -213,10 +214,10 @@ describe('the package cache across hives (edge and agent processes)', () => {
     const [old] = (await api('GET', '/api/packages')).body.packages;
     expect((await api('DELETE', `/api/packages/${old.key}`)).status).toBe(200);
     const created = await api('POST', '/api/installs', {
-      force: true,
       hives: ['many-a', 'many-b'],
       worker: 'rbee-hello-worker',
       canary: 1,
+      force: true,
     });
     expect(created.status).toBe(201);
     const [canary, rest] = created.body.jobs as { id: string; hive: string; state: string }[];
