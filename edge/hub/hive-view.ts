@@ -23,6 +23,9 @@ export function hiveView(
     platform: hive.platform,
     installed: hive.installed,
     agent_version: hive.agent_version,
+    /** May upload to the package cache; its builder key by id (null: not registered yet). */
+    builder: hive.builder === true,
+    builder_key_id: hive.builder_key?.id ?? null,
     agent_upgradable: hive.agent_upgradable === true,
     edge_agent_version: edgeAgentVersion,
     agent_outdated:

@@ -7,3 +7,4 @@ export * from './hives.ts';
 export * from './jobs.ts';
 export * from './routes.ts';
 export * from './tokens.ts';
+export * from './webhooks.ts';
