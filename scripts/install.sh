@@ -26,6 +26,7 @@ install_root=''
 no_start=''
 keys_given=''
 allow_unsigned=''
+allow_upgrades=''
 trust_keys=0
 node=${RBEE_NODE:-}
 
@@ -37,6 +38,7 @@ usage() {
 usage: install.sh [--enrol rbe_... | --enrol-file FILE] (--trust-key KEY... | --allow-unsigned)
                   [--edge URL] [--prefix /opt/rbee] [--state DIR] [--machine-id ID]
                   [--user root] [--install-root DIR] [--unit-dir DIR] [--no-start]
+                  [--allow-agent-upgrades]
 KEY is the fleet public key: the base64 line of fleet.pub (MCowBQYDK2VwAyEA...), or a .pub
 file; repeatable. The enrolment token may also come from $RBEE_ENROL_TOKEN; node from
 $RBEE_NODE or PATH.
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
       case $2 in *[!A-Za-z0-9+/=._-]*) die 78 "--trust-key $2: only base64 text or a plain path" ;; esac
       keys_given="$keys_given $2"; shift 2 ;;
     --allow-unsigned) allow_unsigned=1; shift ;;
+    --allow-agent-upgrades) allow_upgrades=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die 78 "unknown option \"$1\"" ;;
   esac
@@ -146,6 +149,7 @@ set -- install-service --edge "$edge" --prefix "$prefix" --state "$state" --user
 [ -z "$install_root" ] || set -- "$@" --install-root "$install_root"
 [ -z "$no_start" ] || set -- "$@" --no-start
 [ -z "$allow_unsigned" ] || set -- "$@" --allow-unsigned
+[ -z "$allow_upgrades" ] || set -- "$@" --allow-agent-upgrades
 n=1
 while [ "$n" -le "$trust_keys" ]; do
   set -- "$@" --trust-key "$tmp/keys/$n.pub"

@@ -28,6 +28,8 @@ options:
                       Copied to <prefix>/trust/<key id>.pub and passed to the agent
   --allow-unsigned    the agent also runs workers no fleet key signed (whoever controls the
                       edge is then root on this hive); without it a --trust-key is required
+  --allow-agent-upgrades
+                      passed to the agent: upgrade jobs may replace it (see rbee-agent run --help)
   --node PATH         the node binary (default: the one running this)
   --unit-dir DIR      where the unit goes (default /etc/systemd/system; launchd: /Library/LaunchDaemons)
   --os linux|darwin   which service to write (default: this machine's)
@@ -45,6 +47,7 @@ const flagSpec = {
   'no-start': { type: 'boolean' },
   'trust-key': { type: 'string', multiple: true },
   'allow-unsigned': { type: 'boolean' },
+  'allow-agent-upgrades': { type: 'boolean' },
 } as const;
 
 function flags<S extends Parameters<typeof parseFlags>[1]>(argv: string[], spec: S) {
@@ -139,6 +142,7 @@ export async function installService(
     installRoot: values['install-root'],
     trustKeys,
     allowUnsigned: values['allow-unsigned'] ?? false,
+    allowAgentUpgrades: values['allow-agent-upgrades'] ?? false,
   };
   await mkdir(dirname(files.rollback), { recursive: true });
   if (resolve(running.bundle) !== files.bundle) {

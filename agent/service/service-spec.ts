@@ -18,6 +18,8 @@ export type ServiceSpec = {
   trustKeys?: string[];
   /** `--allow-unsigned`: the agent runs workers no fleet key signed. */
   allowUnsigned?: boolean;
+  /** `--allow-agent-upgrades`: upgrade jobs may replace the agent although it trusts keys. */
+  allowAgentUpgrades?: boolean;
 };
 
 /** The bundle and the rollback script under an install prefix (default /opt/rbee). */
@@ -39,4 +41,5 @@ export const agentArgs = (spec: ServiceSpec) => [
   ...(spec.installRoot ? ['--install-root', spec.installRoot] : []),
   ...(spec.trustKeys ?? []).flatMap((key) => ['--trust-key', key]),
   ...(spec.allowUnsigned ? ['--allow-unsigned'] : []),
+  ...(spec.allowAgentUpgrades ? ['--allow-agent-upgrades'] : []),
 ];
