@@ -84,6 +84,12 @@ export type AgentOptions = {
    * in hello that it cannot, and fails any upgrade job it is sent.
    */
   upgrade?: { run: JobPipeline; resume: ResumeJob };
+  /**
+   * Let upgrade jobs replace this agent although it trusts fleet keys (`--allow-agent-upgrades`):
+   * an agent file is not signed by a fleet key, so whoever controls the edge could replace the
+   * agent. Without it, only an agent started with --allow-unsigned takes upgrade jobs.
+   */
+  allowAgentUpgrades?: boolean;
 };
 
 export type Agent = {
@@ -166,6 +172,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   );
   // The session's send, while one is up: the pipeline reports capabilities through it.
   let send: Send | undefined;
+  const upgrade =
+    options.upgrade && (trust.allowUnsigned || options.allowAgentUpgrades)
+      ? options.upgrade
+      : options.upgrade
+        ? ('unsigned' as const)
+        : undefined;
   const installs: JobPipeline =
     options.pipeline ??
     createInstallPipeline({
@@ -190,7 +202,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     installRoot,
     edgeHttp,
     pipeline: (job, ctx) =>
-      job.kind === 'upgrade' ? upgradeJob(job, ctx, hive, options.upgrade) : installs(job, ctx),
+      job.kind === 'upgrade' ? upgradeJob(job, ctx, hive, upgrade) : installs(job, ctx),
     ...(options.upgrade ? { resume: options.upgrade.resume } : {}),
     ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
     ...(options.maxLogBytes ? { maxLogBytes: options.maxLogBytes } : {}),
@@ -234,7 +246,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         platform,
         installed: await readInstalled(stateDir, log),
         jobs: jobs.helloJobs(),
-        ...(options.upgrade ? { upgradable: true } : {}),
+        ...(upgrade && upgrade !== 'unsigned' ? { upgradable: true } : {}),
       }),
       onWelcome: (welcome, sendMessage) => {
         hive = welcome.hive;
@@ -276,7 +288,7 @@ function upgradeJob(
   job: JobSpec,
   ctx: JobContext,
   hive: string | undefined,
-  upgrade: AgentOptions['upgrade'],
+  upgrade: AgentOptions['upgrade'] | 'unsigned',
 ): Promise<JobResult> {
   const refuse = (message: string) =>
     Promise.resolve<JobResult>({ outcome: 'failed', error: { step: 'verify', message } });
@@ -286,6 +298,11 @@ function upgradeJob(
   if (!upgrade) {
     return refuse(
       'this agent runs from a repository checkout, not as the bundle (rbee-agent.mjs): it cannot replace itself',
+    );
+  }
+  if (upgrade === 'unsigned') {
+    return refuse(
+      'UNSIGNED_AGENT: this agent trusts fleet keys and runs only what they signed; an agent file is not signed by one, so it replaces itself only when started with --allow-agent-upgrades',
     );
   }
   return upgrade.run(job, ctx);

@@ -117,7 +117,10 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
   app.route('/', cliFilesRoutes(deps.agentFiles));
-  app.route('/', enrolAgentRoutes(deps.store, now));
+  app.route(
+    '/',
+    enrolAgentRoutes(deps.store, now, (hive, why) => hub.revoke(hive, why)),
+  );
   const sessions = new Sessions(deps.store, now);
   app.route(
     '/',

@@ -1,6 +1,9 @@
 #!/bin/sh
 # rbee agent installer. The edge serves this file with its own address filled in:
-#   curl -fsSL https://EDGE/install.sh | sh -s -- --enrol rbe_...
+#   curl -fsSL https://EDGE/install.sh | sh -s -- --enrol rbe_... --trust-key MCowBQYDK2VwAyEA...
+# --trust-key is the fleet's public key itself (the base64 line of fleet.pub, or a .pub file),
+# carried by the one-liner and never fetched from the edge: the agent must be able to refuse what
+# a compromised edge sends, so its trust cannot come from that edge.
 # It downloads the agent (one JavaScript file) from that edge, checks its sha256 against the
 # edge's /agent/version and the download's header, puts it in --prefix (default /opt/rbee),
 # enrols this machine (its hive token goes to <state>/hive.token, mode 0600, never into argv),
@@ -21,6 +24,10 @@ user=root
 unit_dir=''
 install_root=''
 no_start=''
+keys_given=''
+allow_unsigned=''
+allow_upgrades=''
+trust_keys=0
 node=${RBEE_NODE:-}
 
 say() { printf 'rbee install: %s\n' "$*" >&2; }
@@ -28,10 +35,13 @@ die() { code=$1; shift; say "$*"; exit "$code"; }
 
 usage() {
   cat <<'USAGE'
-usage: install.sh [--enrol rbe_... | --enrol-file FILE] [--edge URL] [--prefix /opt/rbee]
-                  [--state DIR] [--machine-id ID] [--user root] [--install-root DIR]
-                  [--unit-dir DIR] [--no-start]
-The enrolment token may also come from $RBEE_ENROL_TOKEN; node from $RBEE_NODE or PATH.
+usage: install.sh [--enrol rbe_... | --enrol-file FILE] (--trust-key KEY... | --allow-unsigned)
+                  [--edge URL] [--prefix /opt/rbee] [--state DIR] [--machine-id ID]
+                  [--user root] [--install-root DIR] [--unit-dir DIR] [--no-start]
+                  [--allow-agent-upgrades]
+KEY is the fleet public key: the base64 line of fleet.pub (MCowBQYDK2VwAyEA...), or a .pub
+file; repeatable. The enrolment token may also come from $RBEE_ENROL_TOKEN; node from
+$RBEE_NODE or PATH.
 USAGE
 }
 
@@ -47,6 +57,11 @@ while [ $# -gt 0 ]; do
     --install-root) [ $# -ge 2 ] || die 78 "--install-root needs a value"; install_root=$2; shift 2 ;;
     --unit-dir) [ $# -ge 2 ] || die 78 "--unit-dir needs a value"; unit_dir=$2; shift 2 ;;
     --no-start) no_start=1; shift ;;
+    --trust-key) [ $# -ge 2 ] || die 78 "--trust-key needs a value"
+      case $2 in *[!A-Za-z0-9+/=._-]*) die 78 "--trust-key $2: only base64 text or a plain path" ;; esac
+      keys_given="$keys_given $2"; shift 2 ;;
+    --allow-unsigned) allow_unsigned=1; shift ;;
+    --allow-agent-upgrades) allow_upgrades=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die 78 "unknown option \"$1\"" ;;
   esac
@@ -57,6 +72,8 @@ edge=${edge%/}
 if [ -z "$state" ]; then
   if [ "$prefix" = /opt/rbee ]; then state=/var/lib/rbee; else state=$prefix/state; fi
 fi
+[ -n "$keys_given" ] || [ -n "$allow_unsigned" ] ||
+  die 78 "NO_TRUSTED_KEY: give --trust-key (the fleet public key: the enrolment one-liner carries it), or --allow-unsigned to run whatever the edge sends"
 # Without an enrolment token, a machine enrolled before keeps its hive token.
 [ -n "$enrol_token" ] || [ -n "$enrol_file" ] || [ -f "$state/hive.token" ] ||
   die 78 "--enrol rbe_... is required (create one: POST /api/enrolment-tokens, or the dashboard)"
@@ -88,6 +105,19 @@ mkdir -p "$prefix"
 tmp=$(mktemp -d "$prefix/.install.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# The fleet keys, as PEM files for install-service (which checks each and keeps a copy).
+mkdir "$tmp/keys"
+for key in $keys_given; do
+  trust_keys=$((trust_keys + 1))
+  if printf '%s' "$key" | grep -Eq '^MCowBQYDK2VwAyEA[A-Za-z0-9+/]{43}=$'; then
+    printf -- '-----BEGIN PUBLIC KEY-----\n%s\n-----END PUBLIC KEY-----\n' "$key" >"$tmp/keys/$trust_keys.pub"
+  elif [ -f "$key" ] && [ -r "$key" ]; then
+    cp "$key" "$tmp/keys/$trust_keys.pub"
+  else
+    die 78 "--trust-key $key is neither a fleet public key (the base64 line of fleet.pub: 60 characters starting MCowBQYDK2VwAyEA) nor a readable .pub file"
+  fi
+done
+
 fetch "$edge/agent/version" "$tmp/version.json" || die 75 "cannot fetch $edge/agent/version"
 want=$(sed -n 's/.*"sha256":"\([0-9a-f]\{64\}\)".*/\1/p' "$tmp/version.json")
 version=$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' "$tmp/version.json")
@@ -118,5 +148,12 @@ set -- install-service --edge "$edge" --prefix "$prefix" --state "$state" --user
 [ -z "$unit_dir" ] || set -- "$@" --unit-dir "$unit_dir"
 [ -z "$install_root" ] || set -- "$@" --install-root "$install_root"
 [ -z "$no_start" ] || set -- "$@" --no-start
+[ -z "$allow_unsigned" ] || set -- "$@" --allow-unsigned
+[ -z "$allow_upgrades" ] || set -- "$@" --allow-agent-upgrades
+n=1
+while [ "$n" -le "$trust_keys" ]; do
+  set -- "$@" --trust-key "$tmp/keys/$n.pub"
+  n=$((n + 1))
+done
 "$node" "$prefix/rbee-agent.mjs" "$@" || exit $?
 say "done: the agent runs as a service (logs: journalctl -u rbee-agent)"

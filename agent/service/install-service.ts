@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { readPublicKey } from '../../shared/catalog/signature.ts';
 import { FlagError, parseFlags } from '../../shared/cli/parse-flags.ts';
 import { AgentExitError, EXIT } from '../enrol/exit-codes.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -23,6 +24,12 @@ options:
   --state DIR         the agent's state folder, with hive.token (default /var/lib/rbee)
   --user NAME         the user the service runs as (default root)
   --install-root DIR  passed to the agent (default: / as root)
+  --trust-key FILE    a fleet public key (PEM, rbee keys generate) the agent trusts; repeatable.
+                      Copied to <prefix>/trust/<key id>.pub and passed to the agent
+  --allow-unsigned    the agent also runs workers no fleet key signed (whoever controls the
+                      edge is then root on this hive); without it a --trust-key is required
+  --allow-agent-upgrades
+                      passed to the agent: upgrade jobs may replace it (see rbee-agent run --help)
   --node PATH         the node binary (default: the one running this)
   --unit-dir DIR      where the unit goes (default /etc/systemd/system; launchd: /Library/LaunchDaemons)
   --os linux|darwin   which service to write (default: this machine's)
@@ -38,6 +45,9 @@ const flagSpec = {
   'unit-dir': { type: 'string' },
   os: { type: 'string' },
   'no-start': { type: 'boolean' },
+  'trust-key': { type: 'string', multiple: true },
+  'allow-unsigned': { type: 'boolean' },
+  'allow-agent-upgrades': { type: 'boolean' },
 } as const;
 
 function flags<S extends Parameters<typeof parseFlags>[1]>(argv: string[], spec: S) {
@@ -64,6 +74,37 @@ function manage(cmd: string, args: string[], log: (line: string) => void) {
 
 const systemdRunning = () => existsSync('/run/systemd/system');
 
+/**
+ * Checks each fleet key and copies it to `<dir>/<key id>.pub` (0644), so the unit names files
+ * that outlive wherever the keys came from; returns those paths. A bad key is a refusal (78).
+ */
+async function installTrustKeys(
+  files: string[],
+  dir: string,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const installed: string[] = [];
+  for (const file of files) {
+    let key: Awaited<ReturnType<typeof readPublicKey>>;
+    try {
+      key = await readPublicKey(await readFile(file, 'utf8'));
+    } catch (error) {
+      throw new AgentExitError(
+        `BAD_TRUST_KEY: cannot use --trust-key ${file}: ${(error as Error).message}`,
+        EXIT.CONFIG,
+      );
+    }
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    const path = join(dir, `${key.id}.pub`);
+    await writeFileAtomic(path, key.pem.endsWith('\n') ? key.pem : `${key.pem}\n`, {
+      mode: 0o644,
+    });
+    if (!installed.includes(path)) installed.push(path);
+    log(`trusted fleet key ${key.id}: ${path}`);
+  }
+  return installed;
+}
+
 export type InstalledService = { kind: 'systemd' | 'launchd'; path: string; started: boolean };
 
 /**
@@ -84,6 +125,13 @@ export async function installService(
   }
   const prefix = resolve(values.prefix ?? '/opt/rbee');
   const files = prefixFiles(prefix);
+  const trustKeys = await installTrustKeys(values['trust-key'] ?? [], files.trust, log);
+  if (trustKeys.length === 0 && !values['allow-unsigned']) {
+    throw new AgentExitError(
+      'NO_TRUSTED_KEY: the agent runs only what the fleet key signed: give --trust-key FILE (the fleet public key), or --allow-unsigned to run whatever the edge sends',
+      EXIT.CONFIG,
+    );
+  }
   const spec: ServiceSpec = {
     node: values.node ?? process.execPath,
     bundle: files.bundle,
@@ -92,6 +140,9 @@ export async function installService(
     stateDir: resolve(values.state ?? '/var/lib/rbee'),
     user: values.user ?? 'root',
     installRoot: values['install-root'],
+    trustKeys,
+    allowUnsigned: values['allow-unsigned'] ?? false,
+    allowAgentUpgrades: values['allow-agent-upgrades'] ?? false,
   };
   await mkdir(dirname(files.rollback), { recursive: true });
   if (resolve(running.bundle) !== files.bundle) {

@@ -41,6 +41,10 @@ options:
                        only what a trusted key signed (rbee catalog sign)
   --allow-unsigned     also run workers the edge serves no signed statement for: whoever
                        controls the edge is then root on this hive
+  --allow-agent-upgrades
+                       with --trust-key: let upgrade jobs replace this agent with the file the
+                       edge serves (not signed by a fleet key: whoever controls the edge could
+                       replace the agent); --allow-unsigned implies it
   --ca FILE            a CA certificate (PEM) for an https edge with a private CA; repeatable
   --insecure           accept a plain http:// edge that is not on a loopback address
   -h, --help           show this help
@@ -121,6 +125,7 @@ export async function runAgent(argv: string[], extras: AgentRunExtras = {}): Pro
     ...sandboxFlagSpec,
     'trust-key': { type: 'string', multiple: true },
     'allow-unsigned': { type: 'boolean' },
+    'allow-agent-upgrades': { type: 'boolean' },
     ca: { type: 'string', multiple: true },
     insecure: { type: 'boolean' },
   });
@@ -188,6 +193,7 @@ export async function runAgent(argv: string[], extras: AgentRunExtras = {}): Pro
       sandbox,
       trustKeys: values['trust-key'] ?? [],
       allowUnsigned: values['allow-unsigned'] ?? false,
+      allowAgentUpgrades: values['allow-agent-upgrades'] ?? false,
       insecure: values.insecure ?? false,
       ca: values.ca ?? [],
       ...(extras.version ? { version: extras.version } : {}),

@@ -8,6 +8,7 @@ import { ensureAdminToken } from '../auth/admin-token.ts';
 import { loadCatalog } from '../catalog/catalog.ts';
 import { seedEntries } from '../catalog/entries.ts';
 import { EdgeConfigError, edgeUsage, parseEdgeArgs } from '../config.ts';
+import { denoAgentFiles } from './agent-files.ts';
 import { denoCatalogReader } from './catalog-reader.ts';
 import { openDenoStore } from './open-store.ts';
 
@@ -50,7 +51,13 @@ async function main(argv: string[]): Promise<number> {
           key: await Deno.readTextFile(config.tlsKey),
         }
       : undefined;
-  const edge = createEdge({ catalog, store, upgradeWebSocket, options: config.options });
+  const edge = createEdge({
+    catalog,
+    store,
+    upgradeWebSocket,
+    options: config.options,
+    agentFiles: denoAgentFiles(),
+  });
   if (adminToken) {
     console.log(`admin token (shown once; set RBEE_ADMIN_TOKEN to replace it): ${adminToken}`);
   }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AgentBundle, AgentFiles } from '../routes/agent-files.ts';
+import { type AgentBundle, type AgentFiles, bundleVersion } from '../routes/agent-files.ts';
 import { nodeCliFile } from './cli-file.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,11 +11,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const defaultBundlePath = () =>
   process.env.RBEE_AGENT_BUNDLE ?? join(repoRoot, 'dist', 'rbee-agent.mjs');
 
-/** The version the build wrote in the bundle's second line: `// rbee-agent 0.1.0`. */
-export function bundleVersion(bytes: Uint8Array): string | null {
-  const head = new TextDecoder().decode(bytes.subarray(0, 512));
-  return /^\/\/ rbee-agent (\S{1,64})$/m.exec(head)?.[1] ?? null;
-}
+export { bundleVersion };
 
 /**
  * The agent bundle and install.sh from disk, re-read when the file changes (size or mtime),

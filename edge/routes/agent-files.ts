@@ -18,6 +18,12 @@ export type AgentFiles = {
   cli?(): Promise<AgentBundle | null>;
 };
 
+/** The version the build wrote in the bundle's second line: `// rbee-agent 0.1.0`. */
+export function bundleVersion(bytes: Uint8Array): string | null {
+  const head = new TextDecoder().decode(bytes.subarray(0, 512));
+  return /^\/\/ rbee-agent (\S{1,64})$/m.exec(head)?.[1] ?? null;
+}
+
 /** Headers of `GET /agent/rbee-agent.mjs`: what the file is, to check before running it. */
 export const VERSION_HEADER = 'X-Rbee-Agent-Version';
 export const SHA256_HEADER = 'X-Rbee-Agent-Sha256';

@@ -17,7 +17,7 @@ function skipReason(hive: HiveRecord, release: AgentRelease) {
   if (hive.agent_upgradable !== true) {
     return {
       reason: 'not_upgradable' as const,
-      message: `its agent (${hive.agent_version ?? 'never connected'}) did not say it can replace itself: it runs from a checkout, or predates upgrade jobs; reinstall it with install.sh`,
+      message: `its agent (${hive.agent_version ?? 'never connected'}) did not say it can replace itself: it runs from a checkout or as the single executable, trusts fleet keys without --allow-agent-upgrades, or predates upgrade jobs`,
     };
   }
   if (hive.agent_version !== null && !isNewer(release.version, hive.agent_version)) {

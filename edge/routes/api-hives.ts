@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import { createHiveRequestSchema } from '../../shared/api/hives.ts';
 import type { AgentRelease } from '../../shared/protocol/job.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';

@@ -22,9 +22,15 @@ const enrolSchema = z
 
 /**
  * `POST /agent/enrol`: an agent with `Authorization: Bearer rbe_…` (an enrolment token) gets
- * its own hive token. Public like `GET /agent`: the enrolment token is the credential.
+ * its own hive token. Public like `GET /agent`: the enrolment token is the credential. A machine
+ * that enrols again gets its hive back with a new token, and `cut` closes every socket still on
+ * the old one (live or before its hello), on every instance.
  */
-export function enrolAgentRoutes(store: Store, now: () => number) {
+export function enrolAgentRoutes(
+  store: Store,
+  now: () => number,
+  cut: (hive: string, why: string) => void = () => {},
+) {
   const app = new Hono();
   app.post('/agent/enrol', async (c) => {
     const token = bearer(c.req.header('Authorization'));
@@ -41,6 +47,9 @@ export function enrolAgentRoutes(store: Store, now: () => number) {
     const result = await enrolMachine(store, { token, ...body }, now());
     if ('code' in result) return apiError(c, result.status, result.code, result.error);
     const { hive } = result;
+    if (result.reenrolled) {
+      cut(hive.id, 'this hive was enrolled again: its old token was replaced');
+    }
     return c.json(
       {
         hive: { id: hive.id, name: hive.name, labels: hive.labels },

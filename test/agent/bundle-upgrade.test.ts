@@ -143,6 +143,7 @@ describe('agent upgrades as rollouts', () => {
         '--unit-dir',
         join(prefix, 'units'),
         '--no-start',
+        '--allow-unsigned',
       ],
       { encoding: 'utf8', env: hiveEnv() },
     );

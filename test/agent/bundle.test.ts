@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchdPlist } from '../../agent/service/launchd-plist.ts';
 import { systemdUnit } from '../../agent/service/systemd-unit.ts';
+import { generateKeyPair } from '../../shared/catalog/signature.ts';
 import { type EdgeProcess, tempDir } from '../support/edge-process.ts';
 import { adminApi, followJob } from '../support/fleet.ts';
 import {
@@ -217,12 +218,17 @@ describe('install.sh and the service it writes', () => {
       child.once('exit', (status) => resolve({ status, stderr }));
     });
 
-  it('curl | sh into a prefix leaves the agent, its token (0600), a unit that verifies, and a working agent; a re-run keeps the hive', async () => {
+  it('curl | sh into a prefix leaves the agent, its token (0600), the fleet key, a unit that verifies, and a working agent; a re-run keeps the hive', async () => {
     const { token } = (await api('POST', '/api/enrolment-tokens', { max_uses: 5 })).body;
     const prefix = tempDir('prefix');
+    // The one-liner carries the fleet key itself: the base64 line of fleet.pub.
+    const fleet = await generateKeyPair();
+    const keyLine = fleet.publicPem.split('\n')[1]!;
     const args = [
       '--enrol',
       token,
+      '--trust-key',
+      keyLine,
       '--prefix',
       prefix,
       '--unit-dir',
@@ -245,7 +251,10 @@ describe('install.sh and the service it writes', () => {
     expect(statSync(join(prefix, 'bin', 'rbee-agent-rollback')).mode & 0o777).toBe(0o755);
     const unitPath = join(prefix, 'units', 'rbee-agent.service');
     const unit = readFileSync(unitPath, 'utf8');
-    const execStart = `${process.execPath} ${prefix}/rbee-agent.mjs run --edge ${edge.url} --state ${prefix}/state --install-root ${prefix}/root`;
+    const keyFile = join(prefix, 'trust', `${fleet.id}.pub`);
+    expect(readFileSync(keyFile, 'utf8')).toBe(fleet.publicPem);
+    expect(statSync(keyFile).mode & 0o777).toBe(0o644);
+    const execStart = `${process.execPath} ${prefix}/rbee-agent.mjs run --edge ${edge.url} --state ${prefix}/state --install-root ${prefix}/root --trust-key ${keyFile}`;
     expect(unit).toContain(`\nExecStart=${execStart}\n`);
     for (const line of [
       'After=network-online.target',
@@ -268,7 +277,7 @@ describe('install.sh and the service it writes', () => {
     const credentials = tempDir('credentials');
     copyFileSync(tokenFile, join(credentials, 'hive.token'));
     const words = execStart.split(' ');
-    const agent = startBundleAgent(words[1]!, [...words.slice(3), '--allow-unsigned'], {
+    const agent = startBundleAgent(words[1]!, words.slice(3), {
       CREDENTIALS_DIRECTORY: credentials,
       RBEE_UPGRADE: 'off',
     });
@@ -276,6 +285,8 @@ describe('install.sh and the service it writes', () => {
     await expect
       .poll(() => agent.output(), { timeout: 60_000 })
       .toMatch(/connected to .* as hive (hive_\S+)/);
+    expect(agent.output()).toContain(`rbee agent: trusting fleet key ${fleet.id}`);
+    expect(agent.output()).not.toContain('--allow-unsigned');
     const hiveId = /as hive (hive_\S+)/.exec(agent.output())![1]!;
     expect(await agent.stop()).toBe(0);
 
@@ -322,6 +333,7 @@ describe('install.sh and the service it writes', () => {
         '--no-start',
         '--unit-dir',
         join(prefix, 'units'),
+        '--allow-unsigned',
       ],
       {},
       from,
@@ -332,6 +344,27 @@ describe('install.sh and the service it writes', () => {
       /rbee install: checksum mismatch: the download has sha256 [0-9a-f]{64}, .* says [0-9a-f]{64}; nothing installed/,
     );
     expect(readdirSync(prefix)).toEqual([]);
+  });
+
+  it('install.sh refuses to install an agent with no fleet key, or with one that is not a key (78)', async () => {
+    const base = ['--enrol', `rbe_${'a'.repeat(40)}`, '--no-start'];
+    const none = tempDir('prefix-no-key');
+    const r1 = await installSh([...base, '--prefix', none, '--unit-dir', join(none, 'u')]);
+    expect(r1.status).toBe(78);
+    expect(r1.stderr).toBe(
+      'rbee install: NO_TRUSTED_KEY: give --trust-key (the fleet public key: the enrolment one-liner carries it), or --allow-unsigned to run whatever the edge sends\n',
+    );
+    expect(readdirSync(none)).toEqual([]);
+    const bad = tempDir('prefix-bad-key');
+    const r2 = await installSh([...base, '--prefix', bad, '--trust-key', 'MCowBQYDK2VwAyEAshort=']);
+    expect(r2.status).toBe(78);
+    expect(r2.stderr).toContain(
+      'rbee install: --trust-key MCowBQYDK2VwAyEAshort= is neither a fleet public key (the base64 line of fleet.pub: 60 characters starting MCowBQYDK2VwAyEA) nor a readable .pub file',
+    );
+    expect(readdirSync(bad)).toEqual([]);
+    const smuggled = await installSh([...base, '--prefix', bad, '--trust-key', 'x;touch /tmp/y']);
+    expect(smuggled.status).toBe(78);
+    expect(smuggled.stderr).toContain('only base64 text or a plain path');
   });
 
   it('the launchd plist runs the same command and restarts only after a failing exit', () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN, inProcessEdge } from '../support/in-process-edge.ts';
+import { RawAgent } from '../support/raw-agent.ts';
 
 /** Enrolment over HTTP against a real edge: tokens, uses, expiry, revocation, re-enrolment. */
 let edge: Awaited<ReturnType<typeof inProcessEdge>> | null = null;
@@ -88,6 +89,31 @@ describe('enrolment tokens and POST /agent/enrol', () => {
       name: 'box',
     });
     expect((await edge.api('GET', '/api/hives')).body.hives).toHaveLength(1);
+  });
+
+  it('re-enrolling closes the socket still open on the old token; the new token connects as the same hive', async () => {
+    edge = await inProcessEdge();
+    const { token } = (await edge.api('POST', '/api/enrolment-tokens', {})).body;
+    const first = await enrolAt(edge.url, token, { hostname: 'box', machine_id: machine(7) });
+    const old = new RawAgent(edge.url, first.body.token);
+    expect((await old.hello()).hive).toBe(first.body.hive.id);
+    // A second socket on the old token still before its hello: cut too.
+    const pending = new RawAgent(edge.url, first.body.token);
+    await pending.opened;
+    const again = await enrolAt(edge.url, token, { hostname: 'box', machine_id: machine(7) });
+    expect(again.body).toMatchObject({ reenrolled: true, hive: { id: first.body.hive.id } });
+    const refused = await old.next<{ type: string; code: string; message: string }>('error');
+    expect(refused).toMatchObject({
+      code: 'REVOKED',
+      message: 'this hive was enrolled again: its old token was replaced',
+    });
+    expect((await old.closed).code).toBe(4003);
+    expect((await pending.closed).code).toBe(4003);
+    const fresh = new RawAgent(edge.url, again.body.token);
+    expect((await fresh.hello()).hive).toBe(first.body.hive.id);
+    const hives = (await edge.api('GET', '/api/hives')).body.hives;
+    expect(hives).toEqual([expect.objectContaining({ id: first.body.hive.id, online: true })]);
+    fresh.close();
   });
 
   it('concurrent enrolments never pass max_uses', async () => {
