@@ -62,6 +62,8 @@ async function startClients(
   );
 }
 
+/** Progress on stderr, so a slow phase on a loaded machine shows where it is. */
+const phase = (what: string) => process.stderr.write(`· ${what}\n`);
 const total = (clients: Client[]) => clients.reduce((n, c) => n + c.jobs, 0);
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
   const start = Date.now();
@@ -95,6 +97,7 @@ async function fleetRun(
     64,
     (i) => enrolHive(api, `bench-${i}`),
   );
+  phase(`${N} hives enrolled`);
   await at.enrolled?.();
   const clients = await startClients(
     edges.map((e) => e.url),
@@ -110,6 +113,7 @@ async function fleetRun(
       ).length >= N,
     120_000,
   );
+  phase(`${N} agents online on ${edges.length} edge(s)`);
   await at.connected?.();
   const start = performance.now();
   // One request for the whole fleet, as an admin would send it.
