@@ -21,6 +21,7 @@ import { recoverInstalls } from './install/recover-installs.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobPipeline } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
+import { registerBuilderKey } from './package/builder-key.ts';
 import { detectPlatform } from './platform/detect-platform.ts';
 
 export type AgentOptions = {
@@ -229,6 +230,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
         options.onWelcome?.(welcome);
+        // The builder key is on the edge before an admin marks this hive a builder and signs.
+        if (options.pipeline === undefined)
+          registerBuilderKey(edgeHttp, stateDir).catch((error: Error) =>
+            log(`rbee agent: cannot register the builder key: ${error.message}`),
+          );
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {

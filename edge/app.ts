@@ -19,6 +19,7 @@ import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
+import { buildersRoutes } from './packages/builders-routes.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
@@ -137,6 +138,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
   app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', buildersRoutes(deps.store, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
 

@@ -86,7 +86,16 @@ export class JobManager {
    */
   static async open(options: JobManagerOptions): Promise<JobManager> {
     const ledger = await Ledger.open(join(options.stateDir, 'jobs'), options.ledger);
-    const spools = new Spool(join(options.stateDir, 'spool'));
+    const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const spools = new Spool(join(options.stateDir, 'spool'), {
+      // Loud, not silent: on a full disk the build's output waits until the spool can write.
+      onFull: (dir, waiting, error) =>
+        say(
+          waiting
+            ? `rbee agent: log spool ${dir} is full (${(error as NodeJS.ErrnoException).code}): the build's output waits for space`
+            : `rbee agent: log spool ${dir} has space again`,
+        ),
+    });
     await spools.init();
     const manager = new JobManager(options, ledger, spools);
     for (const record of ledger.unreported()) {

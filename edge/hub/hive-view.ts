@@ -15,5 +15,8 @@ export function hiveView(hive: HiveRecord, online: boolean) {
     platform: hive.platform,
     installed: hive.installed,
     agent_version: hive.agent_version,
+    /** May upload to the package cache; its builder key by id (null: not registered yet). */
+    builder: hive.builder === true,
+    builder_key_id: hive.builder_key?.id ?? null,
   };
 }

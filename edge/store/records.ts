@@ -26,6 +26,10 @@ export type HiveRecord = {
   machine?: string;
   /** The enrolment token it enrolled with, by id. */
   enrolment?: string;
+  /** An admin marked it a builder: it may upload to the package cache (edge/packages/builders.ts). */
+  builder?: boolean;
+  /** The public key its agent registered for signing build records (`PUT /agent/builder-key`). */
+  builder_key?: { id: string; pem: string; registered_at: number };
 };
 
 /**

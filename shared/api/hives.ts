@@ -26,6 +26,9 @@ export const hiveSchema = z.object({
   platform: platformInfoSchema.nullable(),
   installed: z.array(installedWorkerSchema),
   agent_version: z.string().nullable(),
+  /** May upload to the package cache (`POST /api/hives/:id/builder`). */
+  builder: z.boolean(),
+  builder_key_id: z.string().nullable(),
 });
 export type Hive = z.infer<typeof hiveSchema>;
 

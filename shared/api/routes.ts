@@ -1,5 +1,12 @@
 import { z } from 'zod';
+import { signedEnvelopeSchema } from '../catalog/signature.ts';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
+import {
+  listBuildersResponseSchema,
+  putBuilderSetResponseSchema,
+  setBuilderRequestSchema,
+  setBuilderResponseSchema,
+} from './builders.ts';
 import {
   createEnrolmentTokenRequestSchema,
   createEnrolmentTokenResponseSchema,
@@ -365,6 +372,39 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: z.object({ deleted: z.string() }),
     errors: [...AUTH, 'BAD_KEY', 'NO_PACKAGE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/hives/:id/builder',
+    role: 'admin',
+    action: 'hive.builder',
+    summary:
+      'Mark a hive a builder (it may upload to the package cache) or not; sign the builder set after',
+    body: setBuilderRequestSchema,
+    status: 200,
+    response: setBuilderResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'UNKNOWN_HIVE'],
+  },
+  {
+    method: 'GET',
+    path: '/api/builders',
+    role: 'viewer',
+    summary: 'Builder hives with the keys their agents registered, and the set the admins signed',
+    status: 200,
+    response: listBuildersResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'POST',
+    path: '/api/builders/signed',
+    role: 'admin',
+    action: 'builders.sign',
+    summary:
+      'Store the builder set signed with the fleet key (rbee builders sign); agents install only what its builders signed',
+    body: signedEnvelopeSchema,
+    status: 201,
+    response: putBuilderSetResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BAD_BUILDER_SET', 'BODY_TOO_LARGE'],
   },
 ];
 

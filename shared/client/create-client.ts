@@ -1,7 +1,9 @@
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
+import type { ListBuildersResponse } from '../api/builders.ts';
 import type { Hive } from '../api/hives.ts';
 import type { InstallRequest, InstallResponse, Job, Rollout } from '../api/jobs.ts';
 import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
+import type { SignedEnvelope } from '../catalog/signature.ts';
 import type { JobState } from '../protocol/job.ts';
 import { ApiError, errorFrom } from './api-error.ts';
 import { type FollowOptions, followLogs, type LogEvent } from './follow-logs.ts';
@@ -76,6 +78,22 @@ export function createClient(options: ClientOptions) {
         body,
       ),
     deleteHive: (ref: string) => call<{ deleted: string }>('DELETE', `/api/hives/${id(ref)}`),
+    /** Marks a hive a builder (it may upload to the package cache), or not. */
+    setBuilder: (ref: string, builder: boolean) =>
+      call<{ id: string; name: string; builder: boolean; builder_key_id: string | null }>(
+        'POST',
+        `/api/hives/${id(ref)}/builder`,
+        { builder },
+      ),
+    /** Builder hives with their registered keys, and the set the admins last signed. */
+    listBuilders: () => call<ListBuildersResponse>('GET', '/api/builders'),
+    /** Stores the builder set signed with the fleet key (see `rbee builders sign`). */
+    putBuilderSet: (envelope: SignedEnvelope) =>
+      call<{ key_id: string; signed_at: number; builders: number }>(
+        'POST',
+        '/api/builders/signed',
+        envelope,
+      ),
 
     install: (body: InstallRequest) => call<InstallResponse>('POST', '/api/installs', body),
     uninstall: (hive: string, body: { worker: string; timeout_ms?: number }) =>
