@@ -52,7 +52,8 @@ async function startClients(
       children.add(child);
       const client: Client = { child, jobs: 0 };
       return new Promise<Client>((resolve, reject) => {
-        child.on('message', (m: { ready?: number; jobs?: number }) => {
+        child.on('message', (m: { ready?: number; reopened?: number; jobs?: number }) => {
+          if (m.reopened) phase(`client ${i}: ${m.reopened} sockets reopened before their welcome`);
           if (m.ready !== undefined) resolve(client);
           if (m.jobs !== undefined) client.jobs = m.jobs;
         });
