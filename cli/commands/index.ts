@@ -90,6 +90,11 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./builders.ts')).buildersCommand,
   },
   {
+    name: 'webhooks',
+    summary: 'admin: webhooks for fleet events, their signed deliveries and outcomes',
+    load: async () => (await import('../admin/webhooks-command.ts')).webhooksCommand,
+  },
+  {
     name: 'version',
     summary: "print rbee's version",
     load: async () => (await import('../admin/version-command.ts')).versionCommand,

@@ -1,6 +1,6 @@
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { Hub, HubPeers } from '../hub/hub.ts';
-import { LogBus } from '../logs/log-bus.ts';
+import { FLEET_WAKE, LogBus } from '../logs/log-bus.ts';
 import { Presence } from '../presence/presence.ts';
 import type { Store } from '../store/store.ts';
 import type { BusMessage, BusTransport } from './transport.ts';
@@ -125,10 +125,12 @@ export class Cluster implements HubPeers {
         const entry = this.#instance(m.from);
         entry.hives.add(m.hive);
         hub?.replacedElsewhere(m.hive, m.at);
+        this.bus.wakeLocal(FLEET_WAKE); // online changed: the dashboards here re-read
         break;
       }
       case 'left':
         this.#instances.get(m.from)?.hives.delete(m.hive);
+        this.bus.wakeLocal(FLEET_WAKE);
         break;
       case 'revoke':
         // Deleted or rotated: a rotation also ends the contest (the store says so already).

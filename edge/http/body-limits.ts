@@ -8,6 +8,7 @@ export const LARGE_BODY_ROUTES: Record<string, number> = {
   '/api/installs': 4 * 1024 * 1024,
   // The builder set signed with the fleet key (edge/packages/builders-routes.ts).
   '/api/builders/signed': 2 * 1024 * 1024,
+  '/api/agents/upgrade': 4 * 1024 * 1024,
 };
 
 /**

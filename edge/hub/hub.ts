@@ -2,6 +2,7 @@ import { protocolError } from '../../shared/protocol/errors.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import { FailureLimit } from '../auth/failure-limit.ts';
 import type { HiveLink } from '../jobs/job-service.ts';
+import { FLEET_WAKE } from '../logs/log-bus.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
 import { ContestRule, countContest } from './contest.ts';
@@ -45,7 +46,28 @@ export class Hub implements HiveLink {
   /** When each live session went live, to settle a takeover race between instances. */
   readonly #liveSince = new Map<string, number>();
   #peers: HubPeers | null = null;
+  /** Sessions closed because another took the hive over: their close is no hive going offline. */
+  readonly #replaced = new WeakSet<AgentSession>();
+  readonly #presence: ((hive: string, online: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * Calls `listener` when a hive comes online here (no session of it was live on any instance)
+   * and when its live session closes for a reason other than a takeover (webhooks).
+   */
+  onPresence(listener: (hive: string, online: boolean) => void) {
+    this.#presence.push(listener);
+  }
+
+  #tellPresence(hive: string, online: boolean) {
+    for (const listener of this.#presence) {
+      try {
+        listener(hive, online);
+      } catch (error) {
+        console.error(`hive ${hive}: a presence listener failed:`, error);
+      }
+    }
+  }
 
   readonly metrics: HubMetrics;
   /** Upgrades with a bad token, per client IP (429 RATE_LIMITED past the option). */
@@ -123,11 +145,15 @@ export class Hub implements HiveLink {
         this.#pending.delete(s);
         if (this.#claims.get(s.hive) === s) this.#claims.delete(s.hive);
         const old = this.#live.get(s.hive);
+        const wasOnline = old !== undefined || (this.#peers?.holder(s.hive) ?? null) !== null;
         this.#live.set(s.hive, s);
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
         this.#peers?.took(s.hive, at);
+        if (!wasOnline) this.#tellPresence(s.hive, true);
+        this.deps.bus.publish(FLEET_WAKE);
         if (old && old !== s) {
+          this.#replaced.add(old);
           old.refuse(
             protocolError('REPLACED', 'another connection with this hive token took over'),
           );
@@ -143,7 +169,9 @@ export class Hub implements HiveLink {
           const now = this.deps.now();
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
-            .catch(() => {});
+            .catch(() => {})
+            .finally(() => this.deps.bus.publish(FLEET_WAKE));
+          if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },
     });
@@ -198,6 +226,7 @@ export class Hub implements HiveLink {
     if (this.deps.now() - session.lastReceived <= 2 * this.deps.options.heartbeatMs) {
       this.#compete(hive);
     }
+    this.#replaced.add(session);
     session.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
   }
 
