@@ -113,6 +113,8 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
       () => api(survivors[0]!, 'GET', `/api/jobs/${id}`),
       (r) => r.body.job.log_entries > 20_000,
       'the build under way',
+      // A real build under load: makepkg's start alone may take a minute.
+      240_000,
     );
     expect((await api(survivors[0]!, 'GET', `/api/jobs/${id}`)).body.job.state).toBe('running');
     expect(await edges[dead]!.stop('SIGKILL')).toBeNull();
@@ -148,6 +150,8 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
       () => api(alive[0]!, 'GET', `/api/jobs/${id}`),
       (r) => r.body.job.log_entries > 20_000,
       'the build under way',
+      // A real build under load: makepkg's start alone may take a minute.
+      240_000,
     );
     const before = (await api(alive[0]!, 'GET', `/api/jobs/${id}`)).body.job;
     expect(before.state).toBe('running');
