@@ -138,11 +138,12 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
   it('kill -9 of redis-server mid-build, restarted on the same data: every acked line kept once, the build finishes', async () => {
     const alive = edges.filter((e) => e.child.exitCode === null && e.child.signalCode === null);
     await onlineOn(alive);
-    // A build from source again (not the cached package): 200,000 lines more.
+    // A build from source again (installed already, so forced; not the cached package).
     const posted = await api(alive[0]!, 'POST', '/api/installs', {
       hive: hive.id,
       worker: 'test-lines-200k',
       build: 'always',
+      force: true,
     });
     expect(posted.status).toBe(201);
     const id = posted.body.job.id as string;
