@@ -22,7 +22,19 @@ const hello = JSON.stringify({
   jobs: [],
 });
 
+/**
+ * Opens one agent's socket and resolves at its welcome. A socket closed before its welcome (a
+ * loaded edge timing out a hello) is opened again, as an agent would reconnect, and counted.
+ */
+let reopened = 0;
 function open(token: string): Promise<void> {
+  return connectOnce(token).catch(() => {
+    reopened++;
+    return open(token);
+  });
+}
+
+function connectOnce(token: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const target =
       mode === 'edge' ? `${url.replace(/^http/, 'ws')}/agent` : url.replace(/^http/, 'ws');
@@ -32,6 +44,7 @@ function open(token: string): Promise<void> {
     });
     sockets.push(ws);
     ws.once('error', reject);
+    ws.once('close', (code) => reject(new Error(`closed before its welcome (${code})`)));
     ws.once('open', () => ws.send(hello));
     ws.on('message', (data) => {
       const msg = JSON.parse(data.toString()) as {
@@ -59,7 +72,7 @@ await Promise.all(
     while (next < tokens.length) await open(tokens[next++]!);
   }),
 );
-process.send!({ ready: welcomed });
+process.send!({ ready: welcomed, reopened });
 process.on('message', (m: { stop?: boolean }) => {
   if (m.stop) {
     for (const ws of sockets) ws.terminate();

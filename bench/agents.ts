@@ -52,7 +52,8 @@ async function startClients(
       children.add(child);
       const client: Client = { child, jobs: 0 };
       return new Promise<Client>((resolve, reject) => {
-        child.on('message', (m: { ready?: number; jobs?: number }) => {
+        child.on('message', (m: { ready?: number; reopened?: number; jobs?: number }) => {
+          if (m.reopened) phase(`client ${i}: ${m.reopened} sockets reopened before their welcome`);
           if (m.ready !== undefined) resolve(client);
           if (m.jobs !== undefined) client.jobs = m.jobs;
         });
@@ -62,6 +63,8 @@ async function startClients(
   );
 }
 
+/** Progress on stderr, so a slow phase on a loaded machine shows where it is. */
+const phase = (what: string) => process.stderr.write(`· ${what}\n`);
 const total = (clients: Client[]) => clients.reduce((n, c) => n + c.jobs, 0);
 async function until(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 60_000) {
   const start = Date.now();
@@ -95,6 +98,7 @@ async function fleetRun(
     64,
     (i) => enrolHive(api, `bench-${i}`),
   );
+  phase(`${N} hives enrolled`);
   await at.enrolled?.();
   const clients = await startClients(
     edges.map((e) => e.url),
@@ -110,6 +114,7 @@ async function fleetRun(
       ).length >= N,
     120_000,
   );
+  phase(`${N} agents online on ${edges.length} edge(s)`);
   await at.connected?.();
   const start = performance.now();
   // One request for the whole fleet, as an admin would send it.

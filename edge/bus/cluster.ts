@@ -183,15 +183,13 @@ export class Cluster implements HubPeers {
     return true;
   }
 
-  async took(hive: string, at: number): Promise<boolean> {
-    const heard = this.holder(hive) !== null;
+  took(hive: string, at: number) {
     for (const entry of this.#instances.values()) entry.hives.delete(hive);
-    // The stored holder before this one, in case its announcements were not heard yet.
-    const stored = await this.#presence.holder(hive).catch(() => null);
     // Stored first, so the old holder's `left` (after it hears this) cannot erase it.
-    await this.#presence.took(hive, at).catch(() => {});
-    this.#publish({ t: 'took', hive, at });
-    return heard || (stored !== null && stored.instance !== this.instanceId);
+    this.#presence
+      .took(hive, at)
+      .catch(() => {})
+      .finally(() => this.#publish({ t: 'took', hive, at }));
   }
 
   left(hive: string) {

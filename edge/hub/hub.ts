@@ -18,11 +18,8 @@ export interface HubPeers {
   holder(hive: string): string | null;
   /** Sends through the instance that holds the hive; false when none does. */
   forward(hive: string, message: MessageBody<EdgeMessage>): boolean;
-  /**
-   * A session of this hub went live (at `at`): the others close theirs with REPLACED. True
-   * when it took the hive from a live session on another instance (a competing connection).
-   */
-  took(hive: string, at: number): Promise<boolean>;
+  /** A session of this hub went live (at `at`): the others close theirs with REPLACED. */
+  took(hive: string, at: number): void;
   /** This hub's live session of the hive closed. */
   left(hive: string): void;
   /** The hive was deleted: the holder closes its socket with REVOKED. */
@@ -152,9 +149,7 @@ export class Hub implements HiveLink {
         this.#live.set(s.hive, s);
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
-        const took = this.#peers?.took(s.hive, at);
-        // Taking the hive from a live session on another instance competes like one here.
-        if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
+        this.#peers?.took(s.hive, at);
         if (!wasOnline) this.#tellPresence(s.hive, true);
         this.deps.bus.publish(FLEET_WAKE);
         if (old && old !== s) {
@@ -218,13 +213,21 @@ export class Hub implements HiveLink {
     return this.#live.get(hive)?.send(message) ?? false;
   }
 
-  /** Another instance took the hive at `at`: an older session here is closed with REPLACED. */
+  /**
+   * Another instance took the hive at `at`: an older session here is closed with REPLACED.
+   * Replacing one that was still answering (not yet due to be dropped by the heartbeat rule) is
+   * a competing connection, counted here, where the replaced session's silence is known; a
+   * session on an instance that died is replaced without counting, as nobody is left to ask.
+   */
   replacedElsewhere(hive: string, at: number) {
     const since = this.#liveSince.get(hive);
-    if (since === undefined || since > at) return;
     const session = this.#live.get(hive);
-    if (session) this.#replaced.add(session);
-    session?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
+    if (since === undefined || since > at || !session) return;
+    if (this.deps.now() - session.lastReceived <= 2 * this.deps.options.heartbeatMs) {
+      this.#compete(hive);
+    }
+    this.#replaced.add(session);
+    session.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
   }
 
   /** Closes this hub's sockets of a deleted or rotated hive with REVOKED, live or pending. */

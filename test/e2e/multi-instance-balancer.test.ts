@@ -115,6 +115,8 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
       () => api(survivors[0]!, 'GET', `/api/jobs/${id}`),
       (r) => r.body.job.log_entries > 20_000,
       'the build under way',
+      // A real build under load: makepkg's start alone may take a minute.
+      240_000,
     );
     expect((await api(survivors[0]!, 'GET', `/api/jobs/${id}`)).body.job.state).toBe('running');
     expect(await edges[dead]!.stop('SIGKILL')).toBeNull();
@@ -138,12 +140,13 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
   it('kill -9 of redis-server mid-build, restarted on the same data: every acked line kept once, the build finishes', async () => {
     const alive = edges.filter((e) => e.child.exitCode === null && e.child.signalCode === null);
     await onlineOn(alive);
-    // A build from source again (not the cached package): 200,000 lines more.
+    // A build from source again (installed already, so forced; not the cached package).
     const posted = await api(alive[0]!, 'POST', '/api/installs', {
       force: true,
       hive: hive.id,
       worker: 'test-lines-200k',
       build: 'always',
+      force: true,
     });
     expect(posted.status).toBe(201);
     const id = posted.body.job.id as string;
@@ -151,6 +154,8 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
       () => api(alive[0]!, 'GET', `/api/jobs/${id}`),
       (r) => r.body.job.log_entries > 20_000,
       'the build under way',
+      // A real build under load: makepkg's start alone may take a minute.
+      240_000,
     );
     const before = (await api(alive[0]!, 'GET', `/api/jobs/${id}`)).body.job;
     expect(before.state).toBe('running');

@@ -27,9 +27,10 @@ export async function until<T>(
   ask: () => Promise<T>,
   ok: (v: T) => boolean,
   what: string,
+  limitMs = 60_000,
 ): Promise<T> {
-  // Up to 60 s: a loaded machine may be slow; it returns as soon as `ok` holds.
-  for (const end = Date.now() + 60_000; Date.now() < end; ) {
+  // Up to 60 s by default: a loaded machine may be slow; it returns as soon as `ok` holds.
+  for (const end = Date.now() + limitMs; Date.now() < end; ) {
     const v = await ask().catch(() => undefined as T);
     if (v !== undefined && ok(v)) return v;
     await new Promise((r) => setTimeout(r, 25));
