@@ -230,6 +230,11 @@ function writeAttacks() {
         'package() { :; }',
       ].join('\n'),
     },
+    // The archive step (outside the sandbox) packs the install= file: build() makes it a link.
+    'hostile-install-file': {
+      files: { 'hostile.install': Buffer.from('post_install() { :; }\n') },
+      body: `install=hostile.install\nbuild() { ln -sfn ${join(outside, 'passwd')} "$startdir/hostile.install"; ls -l "$startdir/hostile.install"; }\npackage() { :; }`,
+    },
     'hostile-fifo': {
       body: 'package() { mkdir -p "$pkgdir/usr/local/bin"; mkfifo "$pkgdir/usr/local/bin/pipe"; }',
     },
@@ -512,6 +517,28 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
       expect(sentinels()).toEqual(before);
       expect(readdirSync(honeypot)).toEqual([]);
       await attack('hostile-signal');
+    },
+    LIMIT_MS,
+  );
+
+  test(
+    'an install= file outside the build folder is not packed from the host',
+    async () => {
+      const run = await attack('hostile-install-file');
+      // build() made the install= file a link to a host file the sandbox hid.
+      expect(run.log).toContain(`hostile.install -> ${join(outside, 'passwd')}`);
+      expect(run.final).toMatchObject({
+        state: 'failed',
+        error: {
+          step: 'archive',
+          message: expect.stringMatching(
+            /^Refusing install file hostile\.install: it resolves to .*\/outside\/passwd, it must be a file inside the build folder .* \(rule: root never follows a path the build controls\)$/,
+          ),
+        },
+      });
+      // Nothing was packed, so nothing reached the edge's package cache.
+      const listed = await api('GET', '/api/packages?worker=hostile-install-file');
+      expect(listed.body.packages).toEqual([]);
     },
     LIMIT_MS,
   );
