@@ -247,7 +247,10 @@ console.log(
 );
 // --store redis: the same end-to-end run on the Redis engine (appendfsync always), next to it.
 let onRedis: number | null = null;
+/** The KV file's run again right before the Redis one: the two compare under the same load. */
+let kvNext = e2e;
 if (process.argv.includes('redis')) {
+  kvNext = await throughput(url, api);
   const { startRedisServer } = await import('../test/support/redis-server.ts');
   const redis = await startRedisServer();
   try {
@@ -260,12 +263,15 @@ if (process.argv.includes('redis')) {
   console.log(
     `end to end on Redis       ${fmt(onRedis).padStart(10)} lines/s   (--store redis://, appendonly yes, appendfsync always)`,
   );
-  console.log(`Redis / KV file           ${((onRedis / e2e) * 100).toFixed(0).padStart(9)} %`);
+  console.log(
+    `end to end on the KV file ${fmt(kvNext).padStart(10)} lines/s   (again, right before the Redis run)`,
+  );
+  console.log(`Redis / KV file           ${((onRedis / kvNext) * 100).toFixed(0).padStart(9)} %`);
 }
 console.log('');
 if (onRedis !== null) {
   console.log(
-    `target: Redis ≥ 60% of the KV file's lines/s → ${onRedis / e2e >= 0.6 ? 'met' : 'NOT met'}`,
+    `target: Redis ≥ 60% of the KV file's lines/s → ${onRedis / kvNext >= 0.6 ? 'met' : 'NOT met'}`,
   );
 }
 console.log(`target: ≥ 500,000 lines/s end to end → ${e2e >= 500_000 ? 'met' : 'NOT met'}`);

@@ -200,6 +200,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
 
     // The package cache (agent/package): a cached build is unpacked instead of built here.
     const user = buildUser(options.buildOptions ?? {});
+    const trust = { stateDir: options.stateDir, keys: options.verify?.keys ?? [] };
     const lookup = job.build
       ? await cacheStep(ctx, job.build, {
           entry,
@@ -214,7 +215,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
         })
       : null;
     const built = lookup?.record
-      ? await installFromCache(ctx, lookup.record, user)
+      ? await installFromCache(ctx, { ...lookup, record: lookup.record }, worker, trust, user)
       : await options.runBuild(ctx.workspace, {
           ...options.buildOptions,
           carch,
@@ -225,7 +226,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
     if (lookup && !lookup.record && 'startdir' in built) {
       // The archive runs as the build user outside the sandbox: none of the agent's secrets.
       const env = buildEnv(options.buildOptions?.env, process.env);
-      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env);
+      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env, trust);
     }
 
     await runStep(ctx, 'install', ctx.installRoot, () =>

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SignedEnvelope } from '../../shared/catalog/signature.ts';
+import type { SignedFile } from '../../shared/repo/build-record.ts';
 import type { PackageRecord, PackageUpload } from '../../shared/repo/package-record.ts';
 import type { EdgeHttp } from '../connection/edge-http.ts';
 import { EdgeHttpError } from '../connection/edge-http.ts';
@@ -90,12 +92,16 @@ async function md5File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Uploads the package files (each by its sha256), then the record that names them. */
+/**
+ * Uploads the package files (each by its sha256), then the record that names them, signed by
+ * `sign` (the builder key) over the files as uploaded.
+ */
 export async function uploadPackages(
   http: EdgeHttp,
   key: string,
   files: BuiltFile[],
-  upload: Omit<PackageUpload, 'files'>,
+  upload: Omit<PackageUpload, 'files' | 'signed'>,
+  sign: (files: SignedFile[]) => Promise<SignedEnvelope>,
   signal: AbortSignal,
 ): Promise<PackageRecord> {
   const described = [];
@@ -123,7 +129,19 @@ export async function uploadPackages(
   }
   const res = await http.request(`/agent/packages/${key}`, {
     method: 'PUT',
-    body: JSON.stringify({ ...upload, files: described }),
+    body: JSON.stringify({
+      ...upload,
+      files: described,
+      signed: await sign(
+        described.map(({ pkgname, filename, arch, sha256, size }) => ({
+          pkgname,
+          filename,
+          arch,
+          sha256,
+          size,
+        })),
+      ),
+    }),
     headers: { 'Content-Type': 'application/json' },
     signal,
   });
