@@ -318,6 +318,8 @@ beforeAll(async () => {
   const hive = await api('POST', '/api/hives', { name: 'hostile' });
   expect(hive.status).toBe(201);
   hiveToken = hive.body.token;
+  // A builder archives and uploads what it built: the archive step runs for every attack.
+  expect((await api('POST', '/api/hives/hostile/builder', { builder: true })).status).toBe(200);
   agent = startAgentProcess(edge.url, hiveToken, state, [
     '--install-root',
     root,
@@ -366,7 +368,8 @@ type Step = { step: string; phase: 'start' | 'end'; ok?: boolean; note?: string 
 
 /** Installs a worker through the admin API and follows the job to its end. */
 async function install(worker: string) {
-  const created = await api('POST', '/api/installs', { hive: 'hostile', worker });
+  // force: an ordinary install after each attack replaces the same version, it is not skipped.
+  const created = await api('POST', '/api/installs', { hive: 'hostile', worker, force: true });
   expect(created.status).toBe(201);
   const id = created.body.job.id as string;
   const events = await followJob(edge.url, id);
