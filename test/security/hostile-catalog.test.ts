@@ -392,6 +392,9 @@ async function attack(worker: string) {
   for (const secret of LOG_SECRETS()) expect(run.log).not.toContain(secret);
   const next = await install('rbee-hello-worker');
   expect(next.final).toMatchObject({ state: 'succeeded', error: null });
+  expect(next.steps).toContainEqual(
+    expect.objectContaining({ step: 'install', phase: 'end', ok: true }),
+  );
   expect(readFileSync(join(root, 'usr/local/bin/rbee-hello-worker'), 'utf8')).toContain('hello');
   expect(readdirSync(root).filter((n) => n.startsWith('.rbee-staging-'))).toEqual([]);
   expect(sentinels()).toEqual(before);
@@ -678,6 +681,8 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
     try {
       hits = readFileSync(spyHits, 'utf8').split('\n');
     } catch {}
+    // The agent took the hive token from argv (a world-readable /proc/<pid>/cmdline) at start.
+    expect(readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8')).not.toContain(hiveToken);
     // Only this agent's processes: other agents may run on the machine at the same time.
     expect(hits.filter((line) => line.includes(` ${agent.child.pid} `))).toEqual([]);
   });
