@@ -498,6 +498,7 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
       let whileRunning: number[] = [];
       // Follows the job live: once the build says the daemon runs, look for it, then let it go on.
       const created = await api('POST', '/api/installs', {
+        force: true,
         hive: 'hostile',
         worker: 'hostile-daemon',
       });
