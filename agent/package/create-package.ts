@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { constants, readFileSync } from 'node:fs';
-import { lstat, open, readFile, rm } from 'node:fs/promises';
+import { lstat, open, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pkgbuild } from '../../shared/pkgbuild/index.ts';
 import { packageFields } from '../../shared/pkgbuild/index.ts';
 import { buildEnv } from '../executor/sandbox/build-env.ts';
+import { NO_FOLLOW_RULE } from '../executor/sandbox/no-follow.ts';
 import { sha256File } from '../install/sha256.ts';
 import { failureSummary, probe } from '../probe/probe.ts';
 import {
@@ -99,8 +100,10 @@ export async function createPackages(options: CreatePackagesOptions): Promise<Pa
       builddir: options.startdir,
     });
     const fields = packageFields(options.pkgbuild, pkgname);
-    const extra = (v: unknown) =>
-      typeof v === 'string' && v !== '' ? join(options.startdir, v) : '';
+    const extra = (kind: 'install' | 'changelog', v: unknown) =>
+      typeof v === 'string' && v !== ''
+        ? buildFolderFile(options.startdir, kind, v, pkgname)
+        : Promise.resolve('');
     const filename = packageFileName(id, facts.pkgext);
     const path = join(options.destDir ?? options.startdir, filename);
     await archive(
@@ -108,8 +111,8 @@ export async function createPackages(options: CreatePackagesOptions): Promise<Pa
         conf,
         pkgdir,
         String(options.sourceDateEpoch),
-        extra(fields.install),
-        extra(fields.changelog),
+        await extra('install', fields.install),
+        await extra('changelog', fields.changelog),
       ],
       { ...env, RBEE_PKGINFO: pkginfo, RBEE_BUILDINFO: buildinfo },
       path,
@@ -130,6 +133,31 @@ async function defaultConf(): Promise<string> {
   } catch {
     return DEFAULT_CONF;
   }
+}
+
+/**
+ * The install= or changelog= file, resolved: it must be a plain file inside the build folder.
+ * The archive runs outside the sandbox, where a link the build left (or a `../` name) would
+ * reach the host's files and pack them into the package.
+ */
+async function buildFolderFile(
+  startdir: string,
+  kind: 'install' | 'changelog',
+  name: string,
+  pkgname: string,
+): Promise<string> {
+  const [path, folder] = await Promise.all([
+    realpath(join(startdir, name)).catch(() => null),
+    realpath(startdir),
+  ]);
+  const st = path ? await lstat(path) : null;
+  if (!path?.startsWith(`${folder}/`) || !st?.isFile()) {
+    throw new PackageError(
+      `Refusing ${kind} file ${name}: ${path ? `it resolves to ${path}, ` : ''}it must be a file inside the build folder ${startdir} (rule: ${NO_FOLLOW_RULE})`,
+      pkgname,
+    );
+  }
+  return path;
 }
 
 /** The package tree and its parent must be real folders, not links a build left. */

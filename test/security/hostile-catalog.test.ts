@@ -230,6 +230,11 @@ function writeAttacks() {
         'package() { :; }',
       ].join('\n'),
     },
+    // The archive step (outside the sandbox) packs the install= file: build() makes it a link.
+    'hostile-install-file': {
+      files: { 'hostile.install': Buffer.from('post_install() { :; }\n') },
+      body: `install=hostile.install\nbuild() { ln -sfn ${join(outside, 'passwd')} "$startdir/hostile.install"; ls -l "$startdir/hostile.install"; }\npackage() { :; }`,
+    },
     'hostile-fifo': {
       body: 'package() { mkdir -p "$pkgdir/usr/local/bin"; mkfifo "$pkgdir/usr/local/bin/pipe"; }',
     },
@@ -313,6 +318,8 @@ beforeAll(async () => {
   const hive = await api('POST', '/api/hives', { name: 'hostile' });
   expect(hive.status).toBe(201);
   hiveToken = hive.body.token;
+  // A builder archives and uploads what it built: the archive step runs for every attack.
+  expect((await api('POST', '/api/hives/hostile/builder', { builder: true })).status).toBe(200);
   agent = startAgentProcess(edge.url, hiveToken, state, [
     '--install-root',
     root,
@@ -361,7 +368,8 @@ type Step = { step: string; phase: 'start' | 'end'; ok?: boolean; note?: string 
 
 /** Installs a worker through the admin API and follows the job to its end. */
 async function install(worker: string) {
-  const created = await api('POST', '/api/installs', { force: true, hive: 'hostile', worker });
+  // force: an ordinary install after each attack replaces the same version, it is not skipped.
+  const created = await api('POST', '/api/installs', { hive: 'hostile', worker, force: true });
   expect(created.status).toBe(201);
   const id = created.body.job.id as string;
   const events = await followJob(edge.url, id);
@@ -384,6 +392,9 @@ async function attack(worker: string) {
   for (const secret of LOG_SECRETS()) expect(run.log).not.toContain(secret);
   const next = await install('rbee-hello-worker');
   expect(next.final).toMatchObject({ state: 'succeeded', error: null });
+  expect(next.steps).toContainEqual(
+    expect.objectContaining({ step: 'install', phase: 'end', ok: true }),
+  );
   expect(readFileSync(join(root, 'usr/local/bin/rbee-hello-worker'), 'utf8')).toContain('hello');
   expect(readdirSync(root).filter((n) => n.startsWith('.rbee-staging-'))).toEqual([]);
   expect(sentinels()).toEqual(before);
@@ -513,6 +524,28 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
       expect(sentinels()).toEqual(before);
       expect(readdirSync(honeypot)).toEqual([]);
       await attack('hostile-signal');
+    },
+    LIMIT_MS,
+  );
+
+  test(
+    'an install= file outside the build folder is not packed from the host',
+    async () => {
+      const run = await attack('hostile-install-file');
+      // build() made the install= file a link to a host file the sandbox hid.
+      expect(run.log).toContain(`hostile.install -> ${join(outside, 'passwd')}`);
+      expect(run.final).toMatchObject({
+        state: 'failed',
+        error: {
+          step: 'archive',
+          message: expect.stringMatching(
+            /^Refusing install file hostile\.install: it resolves to .*\/outside\/passwd, it must be a file inside the build folder .* \(rule: root never follows a path the build controls\)$/,
+          ),
+        },
+      });
+      // Nothing was packed, so nothing reached the edge's package cache.
+      const listed = await api('GET', '/api/packages?worker=hostile-install-file');
+      expect(listed.body.packages).toEqual([]);
     },
     LIMIT_MS,
   );
@@ -649,6 +682,8 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
     try {
       hits = readFileSync(spyHits, 'utf8').split('\n');
     } catch {}
+    // The agent took the hive token from argv (a world-readable /proc/<pid>/cmdline) at start.
+    expect(readFileSync(`/proc/${agent.child.pid}/cmdline`, 'utf8')).not.toContain(hiveToken);
     // Only this agent's processes: other agents may run on the machine at the same time.
     expect(hits.filter((line) => line.includes(` ${agent.child.pid} `))).toEqual([]);
   });
