@@ -11,7 +11,8 @@ import { sourceAddress } from './source-address.ts';
 
 /** Entries of one millisecond keep their order: the id carries a sequence number after the time. */
 let sequence = 0;
-const auditId = () => `aud_${(sequence++ % 36 ** 6).toString(36).padStart(6, '0')}${randomId(10)}`;
+export const auditId = () =>
+  `aud_${(sequence++ % 36 ** 6).toString(36).padStart(6, '0')}${randomId(10)}`;
 
 /** What a change was aimed at: the path's ids, then the body's worker, hive(s) and name. */
 async function targetOf(c: Context): Promise<string | null> {

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { findRoute } from '../../shared/api/routes.ts';
 import type { Role } from '../../shared/api/tokens.ts';
 import { apiError } from '../http/errors.ts';
-import { requireAdmin } from '../http/require-admin.ts';
+import { requireAdmin, sessionOf } from '../http/require-admin.ts';
 import type { Store } from '../store/store.ts';
 import type { Sessions } from './sessions.ts';
 import { bearer, hashToken } from './tokens.ts';
@@ -43,7 +43,14 @@ export function requireRole(
     const token = bearer(c.req.header('Authorization'));
     if (!token?.startsWith(NAMED_TOKEN_PREFIX)) {
       return admin(c, async () => {
-        principals.set(c.req.raw, BOOTSTRAP_ADMIN);
+        // A dashboard session opened with a named token acts with that token's role.
+        const session = sessionOf(c);
+        const who = session?.role ? { name: session.name ?? '?', role: session.role } : null;
+        principals.set(c.req.raw, who ?? BOOTSTRAP_ADMIN);
+        if (who && !roleAllows(who.role, needed)) {
+          c.res = forbidden(c, needed, who);
+          return;
+        }
         await next();
       });
     }
@@ -56,14 +63,16 @@ export function requireRole(
       return apiError(c, 401, 'UNAUTHORIZED', `the API token "${record.name}" expired at ${when}`);
     }
     principals.set(c.req.raw, { name: record.name, role: record.role });
-    if (!roleAllows(record.role, needed)) {
-      return apiError(
-        c,
-        403,
-        'FORBIDDEN',
-        `${c.req.method} ${c.req.path} needs the ${needed} role; token "${record.name}" has ${record.role}`,
-      );
-    }
+    if (!roleAllows(record.role, needed)) return forbidden(c, needed, record);
     await next();
   };
 }
+
+/** 403 FORBIDDEN naming the role needed and the role held. */
+const forbidden = (c: Context, needed: Role, who: Principal) =>
+  apiError(
+    c,
+    403,
+    'FORBIDDEN',
+    `${c.req.method} ${c.req.path} needs the ${needed} role; token "${who.name}" has ${who.role}`,
+  );

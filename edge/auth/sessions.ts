@@ -1,3 +1,4 @@
+import type { Role } from '../../shared/api/tokens.ts';
 import type { Store } from '../store/store.ts';
 import { newSessionGeneration, SESSION_GENERATION_KEY } from './admin-token.ts';
 import { hashToken, randomId, sameDigest } from './tokens.ts';
@@ -7,8 +8,22 @@ export const SESSION_COOKIE = 'rbee_session';
 /** A signed-in browser stays signed in this long. */
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
 
-/** `gen`: the session generation it was made in (a new admin token or revoke-all ends it). */
-export type Session = { csrf: string; expires: number; gen?: string };
+/**
+ * `gen`: the session generation it was made in (a new admin token or revoke-all ends it).
+ * `name`, `role`, `token_hash`: the named API token it was opened with (none: the bootstrap
+ * admin token); the session lasts only while that token is neither revoked nor expired.
+ */
+export type Session = {
+  csrf: string;
+  expires: number;
+  gen?: string;
+  name?: string;
+  role?: Role;
+  token_hash?: string;
+};
+
+/** Who a session acts for when it was opened with a named token. */
+export type SessionPrincipal = { name: string; role: Role; token_hash: string };
 
 const key = async (id: string) => `session:${await hashToken(id)}`;
 
@@ -24,12 +39,13 @@ export class Sessions {
     private readonly ttlMs = SESSION_TTL_MS,
   ) {}
 
-  async create(): Promise<{ id: string; session: Session }> {
+  async create(as?: SessionPrincipal): Promise<{ id: string; session: Session }> {
     const id = randomId(40);
-    const session = {
+    const session: Session = {
       csrf: randomId(32),
       expires: this.now() + this.ttlMs,
       gen: (await this.store.getMeta(SESSION_GENERATION_KEY)) ?? '',
+      ...(as ? { name: as.name, role: as.role, token_hash: as.token_hash } : {}),
     };
     await this.store.setMeta(await key(id), JSON.stringify(session));
     return { id, session };
@@ -42,9 +58,22 @@ export class Sessions {
     if (!raw) return null;
     const session = JSON.parse(raw) as Session;
     const gen = (await this.store.getMeta(SESSION_GENERATION_KEY)) ?? '';
-    if (session.expires > this.now() && (session.gen ?? '') === gen) return session;
+    if (
+      session.expires > this.now() &&
+      (session.gen ?? '') === gen &&
+      (await this.#tokenLive(session))
+    )
+      return session;
     await this.store.deleteMeta(await key(id)); // an expired session is removed when it is shown
     return null;
+  }
+
+  /** A session opened with a named token ends when that token is revoked or expires. */
+  async #tokenLive(session: Session): Promise<boolean> {
+    if (!session.token_hash) return true;
+    const token = await this.store.getApiTokenByHash(session.token_hash);
+    if (!token || token.revoked_at !== null) return false;
+    return token.expires_at === null || token.expires_at > this.now();
   }
 
   /** Signs every browser out: sessions of the old generation open nothing any more. */

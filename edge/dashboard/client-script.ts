@@ -2,7 +2,264 @@
 // edge/dashboard/client/*.ts: do not edit. test/dashboard/client-script.test.ts fails when stale.
 
 /** The dashboard's client script, served as /dashboard/app.js (an ES module, same origin). */
-export const clientScript = `// edge/dashboard/client/dom.ts
+export const clientScript = `// shared/client/api-error.ts
+var ApiError = class extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+  status;
+  code;
+  name = "ApiError";
+};
+async function errorFrom(res) {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text);
+    if (typeof body.error === "string" && typeof body.code === "string") {
+      return new ApiError(res.status, body.code, body.error);
+    }
+  } catch {
+  }
+  return new ApiError(
+    res.status,
+    \`HTTP_\${res.status}\`,
+    \`HTTP \${res.status}: \${text.slice(0, 200)}\`
+  );
+}
+
+// shared/client/sse.ts
+async function* readSseStream(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let event = "message";
+  let data = [];
+  let id;
+  try {
+    for (; ; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let nl = buffer.search(/\\r?\\n|\\r/);
+      while (nl !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + (buffer[nl] === "\\r" && buffer[nl + 1] === "\\n" ? 2 : 1));
+        if (line === "") {
+          if (data.length > 0) yield { event, data: data.join("\\n"), ...id ? { id } : {} };
+          event = "message";
+          data = [];
+          id = void 0;
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon === -1 ? line : line.slice(0, colon);
+          const value2 = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") event = value2;
+          else if (field === "data") data.push(value2);
+          else if (field === "id") id = value2;
+        }
+        nl = buffer.search(/\\r?\\n|\\r/);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+// shared/client/follow-logs.ts
+var backoff = (attempt) => Math.random() * Math.min(5e3, 250 * 2 ** attempt);
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+async function* followLogs(ctx, job2, options2 = {}) {
+  let lastSeq = (options2.from ?? 0) - 1;
+  const maxRetries = options2.maxRetries ?? 30;
+  const delay = options2.retryDelayMs ?? backoff;
+  let attempt = 0;
+  for (; ; ) {
+    let failure;
+    try {
+      const headers = { ...ctx.headers(), Accept: "text/event-stream" };
+      if (lastSeq >= 0) headers["Last-Event-ID"] = String(lastSeq);
+      const url = \`\${ctx.edge}/api/jobs/\${encodeURIComponent(job2)}/logs\`;
+      const init = { headers };
+      if (options2.signal) init.signal = options2.signal;
+      const res = await ctx.fetch(url, init);
+      if (!res.ok) {
+        const error = await errorFrom(res);
+        if (res.status < 500) throw error;
+        failure = error;
+      } else {
+        for await (const msg of readSseStream(res.body)) {
+          attempt = 0;
+          if (msg.id !== void 0 && /^\\d+$/.test(msg.id)) lastSeq = Number(msg.id);
+          if (msg.event === "logs") {
+            yield { type: "lines", lines: JSON.parse(msg.data) };
+          } else if (msg.event === "step") {
+            yield { type: "step", step: JSON.parse(msg.data) };
+          } else if (msg.event === "state") {
+            yield { type: "state", state: JSON.parse(msg.data) };
+          } else if (msg.event === "end") {
+            yield { type: "end", state: JSON.parse(msg.data) };
+            return;
+          }
+        }
+        failure = new Error("the log stream closed before the job ended");
+      }
+    } catch (error) {
+      if (error instanceof ApiError && error.status > 0 && error.status < 500) throw error;
+      failure = error;
+    }
+    if (options2.signal?.aborted) return;
+    attempt++;
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    if (attempt > maxRetries) {
+      throw new ApiError(
+        0,
+        "UNREACHABLE",
+        \`following \${job2} failed \${maxRetries} times: \${reason}\`
+      );
+    }
+    yield { type: "reconnecting", attempt, error: reason };
+    await sleep(delay(attempt), options2.signal);
+    if (options2.signal?.aborted) return;
+  }
+}
+
+// shared/client/install-worker.ts
+async function installWorker(client2, hive, worker, options2 = {}) {
+  const body = { hive, worker, ...options2.timeout_ms ? { timeout_ms: options2.timeout_ms } : {} };
+  const { job: job2 } = await client2.install(body);
+  const follow = options2.signal ? { signal: options2.signal } : {};
+  for await (const event of client2.followLogs(job2.id, follow)) {
+    options2.onProgress?.(event);
+    if (event.type === "end") return { job: job2, final: event.state };
+  }
+  throw new Error(\`following \${job2.id} stopped before the job ended\`);
+}
+
+// shared/client/create-client.ts
+function createClient(options2) {
+  const edge = options2.edge.replace(/\\/+$/, "");
+  const doFetch = options2.fetch ?? ((input, init) => fetch(input, init));
+  const headers = () => options2.token ? { Authorization: \`Bearer \${options2.token}\` } : {};
+  async function send(method, path, body) {
+    const init = { method, headers: headers() };
+    if (body !== void 0) {
+      init.headers = { ...headers(), "Content-Type": "application/json" };
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await doFetch(\`\${edge}\${path}\`, init);
+    } catch (error) {
+      const inner = error.cause;
+      const cause = inner?.code ?? inner?.message;
+      const reason = cause ?? error.message;
+      throw new ApiError(0, "UNREACHABLE", \`cannot reach the edge at \${edge}: \${reason}\`);
+    }
+    if (!res.ok) throw await errorFrom(res);
+    return res;
+  }
+  const call = async (method, path, body) => await (await send(method, path, body)).json();
+  const id = encodeURIComponent;
+  const query = (params) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== void 0) q.set(k, String(v));
+    const text = q.toString();
+    return text ? \`?\${text}\` : "";
+  };
+  const follow = { edge, headers, fetch: doFetch };
+  const client2 = {
+    edge,
+    whoami: () => call("GET", "/api/whoami"),
+    health: () => call("GET", "/health"),
+    listHives: async () => (await call("GET", "/api/hives")).hives,
+    getHive: (ref) => call("GET", \`/api/hives/\${id(ref)}\`),
+    createHive: (body) => call(
+      "POST",
+      "/api/hives",
+      body
+    ),
+    deleteHive: (ref) => call("DELETE", \`/api/hives/\${id(ref)}\`),
+    /** Marks a hive a builder (it may upload to the package cache), or not. */
+    setBuilder: (ref, builder) => call(
+      "POST",
+      \`/api/hives/\${id(ref)}/builder\`,
+      { builder }
+    ),
+    /** Builder hives with their registered keys, and the set the admins last signed. */
+    listBuilders: () => call("GET", "/api/builders"),
+    /** Stores the builder set signed with the fleet key (see \`rbee builders sign\`). */
+    putBuilderSet: (envelope) => call(
+      "POST",
+      "/api/builders/signed",
+      envelope
+    ),
+    /** A new token for the hive; the old one stops working and its socket is cut. */
+    rotateHiveToken: (ref) => call(
+      "POST",
+      \`/api/hives/\${id(ref)}/rotate-token\`
+    ),
+    /** Which hives have a worker, by version. */
+    workerInstalls: (worker) => call("GET", \`/api/workers/\${id(worker)}/installs\`),
+    install: (body) => call("POST", "/api/installs", body),
+    uninstall: (hive, body) => call("POST", \`/api/hives/\${id(hive)}/uninstall\`, body),
+    listJobs: async (filter = {}) => (await call("GET", \`/api/jobs\${query(filter)}\`)).jobs,
+    getJob: async (job2) => (await call("GET", \`/api/jobs/\${id(job2)}\`)).job,
+    cancelJob: async (job2) => (await call("POST", \`/api/jobs/\${id(job2)}/cancel\`)).job,
+    /** The whole stored log as plain text. */
+    logText: async (job2) => (await send("GET", \`/api/jobs/\${id(job2)}/logs.txt\`)).text(),
+    /** Follows a job's log until it ends, resuming after dropped connections. */
+    followLogs: (job2, opts = {}) => followLogs(follow, job2, opts),
+    listRollouts: async () => (await call("GET", "/api/rollouts")).rollouts,
+    getRollout: async (rollout2) => (await call("GET", \`/api/rollouts/\${id(rollout2)}\`)).rollout,
+    cancelRollout: async (rollout2) => (await call("POST", \`/api/rollouts/\${id(rollout2)}/cancel\`)).rollout,
+    /** Moves hives' agents to the edge's: a rollout of \`upgrade\` jobs (admin). */
+    upgradeAgents: (body) => call("POST", "/api/agents/upgrade", body),
+    createToken: (body) => call("POST", "/api/tokens", body),
+    listTokens: async () => (await call("GET", "/api/tokens")).tokens,
+    revokeToken: (name) => call("DELETE", \`/api/tokens/\${id(name)}\`),
+    /** The signed catalog (\`GET /workers\`, public). */
+    listWorkers: async () => (await call("GET", "/workers")).workers,
+    /** The catalog as one hive sees it; \`all\` adds what it cannot run, with the reasons. */
+    hiveCatalog: async (hive, all = false) => (await call(
+      "GET",
+      \`/api/hives/\${id(hive)}/catalog\${all ? "?all=1" : ""}\`
+    )).workers,
+    /** The agent file this edge serves (\`GET /agent/version\`, public). */
+    agentVersion: () => call("GET", "/agent/version"),
+    createEnrolmentToken: (body) => call("POST", "/api/enrolment-tokens", body),
+    listEnrolmentTokens: async () => (await call("GET", "/api/enrolment-tokens")).tokens,
+    revokeEnrolmentToken: (token) => call("DELETE", \`/api/enrolment-tokens/\${id(token)}\`),
+    /** The package cache, newest first. */
+    listPackages: async (filter = {}) => (await call("GET", \`/api/packages\${query(filter)}\`)).packages,
+    audit: async (filter = {}) => (await call("GET", \`/api/audit\${query(filter)}\`)).entries,
+    createWebhook: (body) => call("POST", "/api/webhooks", body),
+    listWebhooks: async () => (await call("GET", "/api/webhooks")).webhooks,
+    getWebhook: async (hook) => (await call("GET", \`/api/webhooks/\${id(hook)}\`)).webhook,
+    deleteWebhook: (hook) => call("DELETE", \`/api/webhooks/\${id(hook)}\`),
+    /** A webhook's deliveries, newest first, each with its attempts. */
+    listDeliveries: async (hook, opts = {}) => (await call(
+      "GET",
+      \`/api/webhooks/\${id(hook)}/deliveries\${query(opts)}\`
+    )).deliveries,
+    /** Queues a signed \`ping\` to the webhook. */
+    testWebhook: async (hook) => (await call("POST", \`/api/webhooks/\${id(hook)}/test\`)).delivery,
+    /** Submits an install on one hive and follows it to its end (the seed SDK's install_worker). */
+    installWorker: (hive, worker, opts = {}) => installWorker(client2, hive, worker, opts)
+  };
+  return client2;
+}
+
+// edge/dashboard/client/dom.ts
 function $(selector, root = document) {
   const el = root.querySelector(selector);
   if (!el) throw new Error(\`the page has no element \${selector}\`);
@@ -25,30 +282,20 @@ function h(tag, attrs, ...kids) {
 }
 var badge = (state) => h("span", { class: \`badge \${state}\` }, state.replace(/_/g, " "));
 
-// edge/dashboard/client/api.ts
+// edge/dashboard/client/client.ts
 var csrf = () => maybe$("meta[name=csrf-token]")?.content ?? "";
-async function api(method, path, body) {
-  const headers = { "X-CSRF-Token": csrf() };
-  if (body !== void 0) headers["Content-Type"] = "application/json";
-  const res = await fetch(path, {
-    method,
-    headers,
-    credentials: "same-origin",
-    body: body === void 0 ? null : JSON.stringify(body)
-  });
-  if (res.status === 401) {
-    location.href = \`/login?next=\${encodeURIComponent(location.pathname)}\`;
-    throw new Error("signed out");
-  }
-  const text = await res.text();
-  let json = {};
-  try {
-    json = text ? JSON.parse(text) : {};
-  } catch {
-    json = { error: text };
-  }
-  return { status: res.status, ok: res.ok, body: json };
-}
+var sessionFetch = async (input, init = {}) => {
+  const headers = new Headers(init.headers);
+  headers.set("X-CSRF-Token", csrf());
+  const res = await fetch(input, { ...init, headers, credentials: "same-origin" });
+  if (res.status === 401) location.href = \`/login?next=\${encodeURIComponent(location.pathname)}\`;
+  return res;
+};
+var client = createClient({ edge: "", fetch: sessionFetch });
+var rank = { viewer: 0, operator: 1, admin: 2 };
+var role = () => document.body.dataset.role || "viewer";
+var can = (needed) => rank[role()] >= rank[needed];
+var why = (e) => e instanceof Error ? e.message : String(e);
 
 // edge/dashboard/client/format.ts
 function ago(ms) {
@@ -61,6 +308,72 @@ function ago(ms) {
 }
 var duration = (ms) => ms < 1e3 ? \`\${ms} ms\` : ms < 12e4 ? \`\${(ms / 1e3).toFixed(1)} s\` : \`\${Math.round(ms / 6e4)} min\`;
 var plural = (n, word) => \`\${n} \${word}\${n === 1 ? "" : "s"}\`;
+
+// edge/dashboard/client/audit-page.ts
+var FIELDS = ["actor", "action", "since"];
+function auditPage() {
+  const form = $("#audit-filters");
+  const tbody = $("#audit tbody");
+  const field = (name) => form.elements.namedItem(name);
+  const params = new URLSearchParams(location.search);
+  for (const k of FIELDS) field(k).value = params.get(k) || "";
+  const draw = async () => {
+    const q = new URLSearchParams();
+    for (const k of FIELDS) if (field(k).value.trim()) q.set(k, field(k).value.trim());
+    history.replaceState(null, "", q.size ? \`?\${q}\` : location.pathname);
+    const filter = { limit: 500 };
+    if (field("actor").value.trim()) filter.actor = field("actor").value.trim();
+    if (field("action").value.trim()) filter.action = field("action").value.trim();
+    if (field("since").value) filter.since = Date.now() - Number(field("since").value);
+    let entries;
+    try {
+      entries = await client.audit(filter);
+    } catch (e) {
+      tbody.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "error" }, why(e))));
+      return;
+    }
+    tbody.replaceChildren(
+      ...entries.map(
+        (e) => h(
+          "tr",
+          { dataset: { action: e.action, actor: e.actor } },
+          h("td", { title: new Date(e.at).toLocaleString() }, ago(e.at)),
+          h("td", {}, e.actor, " ", h("span", { class: "muted" }, e.role)),
+          h("td", {}, h("code", {}, e.action)),
+          h("td", {}, e.target ?? ""),
+          h("td", {}, h("span", { class: e.status < 400 ? "yes" : "no" }, String(e.status))),
+          h("td", { class: "muted" }, e.source ?? "")
+        )
+      )
+    );
+    if (entries.length === 0) {
+      tbody.replaceChildren(
+        h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No entry matches."))
+      );
+    }
+  };
+  form.addEventListener("change", () => void draw());
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void draw();
+  });
+  void draw();
+}
+
+// edge/dashboard/client/cached-platforms.ts
+var platformOf = (facts) => \`\${facts.os}/\${facts.arch}\${facts.accelerators.length ? \`+\${[...facts.accelerators].sort().join("+")}\` : ""}\`;
+function cachedPlatforms(packages, worker) {
+  const by = /* @__PURE__ */ new Map();
+  for (const p of packages) {
+    if (p.worker !== worker || !p.facts) continue;
+    const platform = platformOf(p.facts);
+    const entry = by.get(platform) ?? { platform, versions: [], count: 0 };
+    entry.count++;
+    if (!entry.versions.includes(p.version)) entry.versions.push(p.version);
+    by.set(platform, entry);
+  }
+  return [...by.values()].sort((a, b) => a.platform.localeCompare(b.platform));
+}
 
 // edge/dashboard/client/install-actions.ts
 async function install(entry, form, status) {
@@ -99,29 +412,23 @@ async function install(entry, form, status) {
     body.hives = [body.hive];
     delete body.hive;
   }
-  let r = await api("POST", "/api/installs", Object.assign({}, body, limits));
-  let note = null;
-  if (hasLimits && r.status === 400 && /max_(concurrency|errors)|nrecognized/.test(r.body.error || "")) {
-    note = "This edge does not take rollout limits yet; the install was sent to every target at once.";
-    r = await api("POST", "/api/installs", body);
-  }
-  if (!r.ok) {
-    status.replaceChildren(
-      h("p", { class: "error" }, \`Install refused: \${r.body.error || r.status}\`)
-    );
+  let answer;
+  try {
+    answer = await client.install({ ...body, ...limits });
+  } catch (e) {
+    status.replaceChildren(h("p", { class: "error" }, \`Install refused: \${why(e)}\`));
     return;
   }
-  if (r.body.rollout && !note) {
-    location.href = \`/rollouts/\${encodeURIComponent(r.body.rollout.id)}\`;
+  if (answer.rollout) {
+    location.href = \`/rollouts/\${encodeURIComponent(answer.rollout.id)}\`;
     return;
   }
-  const jobs = r.body.jobs || [r.body.job];
-  if (jobs.length === 1 && !note) {
+  const jobs = answer.jobs || (answer.job ? [answer.job] : []);
+  if (jobs.length === 1) {
     location.href = \`/jobs/\${jobs[0].id}\`;
     return;
   }
   status.replaceChildren(
-    ...note ? [h("p", { class: "notice" }, note)] : [],
     h("p", {}, \`\${plural(jobs.length, "install job")} started:\`),
     h(
       "ul",
@@ -132,26 +439,13 @@ async function install(entry, form, status) {
 }
 async function uninstall(hive, entry, status) {
   if (!confirm(\`Uninstall \${entry.id} from \${hive.name}?\`)) return;
-  const r = await api("POST", \`/api/hives/\${encodeURIComponent(hive.id)}/uninstall\`, {
-    worker: entry.id
-  });
-  if (r.status === 404 && r.body.code === "NOT_FOUND") {
-    status.replaceChildren(
-      h(
-        "p",
-        { class: "error" },
-        "This edge cannot uninstall yet (POST /api/hives/:id/uninstall is not there)."
-      )
-    );
-    return;
+  try {
+    const { job: job2 } = await client.uninstall(hive.id, { worker: entry.id });
+    location.href = \`/jobs/\${job2.id}\`;
+  } catch (e) {
+    const text = e instanceof ApiError ? e.message : why(e);
+    status.replaceChildren(h("p", { class: "error" }, \`Uninstall refused: \${text}\`));
   }
-  if (!r.ok) {
-    status.replaceChildren(
-      h("p", { class: "error" }, \`Uninstall refused: \${r.body.error || r.status}\`)
-    );
-    return;
-  }
-  if (r.body.job) location.href = \`/jobs/\${r.body.job.id}\`;
 }
 
 // shared/catalog/compatibility.ts
@@ -205,12 +499,17 @@ function incompatibilities(entry, platform) {
 
 // edge/dashboard/client/worker-fit.ts
 var whyNot = (hive, entry) => incompatibilities(entry, hive.platform).map((r) => r.message);
-var fitText = (why) => why.length === 0 ? "can run" : \`cannot: \${why.join("; ")}\`;
+var fitText = (why2) => why2.length === 0 ? "can run" : \`cannot: \${why2.join("; ")}\`;
 async function serverFit(hive) {
-  const r = await api("GET", \`/api/hives/\${encodeURIComponent(hive.id)}/catalog?all=1\`);
-  if (!r.ok || !Array.isArray(r.body.workers)) return null;
+  let workers;
+  try {
+    workers = await client.hiveCatalog(hive.id, true);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(workers)) return null;
   const map = /* @__PURE__ */ new Map();
-  for (const w of r.body.workers) {
+  for (const w of workers) {
     if (typeof w.runnable !== "boolean") return null;
     map.set(
       w.id,
@@ -222,24 +521,50 @@ async function serverFit(hive) {
 
 // edge/dashboard/client/catalog-page.ts
 async function catalogPage() {
-  const [w, hv] = await Promise.all([api("GET", "/workers"), api("GET", "/api/hives")]);
-  const workers = w.body.workers;
-  const hives = hv.body.hives.sort((a, b) => a.name.localeCompare(b.name));
+  const [workers, listed, packages] = await Promise.all([
+    client.listWorkers(),
+    client.listHives(),
+    // an edge without the package cache, or a role that may not list it: no cache line
+    client.listPackages().catch(() => [])
+  ]);
+  const hives = listed.sort((a, b) => a.name.localeCompare(b.name));
   const fits = await Promise.all(hives.map(serverFit));
   const fromServer = fits.every((f) => f !== null) && hives.length > 0;
   $("#catalog-note").textContent = fromServer ? "Which hive can run what is the edge's own check (the one the agent makes at its platform step)." : "Which hive can run what is worked out here, from each hive's reported OS, CPU and GPUs.";
   const reasons = (hive, i, entry) => fromServer ? fits[i].get(entry.id) ?? ["not in the edge's list for this hive"] : whyNot(hive, entry);
-  $("#catalog").replaceChildren(...workers.map((entry) => workerCard(entry, hives, reasons)));
+  $("#catalog").replaceChildren(
+    ...workers.map((entry) => workerCard(entry, hives, reasons, packages))
+  );
 }
 var chip = (text) => h("span", { class: "chip" }, text);
 var options = (any, values) => [
   h("option", { value: "" }, any),
   ...values.map((p) => h("option", { value: p }, p))
 ];
-function workerCard(entry, hives, reasons) {
+function cacheLine(entry, packages) {
+  const platforms = cachedPlatforms(packages, entry.id);
+  return h(
+    "p",
+    { class: "cache", dataset: { cached: String(platforms.length) } },
+    "Cached packages: ",
+    platforms.length === 0 ? h("span", { class: "muted" }, "none yet (the first hive of each platform builds it)") : platforms.map(
+      (p) => h(
+        "span",
+        {
+          class: "chip cached",
+          dataset: { platform: p.platform },
+          title: \`\${p.versions.join(", ")} · \${p.count} package\${p.count === 1 ? "" : "s"}\`
+        },
+        \`\${p.platform} · \${p.versions[0]}\`
+      )
+    )
+  );
+}
+function workerCard(entry, hives, reasons, packages) {
+  const operator = can("operator");
   const status = h("div", { class: "result" });
   const rows = hives.map((hive, i) => {
-    const why = reasons(hive, i, entry);
+    const why2 = reasons(hive, i, entry);
     const inst = hive.installed.find((x) => x.id === entry.id);
     return h(
       "tr",
@@ -250,20 +575,25 @@ function workerCard(entry, hives, reasons) {
         h(
           "label",
           {},
-          h("input", { type: "checkbox", name: "hive", value: hive.id, disabled: why.length > 0 }),
+          operator ? h("input", {
+            type: "checkbox",
+            name: "hive",
+            value: hive.id,
+            disabled: why2.length > 0
+          }) : null,
           " ",
           hive.name
         ),
         " ",
         badge(hive.online ? "online" : "offline")
       ),
-      h("td", {}, h("span", { class: why.length === 0 ? "yes" : "no" }, fitText(why))),
+      h("td", {}, h("span", { class: why2.length === 0 ? "yes" : "no" }, fitText(why2))),
       h(
         "td",
         {},
         inst ? [
           \`\${inst.version} installed \`,
-          h(
+          operator ? h(
             "button",
             {
               type: "button",
@@ -271,7 +601,7 @@ function workerCard(entry, hives, reasons) {
               onclick: () => void uninstall(hive, entry, status)
             },
             "Uninstall"
-          )
+          ) : null
         ] : h("span", { class: "muted" }, "not installed")
       )
     );
@@ -290,7 +620,7 @@ function workerCard(entry, hives, reasons) {
     ),
     h(
       "div",
-      { class: "install" },
+      { class: "install", hidden: !operator },
       h(
         "label",
         {},
@@ -348,22 +678,333 @@ function workerCard(entry, hives, reasons) {
       )
     ),
     h("p", { class: "muted" }, entry.description),
+    cacheLine(entry, packages),
     form,
     status
   );
 }
 
-// edge/dashboard/client/every.ts
-function every(ms, fn, onError) {
-  const run = async () => {
+// edge/dashboard/client/secret-box.ts
+function secretBox(label, text, id) {
+  const code = h("code", { id }, text);
+  const copy = h("button", { type: "button", class: "copy", dataset: { copies: id } }, "Copy");
+  copy.addEventListener("click", async () => {
     try {
-      await fn();
+      await navigator.clipboard.writeText(text);
+      copy.textContent = "Copied";
+    } catch {
+      getSelection()?.selectAllChildren(code);
+      copy.textContent = "Selected: press Ctrl+C";
+    }
+  });
+  return h("div", { class: "secret" }, h("strong", {}, label), code, copy);
+}
+
+// edge/dashboard/client/enrolment-page.ts
+var installLine = (origin, token) => \`curl -fsSL \${origin}/install.sh | sh -s -- --enrol \${token}\`;
+var labelsOf = (text) => Object.fromEntries(
+  text.split(",").map((s) => s.trim()).filter(Boolean).map((l) => {
+    const i = l.indexOf("=");
+    return i < 0 ? [l, ""] : [l.slice(0, i).trim(), l.slice(i + 1).trim()];
+  })
+);
+function enrolmentPage() {
+  const form = $("#enrol-form");
+  const result = $("#enrol-result");
+  const tbody = $("#enrolment-tokens tbody");
+  const draw = async () => {
+    const tokens = await client.listEnrolmentTokens();
+    tbody.replaceChildren(
+      ...tokens.map(
+        (t) => h(
+          "tr",
+          { dataset: { token: t.id, state: t.state } },
+          h("td", {}, h("strong", {}, t.name ?? t.id), h("div", { class: "muted" }, t.id)),
+          h(
+            "td",
+            {},
+            Object.entries(t.labels).map(([k, v]) => h("span", { class: "chip" }, \`\${k}=\${v}\`))
+          ),
+          h(
+            "td",
+            { class: "uses" },
+            t.uses_left === null ? \`unlimited (\${t.uses} used)\` : \`\${t.uses_left} of \${t.max_uses}\`
+          ),
+          h("td", {}, t.expires_at === null ? "never" : new Date(t.expires_at).toLocaleString()),
+          h("td", {}, badge(t.state)),
+          h(
+            "td",
+            {},
+            t.state === "active" ? h(
+              "button",
+              { type: "button", class: "danger", onclick: () => void revoke(t) },
+              "Revoke"
+            ) : null
+          )
+        )
+      )
+    );
+    if (tokens.length === 0) {
+      tbody.replaceChildren(
+        h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No enrolment token yet."))
+      );
+    }
+  };
+  const revoke = async (t) => {
+    if (!confirm(\`Revoke \${t.name ?? t.id}? Machines can no longer enrol with it.\`)) return;
+    try {
+      await client.revokeEnrolmentToken(t.id);
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Revoke refused: \${why(e)}\`));
+    }
+    await draw();
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = { expires_in: Number(fd.get("expires_in")) };
+    const name = String(fd.get("name") || "").trim();
+    if (name) body.name = name;
+    const labels = labelsOf(String(fd.get("labels") || ""));
+    if (Object.keys(labels).length) body.labels = labels;
+    if (fd.get("max_uses")) body.max_uses = Number(fd.get("max_uses"));
+    try {
+      const made = await client.createEnrolmentToken(body);
+      result.replaceChildren(
+        h(
+          "div",
+          { class: "notice" },
+          h(
+            "p",
+            {},
+            \`Enrolment token \${made.id} made. It is shown this once: run this on each machine.\`
+          ),
+          secretBox("Install", installLine(location.origin, made.token), "install-line"),
+          secretBox("Token", made.token, "enrol-token")
+        )
+      );
+      form.reset();
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Not made: \${why(e)}\`));
+    }
+    await draw();
+  });
+  void draw().catch((e) => result.replaceChildren(h("p", { class: "error" }, why(e))));
+}
+
+// edge/dashboard/client/duration-chart.ts
+var COLOURS = ["#1d4ed8", "#157f3b", "#b54708", "#7c3aed", "#0e7490", "#be185d", "#4d7c0f"];
+function durationSeries(jobs) {
+  const series = /* @__PURE__ */ new Map();
+  for (const j of jobs) {
+    if (j.kind !== "install" || !j.ended_at) continue;
+    const start = j.accepted_at ?? j.dispatched_at;
+    if (!start) continue;
+    const list = series.get(j.worker) ?? [];
+    list.push({ job: j.id, at: j.ended_at, ms: Math.max(0, j.ended_at - start), state: j.state });
+    series.set(j.worker, list);
+  }
+  for (const list of series.values()) list.sort((a, b) => a.at - b.at);
+  return new Map([...series].sort((a, b) => a[0].localeCompare(b[0])));
+}
+var SVG = "http://www.w3.org/2000/svg";
+var svg = (tag, attrs, ...kids) => {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  el.append(...kids);
+  return el;
+};
+function durationChart(series, width = 640, height = 180) {
+  const all = [...series.values()].flat();
+  if (all.length === 0) {
+    return h("p", { class: "muted" }, "No install has finished yet.");
+  }
+  const pad = { l: 56, r: 12, t: 10, b: 22 };
+  const t0 = Math.min(...all.map((p) => p.at));
+  const t1 = Math.max(...all.map((p) => p.at));
+  const top = Math.max(...all.map((p) => p.ms)) || 1;
+  const x = (t) => pad.l + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (width - pad.l - pad.r);
+  const y = (ms) => height - pad.b - ms / top * (height - pad.t - pad.b);
+  const chart = svg(
+    "svg",
+    {
+      id: "duration-svg",
+      viewBox: \`0 0 \${width} \${height}\`,
+      width,
+      height,
+      role: "img",
+      "aria-label": "Job durations per worker over time"
+    },
+    svg("line", { x1: pad.l, y1: y(0), x2: width - pad.r, y2: y(0), stroke: "#d0d5dd" }),
+    svg("line", { x1: pad.l, y1: pad.t, x2: pad.l, y2: y(0), stroke: "#d0d5dd" }),
+    svg(
+      "text",
+      { x: pad.l - 6, y: pad.t + 8, "text-anchor": "end", "font-size": 11, fill: "#667085" },
+      document.createTextNode(duration(top))
+    ),
+    svg(
+      "text",
+      { x: pad.l - 6, y: y(0), "text-anchor": "end", "font-size": 11, fill: "#667085" },
+      document.createTextNode("0")
+    ),
+    svg(
+      "text",
+      { x: pad.l, y: height - 6, "font-size": 11, fill: "#667085" },
+      document.createTextNode(new Date(t0).toLocaleString())
+    ),
+    svg(
+      "text",
+      { x: width - pad.r, y: height - 6, "text-anchor": "end", "font-size": 11, fill: "#667085" },
+      document.createTextNode(new Date(t1).toLocaleString())
+    )
+  );
+  const legend = h("div", { class: "legend" });
+  let i = 0;
+  for (const [worker, points] of series) {
+    const colour = COLOURS[i++ % COLOURS.length];
+    const g = svg("g", { "data-worker": worker });
+    if (points.length > 1) {
+      g.append(
+        svg("polyline", {
+          points: points.map((p) => \`\${x(p.at).toFixed(1)},\${y(p.ms).toFixed(1)}\`).join(" "),
+          fill: "none",
+          stroke: colour,
+          "stroke-width": 1.5
+        })
+      );
+    }
+    for (const p of points) {
+      const ok = p.state === "succeeded";
+      g.append(
+        svg(
+          "circle",
+          {
+            cx: x(p.at).toFixed(1),
+            cy: y(p.ms).toFixed(1),
+            r: 3.5,
+            fill: ok ? colour : "#fff",
+            stroke: colour,
+            "stroke-width": 1.5,
+            "data-job": p.job,
+            "data-state": p.state
+          },
+          svg(
+            "title",
+            {},
+            document.createTextNode(\`\${worker} \${p.job}: \${duration(p.ms)}, \${p.state}\`)
+          )
+        )
+      );
+    }
+    chart.append(g);
+    const swatch = h("span", { class: "swatch" });
+    swatch.style.background = colour;
+    legend.append(h("span", { class: "chip" }, swatch, \` \${worker} (\${points.length})\`));
+  }
+  return h("div", {}, chart, legend);
+}
+
+// shared/version/is-newer.ts
+function isNewer(a, b) {
+  const [coreA = "", preA] = a.split("-", 2);
+  const [coreB = "", preB] = b.split("-", 2);
+  const partsA = coreA.split(".").map((n) => Number.parseInt(n, 10) || 0);
+  const partsB = coreB.split(".").map((n) => Number.parseInt(n, 10) || 0);
+  for (let i = 0; i < Math.max(partsA.length, partsB.length); i++) {
+    const x = partsA[i] ?? 0;
+    const y = partsB[i] ?? 0;
+    if (x !== y) return x > y;
+  }
+  if (preA === void 0) return preB !== void 0;
+  if (preB === void 0) return false;
+  return preA > preB;
+}
+
+// edge/dashboard/client/fleet-summary.ts
+var tally = (keys) => {
+  const m = /* @__PURE__ */ new Map();
+  for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
+  return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+};
+var agentIsOlder = (agent, edge) => !!edge && !!agent && isNewer(edge, agent);
+function fleetSummary(hives, edgeAgent) {
+  const agents = hives.map((h2) => h2.agent_version ?? "not reported");
+  const byWorker = /* @__PURE__ */ new Map();
+  for (const h2 of hives) {
+    for (const w of h2.installed) byWorker.set(w.id, [...byWorker.get(w.id) ?? [], w.version]);
+  }
+  return {
+    states: tally([
+      ...hives.map((h2) => h2.online ? "online" : "offline"),
+      ...hives.filter((h2) => h2.contested).map(() => "contested")
+    ]),
+    platforms: tally(
+      hives.map((h2) => h2.platform ? \`\${h2.platform.os} / \${h2.platform.arch}\` : "not reported")
+    ),
+    agents: tally(agents),
+    older: new Set(
+      hives.filter((h2) => agentIsOlder(h2.agent_version, edgeAgent)).map((h2) => h2.agent_version)
+    ),
+    workers: [...byWorker].sort((a, b) => a[0].localeCompare(b[0])).map(([w, versions]) => [w, tally(versions)])
+  };
+}
+
+// edge/dashboard/client/live.ts
+var FALLBACK_MS = 1e4;
+var subscribers = [];
+var stream = null;
+function open(log) {
+  if (stream) return;
+  const es = new EventSource("/dashboard/events");
+  stream = es;
+  es.addEventListener("ready", () => {
+    log.ready++;
+    for (const s of subscribers) s.run("ready");
+  });
+  es.addEventListener("change", (ev) => {
+    const change = JSON.parse(ev.data);
+    log.changes.push(change);
+    for (const s of subscribers) {
+      if (change.topics.some((t) => s.topics.includes(t))) s.run(\`push:\${change.via}\`);
+    }
+  });
+  es.addEventListener("error", () => {
+    if (es.readyState !== EventSource.CLOSED) return;
+    const poll = () => {
+      for (const s of subscribers) s.run("poll");
+      window.setTimeout(poll, FALLBACK_MS);
+    };
+    poll();
+  });
+}
+function live(topics, refresh, onError) {
+  window.__rbeeLive ??= { refreshes: [], changes: [], ready: 0 };
+  const log = window.__rbeeLive;
+  let running = false;
+  let again = null;
+  const run = async (why2) => {
+    if (running) {
+      again = why2;
+      return;
+    }
+    running = true;
+    log.refreshes.push({ why: why2, at: Date.now() });
+    try {
+      await refresh();
     } catch (e) {
       onError?.(e);
+    } finally {
+      running = false;
+      if (again) {
+        const next = again;
+        again = null;
+        void run(next);
+      }
     }
-    window.setTimeout(run, ms);
   };
-  return run();
+  subscribers.push({ topics, run: (why2) => void run(why2) });
+  open(log);
+  return { refresh: () => run("filter") };
 }
 
 // edge/dashboard/client/fleet-page.ts
@@ -388,54 +1029,138 @@ function acceleratorsText(p) {
   );
 }
 var labelsText = (labels) => Object.entries(labels).map(([k, v]) => h("span", { class: "chip" }, \`\${k}=\${v}\`));
+function tile(id, title, rows, mark) {
+  return h(
+    "div",
+    { class: "card tile", id },
+    h("h2", {}, title),
+    rows.length === 0 ? h("p", { class: "muted" }, "none") : h(
+      "table",
+      {},
+      h(
+        "tbody",
+        {},
+        rows.map(
+          ([key, n]) => h(
+            "tr",
+            { dataset: { key } },
+            h("td", {}, key, mark?.(key) ? h("span", { class: "old" }, \` \${mark(key)}\`) : null),
+            h("td", { class: "n" }, String(n))
+          )
+        )
+      )
+    )
+  );
+}
+function agentText(hv, edgeAgent) {
+  if (!hv.agent_version) return h("span", { class: "muted" }, "not reported");
+  const older = agentIsOlder(hv.agent_version, edgeAgent);
+  return h(
+    "span",
+    { class: older ? "old" : "", dataset: { older: String(older) } },
+    hv.agent_version,
+    older ? h("div", { class: "muted" }, \`older than the edge's \${edgeAgent}\`) : null
+  );
+}
 function fleetPage() {
   const tbody = $("#hives tbody");
-  return every(
-    2e3,
-    async () => {
-      const r = await api("GET", "/api/hives");
-      const hives = r.body.hives.sort((a, b) => a.name.localeCompare(b.name));
-      const online = hives.filter((x) => x.online).length;
-      $("#fleet-summary").textContent = \`\${plural(hives.length, "hive")}, \${online} online\`;
-      tbody.replaceChildren(
-        ...hives.map(
-          (hv) => h(
-            "tr",
-            { dataset: { hive: hv.name } },
-            h("td", {}, h("strong", {}, hv.name), h("div", { class: "muted" }, hv.id)),
-            h(
-              "td",
-              {},
-              badge(hv.online ? "online" : "offline"),
-              h(
-                "div",
-                { class: "muted" },
-                hv.online ? "connected" : \`last seen \${ago(hv.last_seen)}\`
-              )
-            ),
-            h("td", {}, platformText(hv.platform)),
-            h("td", {}, acceleratorsText(hv.platform)),
-            h("td", {}, labelsText(hv.labels)),
-            h(
-              "td",
-              {},
-              hv.installed.length === 0 ? h("span", { class: "muted" }, "none") : hv.installed.map(
-                (w) => h("div", {}, \`\${w.id} \`, h("span", { class: "muted" }, w.version))
+  let edgeAgent = null;
+  const version = client.agentVersion().then(
+    (v) => {
+      edgeAgent = v.version;
+    },
+    () => {
+    }
+    // an edge without an agent bundle: nothing is marked older
+  );
+  const drawHives = async () => {
+    await version;
+    const hives = (await client.listHives()).sort(
+      (a, b) => a.name.localeCompare(b.name)
+    );
+    const online = hives.filter((x) => x.online).length;
+    const sum = fleetSummary(hives, edgeAgent);
+    $("#fleet-summary").textContent = \`\${plural(hives.length, "hive")}, \${online} online\`;
+    $("#fleet-overview").replaceChildren(
+      tile("by-state", "Hives by state", sum.states),
+      tile("by-platform", "By platform", sum.platforms),
+      tile(
+        "by-agent",
+        \`Agent versions\${edgeAgent ? \` (edge serves \${edgeAgent})\` : ""}\`,
+        sum.agents,
+        (v) => sum.older.has(v) ? "older" : null
+      ),
+      h(
+        "div",
+        { class: "card tile", id: "by-worker" },
+        h("h2", {}, "Workers installed"),
+        sum.workers.length === 0 ? h("p", { class: "muted" }, "none yet") : h(
+          "table",
+          {},
+          h(
+            "tbody",
+            {},
+            sum.workers.map(
+              ([w, versions]) => h(
+                "tr",
+                { dataset: { worker: w } },
+                h("td", {}, w),
+                h(
+                  "td",
+                  {},
+                  versions.map(([v, n]) => h("span", { class: "chip" }, \`\${v} × \${n}\`))
+                )
               )
             )
           )
         )
+      )
+    );
+    tbody.replaceChildren(
+      ...hives.map(
+        (hv) => h(
+          "tr",
+          { dataset: { hive: hv.name } },
+          h("td", {}, h("strong", {}, hv.name), h("div", { class: "muted" }, hv.id)),
+          h(
+            "td",
+            {},
+            badge(hv.online ? "online" : "offline"),
+            h(
+              "div",
+              { class: "muted" },
+              hv.online ? "connected" : \`last seen \${ago(hv.last_seen)}\`
+            )
+          ),
+          h("td", {}, platformText(hv.platform)),
+          h("td", {}, acceleratorsText(hv.platform)),
+          h("td", {}, labelsText(hv.labels)),
+          h("td", { class: "agent" }, agentText(hv, edgeAgent)),
+          h(
+            "td",
+            {},
+            hv.installed.length === 0 ? h("span", { class: "muted" }, "none") : hv.installed.map(
+              (w) => h("div", {}, \`\${w.id} \`, h("span", { class: "muted" }, w.version))
+            )
+          )
+        )
+      )
+    );
+    if (hives.length === 0) {
+      tbody.replaceChildren(
+        h("tr", {}, h("td", { colspan: 7, class: "muted" }, "No hive is enrolled yet."))
       );
-      if (hives.length === 0) {
-        tbody.replaceChildren(
-          h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No hive is enrolled yet."))
-        );
-      }
-    },
-    (e) => {
-      $("#fleet-summary").textContent = \`update failed: \${e.message}\`;
     }
-  );
+  };
+  const drawDurations = async () => {
+    const jobs = await client.listJobs({ limit: 1e3 });
+    $("#duration-chart").replaceChildren(durationChart(durationSeries(jobs)));
+  };
+  const fail = (e) => {
+    $("#fleet-summary").textContent = \`update failed: \${e.message}\`;
+  };
+  live(["hives"], drawHives, fail);
+  live(["jobs"], drawDurations, fail);
 }
 
 // edge/dashboard/client/job-states.ts
@@ -782,23 +1507,26 @@ function jobPage(id) {
   view.onCount.push((n) => {
     $("#log-count").textContent = \`\${n.toLocaleString("en-US")} lines\`;
   });
-  void api("GET", \`/api/jobs/\${encodeURIComponent(id)}\`).then((r) => {
-    if (!r.ok) {
-      showOutcome("bad", r.body.error || "no such job");
-      return;
-    }
-    const j = r.body.job;
-    $("#job-title").textContent = (j.kind === "install" ? "Install " : "Uninstall ") + j.worker;
-    $("#job-meta").textContent = \`\${id} · hive \${j.hive} · created \${new Date(j.created_at).toLocaleString()}\` + (j.rollout ? \` · rollout \${j.rollout}\` : "");
-    void api("GET", \`/api/hives/\${encodeURIComponent(j.hive)}\`).then((hr) => {
-      const meta = $("#job-meta");
-      if (hr.ok)
-        meta.textContent = (meta.textContent ?? "").replace(
-          \`hive \${j.hive}\`,
-          \`hive \${hr.body.name}\`
-        );
-    });
-  });
+  void client.getJob(id).then(
+    (got) => {
+      const j = got;
+      $("#job-title").textContent = (j.kind === "install" ? "Install " : "Uninstall ") + j.worker;
+      $("#job-meta").textContent = \`\${id} · hive \${j.hive} · created \${new Date(j.created_at).toLocaleString()}\` + (j.rollout ? \` · rollout \${j.rollout}\` : "");
+      void client.getHive(j.hive).then(
+        (hive) => {
+          const meta = $("#job-meta");
+          meta.textContent = (meta.textContent ?? "").replace(
+            \`hive \${j.hive}\`,
+            \`hive \${hive.name}\`
+          );
+        },
+        () => {
+        }
+        // a deleted hive keeps its id in the line
+      );
+    },
+    (e) => showOutcome("bad", why(e) || "no such job")
+  );
   function showOutcome(kind, title, detail, lines) {
     outcome.hidden = false;
     outcome.className = kind;
@@ -815,7 +1543,7 @@ function jobPage(id) {
   function setState(s, final) {
     stateEl.replaceChildren(badge(s.state));
     stateEl.dataset.state = s.state;
-    cancel.hidden = TERMINAL.has(s.state);
+    cancel.hidden = TERMINAL.has(s.state) || !can("operator");
     cancel.disabled = s.cancel_requested;
     cancel.textContent = s.cancel_requested ? "Cancelling…" : "Cancel";
     if (!final) return;
@@ -872,8 +1600,12 @@ function jobPage(id) {
   }
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
-    const r = await api("POST", \`/api/jobs/\${encodeURIComponent(id)}/cancel\`);
-    if (!r.ok && r.status !== 409) showOutcome("bad", "Cancel refused", r.body.error);
+    try {
+      await client.cancelJob(id);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409))
+        showOutcome("bad", "Cancel refused", why(e));
+    }
   });
   followLog(id, view, {
     state: (s) => setState(s, false),
@@ -916,8 +1648,7 @@ async function jobsPage() {
   const form = $("#job-filters");
   const field = (name) => form.elements.namedItem(name);
   const params = new URLSearchParams(location.search);
-  const [hv, w] = await Promise.all([api("GET", "/api/hives"), api("GET", "/workers")]);
-  const hives = hv.body.hives;
+  const [hives, workers] = await Promise.all([client.listHives(), client.listWorkers()]);
   const hiveNames = new Map(hives.map((x) => [x.id, x.name]));
   field("hive").replaceChildren(
     h("option", { value: "" }, "any"),
@@ -925,7 +1656,7 @@ async function jobsPage() {
   );
   field("worker").replaceChildren(
     h("option", { value: "" }, "any"),
-    ...w.body.workers.map((x) => h("option", { value: x.id }, x.id))
+    ...workers.map((x) => h("option", { value: x.id }, x.id))
   );
   for (const k of FILTERS) field(k).value = params.get(k) || "";
   const tbody = $("#jobs tbody");
@@ -934,10 +1665,15 @@ async function jobsPage() {
     for (const k of FILTERS) if (field(k).value) q.set(k, field(k).value);
     history.replaceState(null, "", q.size ? \`?\${q}\` : location.pathname);
     const worker = field("worker").value;
-    q.delete("worker");
-    q.set("limit", worker ? "1000" : "200");
-    const r = await api("GET", \`/api/jobs?\${q}\`);
-    const jobs = r.body.jobs.filter((j) => !worker || j.worker === worker).slice(0, 200);
+    const listed = await client.listJobs({
+      ...field("hive").value ? { hive: field("hive").value } : {},
+      ...field("state").value ? { state: field("state").value } : {},
+      limit: worker ? 1e3 : 200
+    });
+    const jobs = listed.filter((j) => !worker || j.worker === worker).slice(0, 200);
+    if (jobs.some((j) => !hiveNames.has(j.hive))) {
+      for (const x of await client.listHives()) hiveNames.set(x.id, x.name);
+    }
     tbody.replaceChildren(
       ...jobs.map(
         (j) => h(
@@ -964,8 +1700,40 @@ async function jobsPage() {
       );
     }
   };
-  form.addEventListener("change", () => void refresh());
-  return every(2e3, refresh);
+  const feed = live(["jobs"], refresh);
+  form.addEventListener("change", () => void feed.refresh());
+}
+
+// edge/dashboard/client/rollout-bar.ts
+var SEGMENTS = [
+  ["succeeded", "succeeded"],
+  ["failed", "failed"],
+  ["cancelled", "cancelled"],
+  ["in_progress", "running"]
+];
+function segmentWidths(c) {
+  const pct = (n) => c.total ? 100 * n / c.total : 0;
+  return {
+    succeeded: pct(c.succeeded),
+    failed: pct(c.failed),
+    cancelled: pct(c.cancelled),
+    in_progress: pct(c.in_progress)
+  };
+}
+function paintRolloutBar(bar, c) {
+  const widths = segmentWidths(c);
+  bar.replaceChildren(
+    ...SEGMENTS.filter(([k]) => c[k] > 0).map(([k, cls]) => {
+      const seg = h("span", {
+        class: \`seg \${cls}\`,
+        dataset: { outcome: k, count: String(c[k]) },
+        title: \`\${c[k]} \${k.replace("_", " ")}\`
+      });
+      seg.style.width = \`\${widths[k]}%\`;
+      return seg;
+    })
+  );
+  bar.title = \`\${c.succeeded} succeeded, \${c.failed} failed, \${c.cancelled} cancelled, \${c.in_progress} in progress, \${c.waiting} waiting\`;
 }
 
 // edge/dashboard/client/rollout-pages.ts
@@ -973,13 +1741,8 @@ var finished = (c) => c.succeeded + c.failed + c.cancelled;
 function rolloutsPage() {
   const tbody = $("#rollouts tbody");
   const note = (text) => tbody.replaceChildren(h("tr", {}, h("td", { colspan: 5, class: "muted" }, text)));
-  return every(2e3, async () => {
-    const r = await api("GET", "/api/rollouts");
-    if (!r.ok) {
-      note("This edge has no rollouts API.");
-      return;
-    }
-    const rollouts = r.body.rollouts;
+  live(["rollouts"], async () => {
+    const rollouts = await client.listRollouts();
     tbody.replaceChildren(
       ...rollouts.map(
         (ro) => h(
@@ -991,7 +1754,12 @@ function rolloutsPage() {
           h(
             "td",
             {},
-            \`\${finished(ro.counts)} of \${ro.counts.total} done · \${ro.counts.succeeded} ok, \${ro.counts.failed} failed\`
+            \`\${finished(ro.counts)} of \${ro.counts.total} done · \${ro.counts.succeeded} ok, \${ro.counts.failed} failed\`,
+            (() => {
+              const bar = h("div", { class: "progress small" });
+              paintRolloutBar(bar, ro.counts);
+              return bar;
+            })()
           ),
           h("td", {}, ago(ro.created_at))
         )
@@ -1008,34 +1776,36 @@ function rolloutPage(id) {
       return;
     }
     cancel.disabled = true;
-    const r = await api("POST", \`/api/rollouts/\${encodeURIComponent(id)}/cancel\`);
-    refused.hidden = r.ok || r.status === 409;
-    refused.textContent = r.ok ? "" : \`Cancel refused: \${r.body.error}\`;
-    if (!r.ok) cancel.disabled = false;
+    try {
+      await client.cancelRollout(id);
+      refused.hidden = true;
+    } catch (e) {
+      refused.hidden = e instanceof ApiError && e.status === 409;
+      refused.textContent = \`Cancel refused: \${why(e)}\`;
+      cancel.disabled = false;
+    }
   });
-  return every(2e3, async () => {
-    const [ro, all, hv] = await Promise.all([
-      api("GET", \`/api/rollouts/\${encodeURIComponent(id)}\`),
-      api("GET", "/api/jobs?limit=1000"),
-      api("GET", "/api/hives")
-    ]);
-    const names = new Map(hv.body.hives.map((x) => [x.id, x.name]));
-    const jobs = all.body.jobs.filter((j) => j.rollout === id);
-    if (!ro.ok) {
-      $("#rollout-summary").textContent = ro.body.error || "no such rollout";
+  live(["rollouts", "jobs"], async () => {
+    let r;
+    try {
+      r = await client.getRollout(id);
+    } catch (e) {
+      $("#rollout-summary").textContent = why(e);
       return;
     }
-    const r = ro.body.rollout;
+    const [all, hives] = await Promise.all([client.listJobs({ limit: 1e3 }), client.listHives()]);
+    const names = new Map(hives.map((x) => [x.id, x.name]));
+    const jobs = all.filter((j) => j.rollout === id);
     const c = r.counts;
     $("#rollout-state").replaceChildren(badge(r.state));
     $("#rollout-state").dataset.state = r.state;
-    cancel.hidden = r.ended_at !== null;
+    cancel.hidden = r.ended_at !== null || !can("operator");
     if (r.cancel_requested) {
       cancel.disabled = true;
       cancel.textContent = "Cancelled";
     }
     $("#rollout-note").textContent = \`\${r.kind} \${r.worker} on \${plural(c.total, "hive")} · \${r.max_concurrency ? \`at most \${r.max_concurrency} at once\` : "all at once"} · \${r.max_errors ? \`stops after \${r.max_errors} failed\` : "never stops on failures"} · started \${ago(r.created_at)}\` + (r.cancel_requested ? " · cancelled by an admin" : "");
-    $("#rollout-bar").style.width = \`\${c.total ? 100 * finished(c) / c.total : 0}%\`;
+    paintRolloutBar($("#rollout-bar"), c);
     $("#rollout-summary").textContent = \`\${finished(c)} of \${c.total} finished: \${c.succeeded} succeeded, \${c.failed} failed, \${c.cancelled} cancelled; \${c.in_progress} in progress, \${c.waiting} waiting for a slot\`;
     $("#rollout-jobs tbody").replaceChildren(
       ...jobs.map(
@@ -1056,13 +1826,90 @@ function rolloutPage(id) {
   });
 }
 
+// edge/dashboard/client/tokens-page.ts
+var stateOf = (t) => t.revoked_at !== null ? "revoked" : t.expires_at !== null && t.expires_at <= Date.now() ? "expired" : "active";
+function tokensPage() {
+  const form = $("#token-form");
+  const result = $("#token-result");
+  const tbody = $("#tokens tbody");
+  const draw = async () => {
+    const tokens = await client.listTokens();
+    tbody.replaceChildren(
+      ...tokens.map((t) => {
+        const state = stateOf(t);
+        return h(
+          "tr",
+          { dataset: { token: t.name, state } },
+          h("td", {}, h("strong", {}, t.name), h("div", { class: "muted" }, \`by \${t.created_by}\`)),
+          h("td", {}, badge(t.role)),
+          h("td", { title: new Date(t.created_at).toLocaleString() }, ago(t.created_at)),
+          h("td", {}, t.expires_at === null ? "never" : new Date(t.expires_at).toLocaleString()),
+          h("td", {}, badge(state)),
+          h(
+            "td",
+            {},
+            state === "active" ? h(
+              "button",
+              { type: "button", class: "danger", onclick: () => void revoke(t.name) },
+              "Revoke"
+            ) : null
+          )
+        );
+      })
+    );
+    if (tokens.length === 0) {
+      tbody.replaceChildren(
+        h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No named token yet."))
+      );
+    }
+  };
+  const revoke = async (name) => {
+    if (!confirm(\`Revoke the token "\${name}"? Everything using it is refused from now on.\`)) return;
+    try {
+      await client.revokeToken(name);
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Revoke refused: \${why(e)}\`));
+    }
+    await draw();
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {
+      name: String(fd.get("name") || "").trim(),
+      role: String(fd.get("role"))
+    };
+    const expires = String(fd.get("expires_in") || "").trim();
+    if (expires) body.expires_in = expires;
+    try {
+      const { token, info } = await client.createToken(body);
+      result.replaceChildren(
+        h(
+          "div",
+          { class: "notice" },
+          h("p", {}, \`Token "\${info.name}" (\${info.role}) made. It is shown this once:\`),
+          secretBox("Token", token, "new-token")
+        )
+      );
+      form.reset();
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Not made: \${why(e)}\`));
+    }
+    await draw();
+  });
+  void draw().catch((e) => result.replaceChildren(h("p", { class: "error" }, why(e))));
+}
+
 // edge/dashboard/client/main.ts
 var page = document.body.dataset.page;
 var { job, rollout } = document.body.dataset;
-if (page === "fleet") void fleetPage();
+if (page === "fleet") fleetPage();
 else if (page === "catalog") void catalogPage();
 else if (page === "jobs") void jobsPage();
 else if (page === "job") jobPage(job ?? "");
-else if (page === "rollouts") void rolloutsPage();
-else if (page === "rollout") void rolloutPage(rollout ?? "");
+else if (page === "rollouts") rolloutsPage();
+else if (page === "rollout") rolloutPage(rollout ?? "");
+else if (page === "tokens") tokensPage();
+else if (page === "audit") auditPage();
+else if (page === "enrolment") enrolmentPage();
 `;

@@ -1,25 +1,34 @@
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import type { Role } from '../../shared/api/tokens.ts';
+import { roleAllows } from '../auth/roles.ts';
+import type { Who } from './who.ts';
 
 type LayoutProps = {
   title: string;
   /** Which client view runs on the page (`data-page`); none for the sign-in page. */
   page?: string;
-  csrf?: string;
+  /** The signed-in user; none for the sign-in page. */
+  who?: Who;
   data?: Record<string, string>;
   children?: Child;
 };
 
-const NAV = [
-  ['fleet', '/fleet', 'Fleet'],
-  ['catalog', '/catalog', 'Catalog'],
-  ['jobs', '/jobs', 'Jobs'],
-  ['rollouts', '/rollouts', 'Rollouts'],
-] as const;
+/** The pages, and the least role that sees each in the navigation (the API decides the rest). */
+const NAV: [key: string, href: string, label: string, role: Role][] = [
+  ['fleet', '/fleet', 'Fleet', 'viewer'],
+  ['catalog', '/catalog', 'Catalog', 'viewer'],
+  ['jobs', '/jobs', 'Jobs', 'viewer'],
+  ['rollouts', '/rollouts', 'Rollouts', 'viewer'],
+  ['enrolment', '/enrolment', 'Enrolment', 'admin'],
+  ['tokens', '/tokens', 'Tokens', 'admin'],
+  ['audit', '/audit', 'Audit', 'viewer'],
+];
 
 /** The page frame: navigation, sign-out form and the client script for the live parts. */
-export function Layout({ title, page, csrf, data = {}, children }: LayoutProps) {
+export function Layout({ title, page, who, data = {}, children }: LayoutProps) {
   const dataAttrs = Object.fromEntries(Object.entries(data).map(([k, v]) => [`data-${k}`, v]));
+  const csrf = who?.csrf;
   return (
     <>
       {raw('<!doctype html>')}
@@ -31,7 +40,7 @@ export function Layout({ title, page, csrf, data = {}, children }: LayoutProps) 
           <title>{`${title} · rbee fleet`}</title>
           <link rel="stylesheet" href="/dashboard/app.css" />
         </head>
-        <body data-page={page ?? 'login'} {...dataAttrs}>
+        <body data-page={page ?? 'login'} data-role={who?.role ?? ''} {...dataAttrs}>
           <header class="top">
             <a class="brand" href="/">
               rbee fleet
@@ -39,12 +48,17 @@ export function Layout({ title, page, csrf, data = {}, children }: LayoutProps) 
             {csrf ? (
               <>
                 <nav>
-                  {NAV.map(([key, href, label]) => (
-                    <a href={href} class={page?.startsWith(key.replace(/s$/, '')) ? 'on' : ''}>
-                      {label}
-                    </a>
-                  ))}
+                  {NAV.filter((n) => who && roleAllows(who.role, n[3])).map(
+                    ([key, href, label]) => (
+                      <a href={href} class={page?.startsWith(key.replace(/s$/, '')) ? 'on' : ''}>
+                        {label}
+                      </a>
+                    ),
+                  )}
                 </nav>
+                <span class="who" title={`signed in as ${who?.name} (${who?.role})`}>
+                  {who?.name} <span class="badge role">{who?.role}</span>
+                </span>
                 <form method="post" action="/logout" class="signout">
                   <input type="hidden" name="csrf" value={csrf} />
                   <button type="submit">Sign out</button>

@@ -1,12 +1,16 @@
 import { jobStateSchema } from '../../shared/protocol/job.ts';
 import { Layout } from './layout.tsx';
+import type { Who } from './who.ts';
 
 export function LoginPage({ error, next }: { error?: string; next: string }) {
   return (
     <Layout title="Sign in">
       <form method="post" action="/login" class="card login">
         <h1>Sign in</h1>
-        <p>Paste the admin token that the edge printed at its first start.</p>
+        <p>
+          Paste an API token: the admin token the edge printed at its first start, or a named token
+          (viewer, operator or admin) made on the Tokens page.
+        </p>
         {error ? (
           <p class="error" role="alert">
             {error}
@@ -14,7 +18,7 @@ export function LoginPage({ error, next }: { error?: string; next: string }) {
         ) : null}
         <input type="hidden" name="next" value={next} />
         <label>
-          Admin token
+          API token
           <input
             type="password"
             name="token"
@@ -32,12 +36,18 @@ export function LoginPage({ error, next }: { error?: string; next: string }) {
   );
 }
 
-export function FleetPage({ csrf }: { csrf: string }) {
+export function FleetPage({ who }: { who: Who }) {
   return (
-    <Layout title="Fleet" page="fleet" csrf={csrf}>
+    <Layout title="Fleet" page="fleet" who={who}>
       <h1>
         Fleet <span class="muted" id="fleet-summary" />
       </h1>
+      <section class="tiles" id="fleet-overview" />
+      <section class="card" id="durations">
+        <h2>Job durations per worker</h2>
+        <p class="muted">Ended installs, from accepted to ended; a hollow dot did not succeed.</p>
+        <div id="duration-chart" />
+      </section>
       <table class="grid" id="hives">
         <thead>
           <tr>
@@ -46,12 +56,13 @@ export function FleetPage({ csrf }: { csrf: string }) {
             <th>Platform</th>
             <th>Accelerators</th>
             <th>Labels</th>
+            <th>Agent</th>
             <th>Installed workers</th>
           </tr>
         </thead>
         <tbody>
           <tr>
-            <td colspan={6} class="muted">
+            <td colspan={7} class="muted">
               Loading…
             </td>
           </tr>
@@ -61,9 +72,9 @@ export function FleetPage({ csrf }: { csrf: string }) {
   );
 }
 
-export function CatalogPage({ csrf }: { csrf: string }) {
+export function CatalogPage({ who }: { who: Who }) {
   return (
-    <Layout title="Catalog" page="catalog" csrf={csrf}>
+    <Layout title="Catalog" page="catalog" who={who}>
       <h1>Catalog</h1>
       <p class="muted" id="catalog-note" />
       <div id="catalog">Loading…</div>
@@ -71,9 +82,9 @@ export function CatalogPage({ csrf }: { csrf: string }) {
   );
 }
 
-export function JobsPage({ csrf }: { csrf: string }) {
+export function JobsPage({ who }: { who: Who }) {
   return (
-    <Layout title="Jobs" page="jobs" csrf={csrf}>
+    <Layout title="Jobs" page="jobs" who={who}>
       <h1>Jobs</h1>
       <form id="job-filters" class="filters">
         <label>
@@ -110,9 +121,9 @@ export function JobsPage({ csrf }: { csrf: string }) {
   );
 }
 
-export function JobPage({ csrf, id }: { csrf: string; id: string }) {
+export function JobPage({ who, id }: { who: Who; id: string }) {
   return (
-    <Layout title={id} page="job" csrf={csrf} data={{ job: id }}>
+    <Layout title={id} page="job" who={who} data={{ job: id }}>
       <div class="job-head">
         <h1>
           <span id="job-title">{id}</span> <span class="badge" id="job-state" />
@@ -152,9 +163,9 @@ export function JobPage({ csrf, id }: { csrf: string; id: string }) {
   );
 }
 
-export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
+export function RolloutPage({ who, id }: { who: Who; id: string }) {
   return (
-    <Layout title={`Rollout ${id}`} page="rollout" csrf={csrf} data={{ rollout: id }}>
+    <Layout title={`Rollout ${id}`} page="rollout" who={who} data={{ rollout: id }}>
       <div class="job-head">
         <h1>
           Rollout <span>{id}</span> <span class="badge" id="rollout-state" />
@@ -165,9 +176,7 @@ export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
         </button>
       </div>
       <p class="no" id="rollout-error" hidden />
-      <div class="progress">
-        <div id="rollout-bar" />
-      </div>
+      <div class="progress" id="rollout-bar" />
       <p id="rollout-summary" />
       <table class="grid" id="rollout-jobs">
         <thead>
@@ -184,9 +193,9 @@ export function RolloutPage({ csrf, id }: { csrf: string; id: string }) {
   );
 }
 
-export function RolloutsPage({ csrf }: { csrf: string }) {
+export function RolloutsPage({ who }: { who: Who }) {
   return (
-    <Layout title="Rollouts" page="rollouts" csrf={csrf}>
+    <Layout title="Rollouts" page="rollouts" who={who}>
       <h1>Rollouts</h1>
       <table class="grid" id="rollouts">
         <thead>

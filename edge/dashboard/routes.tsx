@@ -1,13 +1,27 @@
 import { type Context, Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { secureHeaders } from 'hono/secure-headers';
+import type { Role } from '../../shared/api/tokens.ts';
+import { auditId } from '../audit/audit-log.ts';
+import { sourceAddress } from '../audit/source-address.ts';
 import { FailureLimit } from '../auth/failure-limit.ts';
-import { csrfMatches, SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from '../auth/sessions.ts';
+import { BOOTSTRAP_ADMIN, NAMED_TOKEN_PREFIX, roleAllows } from '../auth/roles.ts';
+import {
+  csrfMatches,
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  type SessionPrincipal,
+  type Sessions,
+} from '../auth/sessions.ts';
+import { hashToken } from '../auth/tokens.ts';
 import { clientIp } from '../http/client-ip.ts';
 import { apiError } from '../http/errors.ts';
 import { adminTokenCheck } from '../http/require-admin.ts';
 import type { Store } from '../store/store.ts';
 import { clientScript } from './client-script.ts';
+import { AuditPage } from './pages/audit-page.tsx';
+import { EnrolmentPage } from './pages/enrolment-page.tsx';
+import { TokensPage } from './pages/tokens-page.tsx';
 import {
   CatalogPage,
   FleetPage,
@@ -18,6 +32,7 @@ import {
   RolloutsPage,
 } from './pages.tsx';
 import { styles } from './styles.ts';
+import type { Who } from './who.ts';
 
 const isHttps = (c: Context) =>
   new URL(c.req.url).protocol === 'https:' || c.req.header('X-Forwarded-Proto') === 'https';
@@ -66,6 +81,9 @@ const PAGES = [
   '/jobs/*',
   '/rollouts',
   '/rollouts/*',
+  '/enrolment',
+  '/tokens',
+  '/audit',
   '/dashboard/*',
 ];
 
@@ -88,6 +106,18 @@ export function dashboardRoutes(
 ) {
   const app = new Hono();
   const checkToken = adminTokenCheck(store);
+  /**
+   * Who a pasted token signs in as: a live named token (`rbt_…`) with its role, or the
+   * bootstrap admin token; null for anything else.
+   */
+  const signInAs = async (token: string): Promise<SessionPrincipal | 'admin' | null> => {
+    if (!token.startsWith(NAMED_TOKEN_PREFIX)) return (await checkToken(token)) ? 'admin' : null;
+    const token_hash = await hashToken(token);
+    const record = await store.getApiTokenByHash(token_hash);
+    if (!record || record.revoked_at !== null) return null;
+    if (record.expires_at !== null && record.expires_at <= Date.now()) return null;
+    return { name: record.name, role: record.role, token_hash };
+  };
   for (const path of PAGES) app.use(path, pageSecurity);
 
   app.get('/dashboard/app.js', (c) =>
@@ -125,12 +155,27 @@ export function dashboardRoutes(
     const form = await c.req.parseBody();
     const next = safeNext(form.next);
     const token = typeof form.token === 'string' ? form.token.trim() : '';
-    if (!token || !(await checkToken(token))) {
+    const as = token ? await signInAs(token) : null;
+    if (!as) {
       signInFailures.fail(ip);
       pageHeaders(c);
-      return c.html(<LoginPage next={next} error="That admin token is not right." />, 401);
+      return c.html(
+        <LoginPage next={next} error="That token is not right (or it was revoked or expired)." />,
+        401,
+      );
     }
-    const { id } = await sessions.create();
+    const { id } = await sessions.create(as === 'admin' ? undefined : as);
+    const actor = as === 'admin' ? BOOTSTRAP_ADMIN : as;
+    await store.appendAudit({
+      id: auditId(),
+      at: Date.now(),
+      actor: actor.name,
+      role: actor.role,
+      action: 'session.sign_in',
+      target: null,
+      status: 303,
+      source: sourceAddress(c),
+    });
     setCookie(c, SESSION_COOKIE, id, {
       httpOnly: true,
       sameSite: 'Strict',
@@ -153,38 +198,62 @@ export function dashboardRoutes(
     return c.redirect('/login', 303);
   });
 
-  /** A page for signed-in users; others go to sign in and come back. */
+  /**
+   * A page for signed-in users holding at least `role`; others go to sign in and come back
+   * (a role too small gets 403: the API would refuse every call the page makes).
+   */
   const page =
-    (render: (csrf: string, c: Context) => ReturnType<typeof FleetPage>) => async (c: Context) => {
+    (render: (who: Who, c: Context) => ReturnType<typeof FleetPage>, role: Role = 'viewer') =>
+    async (c: Context) => {
       const session = await sessions.get(getCookie(c, SESSION_COOKIE));
       if (!session) return c.redirect(`/login?next=${encodeURIComponent(c.req.path)}`);
       c.header('Cache-Control', 'no-store');
-      return c.html(render(session.csrf, c));
+      const who: Who = {
+        csrf: session.csrf,
+        name: session.name ?? BOOTSTRAP_ADMIN.name,
+        role: session.role ?? BOOTSTRAP_ADMIN.role,
+      };
+      if (!roleAllows(who.role, role)) {
+        return c.text(`this page needs the ${role} role; "${who.name}" has ${who.role}`, 403);
+      }
+      return c.html(render(who, c));
     };
 
   app.get(
     '/fleet',
-    page((csrf) => <FleetPage csrf={csrf} />),
+    page((who) => <FleetPage who={who} />),
   );
   app.get(
     '/catalog',
-    page((csrf) => <CatalogPage csrf={csrf} />),
+    page((who) => <CatalogPage who={who} />),
   );
   app.get(
     '/jobs',
-    page((csrf) => <JobsPage csrf={csrf} />),
+    page((who) => <JobsPage who={who} />),
   );
   app.get(
     '/jobs/:id',
-    page((csrf, c) => <JobPage csrf={csrf} id={c.req.param('id') ?? ''} />),
+    page((who, c) => <JobPage who={who} id={c.req.param('id') ?? ''} />),
   );
   app.get(
     '/rollouts',
-    page((csrf) => <RolloutsPage csrf={csrf} />),
+    page((who) => <RolloutsPage who={who} />),
   );
   app.get(
     '/rollouts/:id',
-    page((csrf, c) => <RolloutPage csrf={csrf} id={c.req.param('id') ?? ''} />),
+    page((who, c) => <RolloutPage who={who} id={c.req.param('id') ?? ''} />),
+  );
+  app.get(
+    '/enrolment',
+    page((who) => <EnrolmentPage who={who} />, 'admin'),
+  );
+  app.get(
+    '/tokens',
+    page((who) => <TokensPage who={who} />, 'admin'),
+  );
+  app.get(
+    '/audit',
+    page((who) => <AuditPage who={who} />),
   );
 
   return app;

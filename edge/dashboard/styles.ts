@@ -3,6 +3,7 @@ export const styles = `
 :root { --fg:#1d2330; --muted:#667085; --line:#e3e6ec; --bg:#f6f7f9; --ok:#157f3b; --bad:#b42318;
   --warn:#b54708; --run:#1d4ed8; --log-bg:#0f141c; --log-fg:#d7dde8; --row:16px; }
 * { box-sizing: border-box; }
+[hidden] { display:none !important; }
 body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:var(--bg); }
 header.top { display:flex; gap:24px; align-items:center; padding:10px 24px; background:#111827; color:#fff; }
 header.top a { color:#cbd5e1; text-decoration:none; }
@@ -68,7 +69,22 @@ table.grid { width:100%; border-collapse:collapse; background:#fff; border:1px s
 .ln.hit { background:#3d3410; } .ln.cur { background:#7a5c00; } .ln.cur .n { color:#fff; }
 #jump-end { position:absolute; right:22px; bottom:14px; background:#fbbf24; border-color:#f59e0b; font-weight:600; box-shadow:0 2px 6px rgba(0,0,0,.3); }
 .progress { height:14px; background:#e5e7eb; border-radius:7px; overflow:hidden; max-width:700px; }
-.progress div { height:100%; background:var(--ok); width:0; }
+.progress { display:flex; }
+.progress .seg { height:100%; display:block; }
+.progress .seg.succeeded { background:var(--ok); } .progress .seg.failed { background:var(--bad); }
+.progress .seg.cancelled { background:#f79009; } .progress .seg.running { background:#2e90fa; }
+.progress.small { height:8px; max-width:180px; margin-top:4px; }
+.tiles { display:grid; grid-template-columns:repeat(auto-fit, minmax(240px, 1fr)); gap:12px; margin-bottom:4px; }
+.tile { margin-bottom:12px; padding:12px 14px; } .tile h2 { font-size:14px; margin-bottom:6px; }
+.tile table { width:100%; border-collapse:collapse; } .tile td { padding:2px 0; } .tile td.n { text-align:right; font-weight:600; }
+.old { color:var(--warn); font-weight:600; }
+.legend { margin-top:4px; } .swatch { display:inline-block; width:10px; height:10px; border-radius:2px; }
+header.top .who { color:#cbd5e1; font-size:13px; } .badge.role { background:#334155; color:#e2e8f0; }
+.secret { display:flex; gap:8px; align-items:center; margin:6px 0; }
+.secret code { background:#0f141c; color:#d7dde8; padding:6px 10px; border-radius:6px; font-size:12px; overflow-x:auto; white-space:nowrap; max-width:100%; }
+.cache { margin:6px 0 0; font-size:13px; } .chip.cached { background:#dcfae6; color:var(--ok); }
+.filters input[type=text], .filters input[type=number] { padding:4px 8px; border:1px solid #cbd5e1; border-radius:6px; }
+.filters input[type=number] { width:110px; }
 .a-b { font-weight:700; } .a-d { opacity:.7; } .a-i { font-style:italic; } .a-u { text-decoration:underline; }
 .f0{color:#4b5563}.f1{color:#f97066}.f2{color:#47cd89}.f3{color:#fdb022}.f4{color:#53b1fd}.f5{color:#d692ff}.f6{color:#22d3ee}.f7{color:#e5e7eb}
 .f8{color:#9ca3af}.f9{color:#fda29b}.f10{color:#75e0a7}.f11{color:#fec84b}.f12{color:#84caff}.f13{color:#e9d7fe}.f14{color:#67e8f9}.f15{color:#fff}

@@ -1,7 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { adminTokenHash, verifyAdminToken } from '../auth/admin-token.ts';
-import { csrfMatches, SESSION_COOKIE, type Sessions } from '../auth/sessions.ts';
+import { csrfMatches, SESSION_COOKIE, type Session, type Sessions } from '../auth/sessions.ts';
 import { bearer, hashToken } from '../auth/tokens.ts';
 import type { Store } from '../store/store.ts';
 import { apiError } from './errors.ts';
@@ -14,6 +14,11 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The header a signed-in dashboard sends its session's CSRF token in. */
 export const CSRF_HEADER = 'X-CSRF-Token';
+
+const sessionByRequest = new WeakMap<Request, Session>();
+
+/** The dashboard session a request was let in with (undefined: it came with a token). */
+export const sessionOf = (c: Context) => sessionByRequest.get(c.req.raw);
 
 /** Checks an admin token against the stored hash. */
 export function adminTokenCheck(store: Store, now: () => number = Date.now) {
@@ -60,6 +65,7 @@ export function requireAdmin(
           `a signed-in ${c.req.method} needs the session's CSRF token in ${CSRF_HEADER}`,
         );
       }
+      sessionByRequest.set(c.req.raw, session);
       return next();
     }
     if (!token) {

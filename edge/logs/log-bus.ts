@@ -1,9 +1,25 @@
 /**
+ * The key of a wake-up about the fleet rather than one job (a hive came or went, an API
+ * change): it travels like a job's wake-up; the dashboard's live feed re-reads on it.
+ */
+export const FLEET_WAKE = 'fleet';
+
+/**
  * Wakes readers of a job's log when something new is stored for it (entries or a state change).
  * It carries no data: readers always read the durable log, so a missed wake-up loses nothing.
  */
 export class LogBus {
   readonly #listeners = new Map<string, Set<() => void>>();
+  /** Listeners of every wake-up, whatever it is for (the dashboard's live feed). */
+  readonly #any = new Set<(key: string) => void>();
+
+  /** Hears every wake-up, local or from another instance, with the key it was for. */
+  subscribeAll(listener: (key: string) => void): () => void {
+    this.#any.add(listener);
+    return () => {
+      this.#any.delete(listener);
+    };
+  }
 
   subscribe(job: string, listener: () => void): () => void {
     let set = this.#listeners.get(job);
@@ -21,6 +37,7 @@ export class LogBus {
   publish(job: string): void {
     const set = this.#listeners.get(job);
     if (set) for (const listener of [...set]) listener();
+    for (const listener of [...this.#any]) listener(job);
   }
 
   /** Resolves on the next publish for the job, or when the signal aborts. */

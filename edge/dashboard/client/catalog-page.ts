@@ -1,5 +1,7 @@
+import type { CachedPackage } from '../../../shared/api/dashboard-types.ts';
 import type { CatalogEntry } from '../../../shared/catalog/schema.ts';
-import { api } from './api.ts';
+import { cachedPlatforms } from './cached-platforms.ts';
+import { can, client } from './client.ts';
 import { $, badge, h } from './dom.ts';
 import { install, uninstall } from './install-actions.ts';
 import type { Hive } from './types.ts';
@@ -9,9 +11,13 @@ type Reasons = (hive: Hive, index: number, entry: CatalogEntry) => string[];
 
 /** The catalog page: a card per worker, which hive can run it, and its install form. */
 export async function catalogPage() {
-  const [w, hv] = await Promise.all([api('GET', '/workers'), api('GET', '/api/hives')]);
-  const workers = w.body.workers as CatalogEntry[];
-  const hives = (hv.body.hives as Hive[]).sort((a, b) => a.name.localeCompare(b.name));
+  const [workers, listed, packages] = await Promise.all([
+    client.listWorkers(),
+    client.listHives(),
+    // an edge without the package cache, or a role that may not list it: no cache line
+    client.listPackages().catch((): CachedPackage[] => []),
+  ]);
+  const hives = (listed as Hive[]).sort((a, b) => a.name.localeCompare(b.name));
   const fits = await Promise.all(hives.map(serverFit));
   const fromServer = fits.every((f) => f !== null) && hives.length > 0;
   $('#catalog-note').textContent = fromServer
@@ -21,7 +27,9 @@ export async function catalogPage() {
     fromServer
       ? (fits[i]!.get(entry.id) ?? ["not in the edge's list for this hive"])
       : whyNot(hive, entry);
-  $('#catalog').replaceChildren(...workers.map((entry) => workerCard(entry, hives, reasons)));
+  $('#catalog').replaceChildren(
+    ...workers.map((entry) => workerCard(entry, hives, reasons, packages)),
+  );
 }
 
 const chip = (text: string) => h('span', { class: 'chip' }, text);
@@ -30,7 +38,36 @@ const options = (any: string, values: readonly string[]) => [
   ...values.map((p) => h('option', { value: p }, p)),
 ];
 
-function workerCard(entry: CatalogEntry, hives: Hive[], reasons: Reasons) {
+/** The card's line of platforms with a cached package of the worker (chips with a title). */
+function cacheLine(entry: CatalogEntry, packages: CachedPackage[]) {
+  const platforms = cachedPlatforms(packages, entry.id);
+  return h(
+    'p',
+    { class: 'cache', dataset: { cached: String(platforms.length) } },
+    'Cached packages: ',
+    platforms.length === 0
+      ? h('span', { class: 'muted' }, 'none yet (the first hive of each platform builds it)')
+      : platforms.map((p) =>
+          h(
+            'span',
+            {
+              class: 'chip cached',
+              dataset: { platform: p.platform },
+              title: `${p.versions.join(', ')} · ${p.count} package${p.count === 1 ? '' : 's'}`,
+            },
+            `${p.platform} · ${p.versions[0]}`,
+          ),
+        ),
+  );
+}
+
+function workerCard(
+  entry: CatalogEntry,
+  hives: Hive[],
+  reasons: Reasons,
+  packages: CachedPackage[],
+) {
+  const operator = can('operator');
   const status = h('div', { class: 'result' });
   const rows = hives.map((hive, i) => {
     const why = reasons(hive, i, entry);
@@ -44,7 +81,14 @@ function workerCard(entry: CatalogEntry, hives: Hive[], reasons: Reasons) {
         h(
           'label',
           {},
-          h('input', { type: 'checkbox', name: 'hive', value: hive.id, disabled: why.length > 0 }),
+          operator
+            ? h('input', {
+                type: 'checkbox',
+                name: 'hive',
+                value: hive.id,
+                disabled: why.length > 0,
+              })
+            : null,
           ' ',
           hive.name,
         ),
@@ -58,15 +102,17 @@ function workerCard(entry: CatalogEntry, hives: Hive[], reasons: Reasons) {
         inst
           ? [
               `${inst.version} installed `,
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'danger',
-                  onclick: () => void uninstall(hive, entry, status),
-                },
-                'Uninstall',
-              ),
+              operator
+                ? h(
+                    'button',
+                    {
+                      type: 'button',
+                      class: 'danger',
+                      onclick: () => void uninstall(hive, entry, status),
+                    },
+                    'Uninstall',
+                  )
+                : null,
             ]
           : h('span', { class: 'muted' }, 'not installed'),
       ),
@@ -86,7 +132,7 @@ function workerCard(entry: CatalogEntry, hives: Hive[], reasons: Reasons) {
     ),
     h(
       'div',
-      { class: 'install' },
+      { class: 'install', hidden: !operator },
       h(
         'label',
         {},
@@ -144,6 +190,7 @@ function workerCard(entry: CatalogEntry, hives: Hive[], reasons: Reasons) {
       ),
     ),
     h('p', { class: 'muted' }, entry.description),
+    cacheLine(entry, packages),
     form,
     status,
   );

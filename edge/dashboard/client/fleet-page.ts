@@ -1,8 +1,10 @@
-import { api } from './api.ts';
+import { client } from './client.ts';
 import { $, badge, h } from './dom.ts';
-import { every } from './every.ts';
+import { durationChart, durationSeries } from './duration-chart.ts';
+import { agentIsOlder, fleetSummary, type Tally } from './fleet-summary.ts';
 import { ago, plural } from './format.ts';
-import type { Hive } from './types.ts';
+import { live } from './live.ts';
+import type { Hive, Job } from './types.ts';
 
 type Platform = NonNullable<Hive['platform']>;
 
@@ -31,55 +33,148 @@ function acceleratorsText(p: Platform | null) {
 const labelsText = (labels: Hive['labels']) =>
   Object.entries(labels).map(([k, v]) => h('span', { class: 'chip' }, `${k}=${v}`));
 
-/** The fleet page: every hive, its status, platform and installed workers, every 2 s. */
-export function fleetPage() {
-  const tbody = $('#hives tbody');
-  return every(
-    2000,
-    async () => {
-      const r = await api('GET', '/api/hives');
-      const hives = (r.body.hives as Hive[]).sort((a, b) => a.name.localeCompare(b.name));
-      const online = hives.filter((x) => x.online).length;
-      $('#fleet-summary').textContent = `${plural(hives.length, 'hive')}, ${online} online`;
-      tbody.replaceChildren(
-        ...hives.map((hv) =>
+/** A summary tile: a title and its counts as rows; `mark` flags rows (older agents). */
+function tile(id: string, title: string, rows: Tally, mark?: (key: string) => string | null) {
+  return h(
+    'div',
+    { class: 'card tile', id },
+    h('h2', {}, title),
+    rows.length === 0
+      ? h('p', { class: 'muted' }, 'none')
+      : h(
+          'table',
+          {},
           h(
-            'tr',
-            { dataset: { hive: hv.name } },
-            h('td', {}, h('strong', {}, hv.name), h('div', { class: 'muted' }, hv.id)),
-            h(
-              'td',
-              {},
-              badge(hv.online ? 'online' : 'offline'),
+            'tbody',
+            {},
+            rows.map(([key, n]) =>
               h(
-                'div',
-                { class: 'muted' },
-                hv.online ? 'connected' : `last seen ${ago(hv.last_seen)}`,
+                'tr',
+                { dataset: { key } },
+                h('td', {}, key, mark?.(key) ? h('span', { class: 'old' }, ` ${mark(key)}`) : null),
+                h('td', { class: 'n' }, String(n)),
               ),
-            ),
-            h('td', {}, platformText(hv.platform)),
-            h('td', {}, acceleratorsText(hv.platform)),
-            h('td', {}, labelsText(hv.labels)),
-            h(
-              'td',
-              {},
-              hv.installed.length === 0
-                ? h('span', { class: 'muted' }, 'none')
-                : hv.installed.map((w) =>
-                    h('div', {}, `${w.id} `, h('span', { class: 'muted' }, w.version)),
-                  ),
             ),
           ),
         ),
-      );
-      if (hives.length === 0) {
-        tbody.replaceChildren(
-          h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No hive is enrolled yet.')),
-        );
-      }
-    },
-    (e) => {
-      $('#fleet-summary').textContent = `update failed: ${e.message}`;
-    },
   );
+}
+
+function agentText(hv: Hive, edgeAgent: string | null) {
+  if (!hv.agent_version) return h('span', { class: 'muted' }, 'not reported');
+  const older = agentIsOlder(hv.agent_version, edgeAgent);
+  return h(
+    'span',
+    { class: older ? 'old' : '', dataset: { older: String(older) } },
+    hv.agent_version,
+    older ? h('div', { class: 'muted' }, `older than the edge's ${edgeAgent}`) : null,
+  );
+}
+
+/**
+ * The fleet page: a summary (hives by state, platform and agent version; workers by
+ * version), job durations per worker, and every hive. It re-reads when the edge pushes a
+ * change (live.ts), not on a timer.
+ */
+export function fleetPage() {
+  const tbody = $('#hives tbody');
+  let edgeAgent: string | null = null;
+  const version = client.agentVersion().then(
+    (v) => {
+      edgeAgent = v.version;
+    },
+    () => {}, // an edge without an agent bundle: nothing is marked older
+  );
+  const drawHives = async () => {
+    await version;
+    const hives = ((await client.listHives()) as Hive[]).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
+    const online = hives.filter((x) => x.online).length;
+    const sum = fleetSummary(hives, edgeAgent);
+    $('#fleet-summary').textContent = `${plural(hives.length, 'hive')}, ${online} online`;
+    $('#fleet-overview').replaceChildren(
+      tile('by-state', 'Hives by state', sum.states),
+      tile('by-platform', 'By platform', sum.platforms),
+      tile(
+        'by-agent',
+        `Agent versions${edgeAgent ? ` (edge serves ${edgeAgent})` : ''}`,
+        sum.agents,
+        (v) => (sum.older.has(v) ? 'older' : null),
+      ),
+      h(
+        'div',
+        { class: 'card tile', id: 'by-worker' },
+        h('h2', {}, 'Workers installed'),
+        sum.workers.length === 0
+          ? h('p', { class: 'muted' }, 'none yet')
+          : h(
+              'table',
+              {},
+              h(
+                'tbody',
+                {},
+                sum.workers.map(([w, versions]) =>
+                  h(
+                    'tr',
+                    { dataset: { worker: w } },
+                    h('td', {}, w),
+                    h(
+                      'td',
+                      {},
+                      versions.map(([v, n]) => h('span', { class: 'chip' }, `${v} × ${n}`)),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+      ),
+    );
+    tbody.replaceChildren(
+      ...hives.map((hv) =>
+        h(
+          'tr',
+          { dataset: { hive: hv.name } },
+          h('td', {}, h('strong', {}, hv.name), h('div', { class: 'muted' }, hv.id)),
+          h(
+            'td',
+            {},
+            badge(hv.online ? 'online' : 'offline'),
+            h(
+              'div',
+              { class: 'muted' },
+              hv.online ? 'connected' : `last seen ${ago(hv.last_seen)}`,
+            ),
+          ),
+          h('td', {}, platformText(hv.platform)),
+          h('td', {}, acceleratorsText(hv.platform)),
+          h('td', {}, labelsText(hv.labels)),
+          h('td', { class: 'agent' }, agentText(hv, edgeAgent)),
+          h(
+            'td',
+            {},
+            hv.installed.length === 0
+              ? h('span', { class: 'muted' }, 'none')
+              : hv.installed.map((w) =>
+                  h('div', {}, `${w.id} `, h('span', { class: 'muted' }, w.version)),
+                ),
+          ),
+        ),
+      ),
+    );
+    if (hives.length === 0) {
+      tbody.replaceChildren(
+        h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'No hive is enrolled yet.')),
+      );
+    }
+  };
+  const drawDurations = async () => {
+    const jobs = (await client.listJobs({ limit: 1000 })) as Job[];
+    $('#duration-chart').replaceChildren(durationChart(durationSeries(jobs)));
+  };
+  const fail = (e: Error) => {
+    $('#fleet-summary').textContent = `update failed: ${e.message}`;
+  };
+  live(['hives'], drawHives, fail);
+  live(['jobs'], drawDurations, fail);
 }

@@ -1,5 +1,6 @@
+import type { InstallRequest } from '../../../shared/api/jobs.ts';
 import type { CatalogEntry } from '../../../shared/catalog/schema.ts';
-import { api } from './api.ts';
+import { ApiError, client, why } from './client.ts';
 import { h } from './dom.ts';
 import { plural } from './format.ts';
 import type { Hive, Job } from './types.ts';
@@ -51,35 +52,23 @@ export async function install(entry: CatalogEntry, form: HTMLFormElement, status
     body.hives = [body.hive];
     delete body.hive;
   }
-  let r = await api('POST', '/api/installs', Object.assign({}, body, limits));
-  let note: string | null = null;
-  if (
-    hasLimits &&
-    r.status === 400 &&
-    /max_(concurrency|errors)|nrecognized/.test(r.body.error || '')
-  ) {
-    note =
-      'This edge does not take rollout limits yet; the install was sent to every target at once.';
-    r = await api('POST', '/api/installs', body);
-  }
-  if (!r.ok) {
-    status.replaceChildren(
-      h('p', { class: 'error' }, `Install refused: ${r.body.error || r.status}`),
-    );
+  let answer: { rollout?: { id: string }; jobs?: Job[]; job?: Job };
+  try {
+    answer = (await client.install({ ...body, ...limits } as InstallRequest)) as typeof answer;
+  } catch (e) {
+    status.replaceChildren(h('p', { class: 'error' }, `Install refused: ${why(e)}`));
     return;
   }
-  if (r.body.rollout && !note) {
-    location.href = `/rollouts/${encodeURIComponent(r.body.rollout.id)}`;
+  if (answer.rollout) {
+    location.href = `/rollouts/${encodeURIComponent(answer.rollout.id)}`;
     return;
   }
-  const jobs: Job[] = r.body.jobs || [r.body.job];
-  if (jobs.length === 1 && !note) {
+  const jobs: Job[] = answer.jobs || (answer.job ? [answer.job] : []);
+  if (jobs.length === 1) {
     location.href = `/jobs/${jobs[0]!.id}`;
     return;
   }
   status.replaceChildren(
-    // replaceChildren would print a null as the text "null"
-    ...(note ? [h('p', { class: 'notice' }, note)] : []),
     h('p', {}, `${plural(jobs.length, 'install job')} started:`),
     h(
       'ul',
@@ -92,24 +81,11 @@ export async function install(entry: CatalogEntry, form: HTMLFormElement, status
 /** Asks to confirm, then starts an uninstall job on one hive and opens its page. */
 export async function uninstall(hive: Hive, entry: CatalogEntry, status: HTMLElement) {
   if (!confirm(`Uninstall ${entry.id} from ${hive.name}?`)) return;
-  const r = await api('POST', `/api/hives/${encodeURIComponent(hive.id)}/uninstall`, {
-    worker: entry.id,
-  });
-  if (r.status === 404 && r.body.code === 'NOT_FOUND') {
-    status.replaceChildren(
-      h(
-        'p',
-        { class: 'error' },
-        'This edge cannot uninstall yet (POST /api/hives/:id/uninstall is not there).',
-      ),
-    );
-    return;
+  try {
+    const { job } = await client.uninstall(hive.id, { worker: entry.id });
+    location.href = `/jobs/${job.id}`;
+  } catch (e) {
+    const text = e instanceof ApiError ? e.message : why(e);
+    status.replaceChildren(h('p', { class: 'error' }, `Uninstall refused: ${text}`));
   }
-  if (!r.ok) {
-    status.replaceChildren(
-      h('p', { class: 'error' }, `Uninstall refused: ${r.body.error || r.status}`),
-    );
-    return;
-  }
-  if (r.body.job) location.href = `/jobs/${r.body.job.id}`;
 }

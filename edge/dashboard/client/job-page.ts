@@ -1,4 +1,4 @@
-import { api } from './api.ts';
+import { ApiError, can, client, why } from './client.ts';
 import { $, badge, h, maybe$ } from './dom.ts';
 import { duration } from './format.ts';
 import { TERMINAL } from './job-states.ts';
@@ -29,25 +29,26 @@ export function jobPage(id: string) {
     $('#log-count').textContent = `${n.toLocaleString('en-US')} lines`;
   });
 
-  void api('GET', `/api/jobs/${encodeURIComponent(id)}`).then((r) => {
-    if (!r.ok) {
-      showOutcome('bad', r.body.error || 'no such job');
-      return;
-    }
-    const j = r.body.job as Job;
-    $('#job-title').textContent = (j.kind === 'install' ? 'Install ' : 'Uninstall ') + j.worker;
-    $('#job-meta').textContent =
-      `${id} · hive ${j.hive} · created ${new Date(j.created_at).toLocaleString()}` +
-      (j.rollout ? ` · rollout ${j.rollout}` : '');
-    void api('GET', `/api/hives/${encodeURIComponent(j.hive)}`).then((hr) => {
-      const meta = $('#job-meta');
-      if (hr.ok)
-        meta.textContent = (meta.textContent ?? '').replace(
-          `hive ${j.hive}`,
-          `hive ${hr.body.name}`,
-        );
-    });
-  });
+  void client.getJob(id).then(
+    (got) => {
+      const j = got as Job;
+      $('#job-title').textContent = (j.kind === 'install' ? 'Install ' : 'Uninstall ') + j.worker;
+      $('#job-meta').textContent =
+        `${id} · hive ${j.hive} · created ${new Date(j.created_at).toLocaleString()}` +
+        (j.rollout ? ` · rollout ${j.rollout}` : '');
+      void client.getHive(j.hive).then(
+        (hive) => {
+          const meta = $('#job-meta');
+          meta.textContent = (meta.textContent ?? '').replace(
+            `hive ${j.hive}`,
+            `hive ${hive.name}`,
+          );
+        },
+        () => {}, // a deleted hive keeps its id in the line
+      );
+    },
+    (e) => showOutcome('bad', why(e) || 'no such job'),
+  );
 
   function showOutcome(
     kind: 'ok' | 'bad' | 'neutral',
@@ -71,7 +72,7 @@ export function jobPage(id: string) {
   function setState(s: StreamState, final: boolean) {
     stateEl.replaceChildren(badge(s.state));
     stateEl.dataset.state = s.state;
-    cancel.hidden = TERMINAL.has(s.state);
+    cancel.hidden = TERMINAL.has(s.state) || !can('operator');
     cancel.disabled = s.cancel_requested;
     cancel.textContent = s.cancel_requested ? 'Cancelling…' : 'Cancel';
     if (!final) return;
@@ -133,8 +134,12 @@ export function jobPage(id: string) {
 
   cancel.addEventListener('click', async () => {
     cancel.disabled = true;
-    const r = await api('POST', `/api/jobs/${encodeURIComponent(id)}/cancel`);
-    if (!r.ok && r.status !== 409) showOutcome('bad', 'Cancel refused', r.body.error);
+    try {
+      await client.cancelJob(id);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409))
+        showOutcome('bad', 'Cancel refused', why(e));
+    }
   });
 
   followLog(id, view, {

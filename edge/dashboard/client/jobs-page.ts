@@ -1,20 +1,23 @@
-import { api } from './api.ts';
+import type { JobState } from '../../../shared/protocol/job.ts';
+import { client } from './client.ts';
 import { $, badge, h } from './dom.ts';
-import { every } from './every.ts';
 import { ago } from './format.ts';
 import { shownState, TERMINAL } from './job-states.ts';
-import type { Hive, Job } from './types.ts';
+import { live } from './live.ts';
+import type { Job } from './types.ts';
 
 const FILTERS = ['hive', 'worker', 'state'] as const;
 
-/** The jobs page: the newest 200 jobs, filtered by hive, worker and state (kept in the URL). */
+/**
+ * The jobs page: the newest 200 jobs, filtered by hive, worker and state (kept in the URL),
+ * updated by push.
+ */
 export async function jobsPage() {
   const form = $<HTMLFormElement>('#job-filters');
   const field = (name: (typeof FILTERS)[number]) =>
     form.elements.namedItem(name) as HTMLSelectElement;
   const params = new URLSearchParams(location.search);
-  const [hv, w] = await Promise.all([api('GET', '/api/hives'), api('GET', '/workers')]);
-  const hives = hv.body.hives as Hive[];
+  const [hives, workers] = await Promise.all([client.listHives(), client.listWorkers()]);
   const hiveNames = new Map(hives.map((x) => [x.id, x.name]));
   field('hive').replaceChildren(
     h('option', { value: '' }, 'any'),
@@ -22,7 +25,7 @@ export async function jobsPage() {
   );
   field('worker').replaceChildren(
     h('option', { value: '' }, 'any'),
-    ...(w.body.workers as { id: string }[]).map((x) => h('option', { value: x.id }, x.id)),
+    ...workers.map((x) => h('option', { value: x.id }, x.id)),
   );
   for (const k of FILTERS) field(k).value = params.get(k) || '';
   const tbody = $('#jobs tbody');
@@ -31,10 +34,16 @@ export async function jobsPage() {
     for (const k of FILTERS) if (field(k).value) q.set(k, field(k).value);
     history.replaceState(null, '', q.size ? `?${q}` : location.pathname);
     const worker = field('worker').value;
-    q.delete('worker');
-    q.set('limit', worker ? '1000' : '200');
-    const r = await api('GET', `/api/jobs?${q}`);
-    const jobs = (r.body.jobs as Job[]).filter((j) => !worker || j.worker === worker).slice(0, 200);
+    const listed = (await client.listJobs({
+      ...(field('hive').value ? { hive: field('hive').value } : {}),
+      ...(field('state').value ? { state: field('state').value as JobState } : {}),
+      limit: worker ? 1000 : 200,
+    })) as Job[];
+    const jobs = listed.filter((j) => !worker || j.worker === worker).slice(0, 200);
+    if (jobs.some((j) => !hiveNames.has(j.hive))) {
+      // a hive enrolled since the page opened: learn its name
+      for (const x of await client.listHives()) hiveNames.set(x.id, x.name);
+    }
     tbody.replaceChildren(
       ...jobs.map((j) =>
         h(
@@ -63,6 +72,7 @@ export async function jobsPage() {
       );
     }
   };
-  form.addEventListener('change', () => void refresh());
-  return every(2000, refresh);
+  // Re-read when the edge pushes a change to the jobs (any instance), not on a timer.
+  const feed = live(['jobs'], refresh);
+  form.addEventListener('change', () => void feed.refresh());
 }

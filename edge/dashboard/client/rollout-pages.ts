@@ -1,24 +1,20 @@
-import { api } from './api.ts';
+import { ApiError, can, client, why } from './client.ts';
 import { $, badge, h } from './dom.ts';
-import { every } from './every.ts';
 import { ago, plural } from './format.ts';
 import { shownState } from './job-states.ts';
-import type { Hive, Job, Rollout, RolloutCounts } from './types.ts';
+import { live } from './live.ts';
+import { paintRolloutBar } from './rollout-bar.ts';
+import type { Job, Rollout, RolloutCounts } from './types.ts';
 
 const finished = (c: RolloutCounts) => c.succeeded + c.failed + c.cancelled;
 
-/** The rollouts page: every rollout with its progress, every 2 s. */
+/** The rollouts page: every rollout with its progress, updated by push. */
 export function rolloutsPage() {
   const tbody = $('#rollouts tbody');
   const note = (text: string) =>
     tbody.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, text)));
-  return every(2000, async () => {
-    const r = await api('GET', '/api/rollouts');
-    if (!r.ok) {
-      note('This edge has no rollouts API.');
-      return;
-    }
-    const rollouts = r.body.rollouts as Rollout[];
+  live(['rollouts'], async () => {
+    const rollouts = (await client.listRollouts()) as Rollout[];
     tbody.replaceChildren(
       ...rollouts.map((ro) =>
         h(
@@ -31,6 +27,11 @@ export function rolloutsPage() {
             'td',
             {},
             `${finished(ro.counts)} of ${ro.counts.total} done · ${ro.counts.succeeded} ok, ${ro.counts.failed} failed`,
+            (() => {
+              const bar = h('div', { class: 'progress small' });
+              paintRolloutBar(bar, ro.counts);
+              return bar;
+            })(),
           ),
           h('td', {}, ago(ro.created_at)),
         ),
@@ -51,28 +52,30 @@ export function rolloutPage(id: string) {
       return;
     }
     cancel.disabled = true;
-    const r = await api('POST', `/api/rollouts/${encodeURIComponent(id)}/cancel`);
-    refused.hidden = r.ok || r.status === 409;
-    refused.textContent = r.ok ? '' : `Cancel refused: ${r.body.error}`;
-    if (!r.ok) cancel.disabled = false;
+    try {
+      await client.cancelRollout(id);
+      refused.hidden = true;
+    } catch (e) {
+      refused.hidden = e instanceof ApiError && e.status === 409;
+      refused.textContent = `Cancel refused: ${why(e)}`;
+      cancel.disabled = false;
+    }
   });
-  return every(2000, async () => {
-    const [ro, all, hv] = await Promise.all([
-      api('GET', `/api/rollouts/${encodeURIComponent(id)}`),
-      api('GET', '/api/jobs?limit=1000'),
-      api('GET', '/api/hives'),
-    ]);
-    const names = new Map((hv.body.hives as Hive[]).map((x) => [x.id, x.name]));
-    const jobs = (all.body.jobs as Job[]).filter((j) => j.rollout === id);
-    if (!ro.ok) {
-      $('#rollout-summary').textContent = ro.body.error || 'no such rollout';
+  live(['rollouts', 'jobs'], async () => {
+    let r: Rollout;
+    try {
+      r = (await client.getRollout(id)) as Rollout;
+    } catch (e) {
+      $('#rollout-summary').textContent = why(e);
       return;
     }
-    const r = ro.body.rollout as Rollout;
+    const [all, hives] = await Promise.all([client.listJobs({ limit: 1000 }), client.listHives()]);
+    const names = new Map(hives.map((x) => [x.id, x.name]));
+    const jobs = (all as Job[]).filter((j) => j.rollout === id);
     const c = r.counts;
     $('#rollout-state').replaceChildren(badge(r.state));
     $('#rollout-state').dataset.state = r.state;
-    cancel.hidden = r.ended_at !== null;
+    cancel.hidden = r.ended_at !== null || !can('operator');
     if (r.cancel_requested) {
       cancel.disabled = true;
       cancel.textContent = 'Cancelled';
@@ -82,7 +85,7 @@ export function rolloutPage(id: string) {
       `${r.max_concurrency ? `at most ${r.max_concurrency} at once` : 'all at once'} · ` +
       `${r.max_errors ? `stops after ${r.max_errors} failed` : 'never stops on failures'} · started ${ago(r.created_at)}` +
       (r.cancel_requested ? ' · cancelled by an admin' : '');
-    $('#rollout-bar').style.width = `${c.total ? (100 * finished(c)) / c.total : 0}%`;
+    paintRolloutBar($('#rollout-bar'), c);
     $('#rollout-summary').textContent =
       `${finished(c)} of ${c.total} finished: ${c.succeeded} succeeded, ${c.failed} failed, ` +
       `${c.cancelled} cancelled; ${c.in_progress} in progress, ${c.waiting} waiting for a slot`;

@@ -10,6 +10,8 @@ export type Hive = {
   labels: Record<string, string>;
   platform: (HivePlatform & { hostname?: string }) | null;
   installed: { id: string; version: string }[];
+  agent_version?: string | null;
+  contested?: boolean;
 };
 
 export type Job = {
@@ -25,6 +27,9 @@ export type Job = {
   created_at: number;
   rollout?: string | null;
   log_entries?: number;
+  dispatched_at?: number | null;
+  accepted_at?: number | null;
+  ended_at?: number | null;
 };
 
 export type RolloutCounts = {

@@ -1,7 +1,7 @@
 import type { Incompatibility } from '../../../shared/catalog/compatibility.ts';
 import { incompatibilities } from '../../../shared/catalog/compatibility.ts';
 import type { CatalogEntry } from '../../../shared/catalog/schema.ts';
-import { api } from './api.ts';
+import { client } from './client.ts';
 import type { Hive } from './types.ts';
 
 /**
@@ -18,10 +18,15 @@ export const fitText = (why: readonly string[]) =>
 
 /** Asks the edge which entries a hive can run and why not; null when this edge cannot say. */
 export async function serverFit(hive: Hive): Promise<Map<string, string[]> | null> {
-  const r = await api('GET', `/api/hives/${encodeURIComponent(hive.id)}/catalog?all=1`);
-  if (!r.ok || !Array.isArray(r.body.workers)) return null;
+  let workers: unknown;
+  try {
+    workers = await client.hiveCatalog(hive.id, true);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(workers)) return null;
   const map = new Map<string, string[]>();
-  for (const w of r.body.workers as {
+  for (const w of workers as {
     id: string;
     runnable?: unknown;
     reasons?: (string | Incompatibility)[];
