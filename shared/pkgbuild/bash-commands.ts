@@ -18,7 +18,8 @@ import { isMeta, NAME } from './bash-scanner.ts';
 import { heredocDelimiter, plainText } from './bash-words.ts';
 import { fail } from './parse-error.ts';
 
-const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_]*)(\[[^\]\n]*\])?(\+?)=/y;
+// A subscript may hold `${…}` with brackets of its own: `optdepends[${#optdepends[@]}]=…`.
+const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_]*)(\[(?:\$\{[^{}\n]*\}|[^\]\n])*\])?(\+?)=/y;
 const DECLARATION = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 
 /**

@@ -413,11 +413,12 @@ class Runner {
   }
 
   private assign(a: Assign): void {
-    if (a.subscript !== undefined) {
-      fail('UNSUPPORTED_ASSIGNMENT', `indexed assignment ${a.name}[${a.subscript}]=`, a.start);
-    }
     if (BASH_READONLY.has(a.name) || MAKEPKG_NAMES.has(a.name)) {
       fail('UNSUPPORTED_ASSIGNMENT', `'${a.name}' belongs to bash or makepkg`, a.start);
+    }
+    if (a.subscript !== undefined) {
+      this.assignElement(a, a.subscript);
+      return;
     }
     // Appending to a name the PKGBUILD never set would append to makepkg's value of it.
     const unknown = this.state.unknown.get(a.name);
@@ -447,6 +448,61 @@ class Runner {
       this.state.assignedAt.set(a.name, a.start);
       return;
     }
+    this.setVar(a.name, value, a.start);
+  }
+
+  /**
+   * `name[i]=v` and `name[i]+=v` as bash runs them on an indexed array: the subscript is
+   * arithmetic (`${#name[@]}` appends), a string becomes element 0 first. Only dense arrays are
+   * modelled, so a subscript past the end (a sparse array) or before the start is refused.
+   */
+  private assignElement(a: Assign, subscript: string): void {
+    if (a.array) {
+      fail(
+        'UNSUPPORTED_ASSIGNMENT',
+        `${a.name}[${subscript}]=(…) assigns a list to an element`,
+        a.start,
+      );
+    }
+    if (this.state.assoc.has(a.name)) {
+      fail('UNSUPPORTED_ASSIGNMENT', `'${a.name}' is an associative array (declare -A)`, a.start);
+    }
+    const unknown = this.state.unknown.get(a.name);
+    if (unknown && !this.state.locals.has(a.name)) {
+      // One element of an array we cannot know: the array stays unknown.
+      writableGuard(this.state, a.name, a.start);
+      this.state.unknown.set(a.name, { ...unknown, at: a.start, maybeArray: true });
+      return;
+    }
+    const counted = subscript.replace(
+      /\$\{#([A-Za-z_][A-Za-z0-9_]*)\[[@*]\]\}/g,
+      (_m, name: string) => {
+        const v = this.scope.get(name, a.start);
+        return String(v === undefined ? 0 : v.kind === 'string' ? 1 : v.values.length);
+      },
+    );
+    let index = Number(
+      evalArith(substituteArith(counted, this.scope, a.start), this.scope, a.start),
+    );
+    const current = currentValue(this.state, this.scope, a.name, false, a.start);
+    const values =
+      current === undefined
+        ? []
+        : current.kind === 'string'
+          ? [current.value]
+          : [...current.values];
+    if (index < 0) index += values.length;
+    if (index < 0 || index > values.length) {
+      fail(
+        'UNSUPPORTED_ASSIGNMENT',
+        `${a.name}[${subscript}]= sets element ${index} of an array of ${values.length}: sparse arrays are not modelled`,
+        a.start,
+      );
+    }
+    const s = a.value ? expandString(a.value, this.scope, true) : '';
+    values[index] = a.append ? (values[index] ?? '') + s : s;
+    const value: Value = { kind: 'array', values };
+    checkSize(value, this.scope.maxValueLength ?? DEFAULT_MAX_VALUE_LENGTH, a.start);
     this.setVar(a.name, value, a.start);
   }
 
