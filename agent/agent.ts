@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_FRAME_BYTES,
   type InstalledWorker,
   installedWorkerSchema,
+  type JobSpec,
   type PlatformInfo,
   PROTOCOL_VERSION,
 } from '../shared/protocol/index.ts';
@@ -19,8 +20,9 @@ import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
 import { recoverInstalls } from './install/recover-installs.ts';
 import { JobManager } from './jobs/job-manager.ts';
-import type { JobPipeline } from './jobs/job-pipeline.ts';
+import type { JobContext, JobPipeline, JobResult, ResumeJob } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
+import { registerBuilderKey } from './package/builder-key.ts';
 import { detectPlatform } from './platform/detect-platform.ts';
 
 export type AgentOptions = {
@@ -77,6 +79,11 @@ export type AgentOptions = {
   onRefused?: (why: string) => void;
   /** Each welcome, with a way to send: the upgrade check hooks in here. */
   onWelcome?: (welcome: WelcomeMessage) => void;
+  /**
+   * `upgrade` jobs (the bundled agent replacing itself): without this the agent tells the edge
+   * in hello that it cannot, and fails any upgrade job it is sent.
+   */
+  upgrade?: { run: JobPipeline; resume: ResumeJob };
 };
 
 export type Agent = {
@@ -158,29 +165,32 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   );
   // The session's send, while one is up: the pipeline reports capabilities through it.
   let send: Send | undefined;
+  const installs: JobPipeline =
+    options.pipeline ??
+    createInstallPipeline({
+      stateDir,
+      platform,
+      runBuild,
+      ...(options.deps ? { deps: options.deps } : {}),
+      ...(options.keepFailedWorkspaceMs !== undefined
+        ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
+        : {}),
+      buildOptions: {
+        ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
+        sandbox: sandbox(options.sandbox, stateDir),
+      },
+      verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
+      // Offline, the next hello carries the same list from capabilities.json.
+      report: (caps) =>
+        send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
+    });
   const jobs = await JobManager.open({
     stateDir,
     installRoot,
     edgeHttp,
-    pipeline:
-      options.pipeline ??
-      createInstallPipeline({
-        stateDir,
-        platform,
-        runBuild,
-        ...(options.deps ? { deps: options.deps } : {}),
-        ...(options.keepFailedWorkspaceMs !== undefined
-          ? { keepFailedWorkspaceMs: options.keepFailedWorkspaceMs }
-          : {}),
-        buildOptions: {
-          ...(options.maxOutputBytes ? { maxOutputBytes: options.maxOutputBytes } : {}),
-          sandbox: sandbox(options.sandbox, stateDir),
-        },
-        verify: { keys: trust.keys, allowUnsigned: trust.allowUnsigned, hive: () => hive },
-        // Offline, the next hello carries the same list from capabilities.json.
-        report: (caps) =>
-          send?.({ type: 'capabilities', platform: caps.platform, installed: caps.installed }),
-      }),
+    pipeline: (job, ctx) =>
+      job.kind === 'upgrade' ? upgradeJob(job, ctx, hive, options.upgrade) : installs(job, ctx),
+    ...(options.upgrade ? { resume: options.upgrade.resume } : {}),
     ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
     ...(options.maxLogBytes ? { maxLogBytes: options.maxLogBytes } : {}),
     logs: {
@@ -223,12 +233,18 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         platform,
         installed: await readInstalled(stateDir, log),
         jobs: jobs.helloJobs(),
+        ...(options.upgrade ? { upgradable: true } : {}),
       }),
       onWelcome: (welcome, sendMessage) => {
         hive = welcome.hive;
         send = sendMessage;
         jobs.onWelcome(welcome, sendMessage);
         options.onWelcome?.(welcome);
+        // The builder key is on the edge before an admin marks this hive a builder and signs.
+        if (options.pipeline === undefined)
+          registerBuilderKey(edgeHttp, stateDir).catch((error: Error) =>
+            log(`rbee agent: cannot register the builder key: ${error.message}`),
+          );
       },
       onMessage: (message) => jobs.onMessage(message),
       onDisconnect: () => {
@@ -245,6 +261,26 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       log('rbee agent stopped');
     },
   };
+}
+
+/** An `upgrade` job: refused for another hive, or by an agent that cannot replace itself. */
+function upgradeJob(
+  job: JobSpec,
+  ctx: JobContext,
+  hive: string | undefined,
+  upgrade: AgentOptions['upgrade'],
+): Promise<JobResult> {
+  const refuse = (message: string) =>
+    Promise.resolve<JobResult>({ outcome: 'failed', error: { step: 'verify', message } });
+  if (job.hive !== undefined && hive !== undefined && job.hive !== hive) {
+    return refuse(`the upgrade job is for hive ${job.hive}, this is ${hive}`);
+  }
+  if (!upgrade) {
+    return refuse(
+      'this agent runs from a repository checkout, not as the bundle (rbee-agent.mjs): it cannot replace itself',
+    );
+  }
+  return upgrade.run(job, ctx);
 }
 
 /** A build never sees the agent's state folder (ledger, spool, other jobs' workspaces). */

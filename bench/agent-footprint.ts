@@ -25,14 +25,14 @@ function cpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-/** The processes in a process's tree (itself and its descendants). */
-function treeSize(pid: number): number {
+/** A process's descendants (the agent's: the state lock's holder, agent/jobs/state-lock.ts). */
+function descendants(pid: number): number[] {
   const out = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout;
   const kids = out
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map(Number);
-  return 1 + kids.reduce((n, kid) => n + treeSize(kid), 0);
+  return kids.flatMap((kid) => [kid, ...descendants(kid)]);
 }
 
 /** The baseline: a bare ws client that does just what the socket needs. */
@@ -54,6 +54,8 @@ type Sample = {
   rssConnected: number;
   cpuIdleMs: number;
   processes: number;
+  /** Resident memory of the descendants together (the lock holder). */
+  rssHelpers: number;
 };
 
 /** Spawns, waits for "connected", then measures RSS and CPU over the idle window. */
@@ -87,10 +89,11 @@ async function measure(
   await sleep(IDLE_MS);
   const cpuIdleMs = cpuMs(child.pid!) - cpu0;
   const rssIdle = rssOf(child.pid!);
-  const processes = treeSize(child.pid!);
+  const helpers = descendants(child.pid!);
+  const rssHelpers = helpers.reduce((n, pid) => n + rssOf(pid), 0);
   child.kill('SIGKILL');
   children.delete(child);
-  return { startMs, rssIdle, rssConnected, cpuIdleMs, processes };
+  return { startMs, rssIdle, rssConnected, cpuIdleMs, processes: 1 + helpers.length, rssHelpers };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -134,6 +137,8 @@ async function main() {
           state,
           '--install-root',
           join(state, 'root'),
+          // No job runs here: the footprint of an agent that verifies is the same.
+          '--allow-unsigned',
         ],
         { RBEE_TOKEN: await hive(`agent-${run}`), RBEE_UPGRADE: 'off' },
         dist,
@@ -166,6 +171,9 @@ async function main() {
     `idle RSS ratio agent/baseline: ${ratio.toFixed(2)}x (target <= 1.5x) ${ratio <= 1.5 ? 'OK' : 'OVER'}`,
   );
   console.log(`start-up ratio agent/baseline: ${startRatio.toFixed(2)}x`);
+  console.log(
+    `beside the agent: ${median(agents.map((x) => x.processes)) - 1} process(es) (the state lock's holder, cat), ${mib(median(agents.map((x) => x.rssHelpers)))} RSS`,
+  );
   spawnSync('rm', ['-f', baseline]);
 }
 

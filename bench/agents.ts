@@ -3,7 +3,8 @@
  * Prints the edge's RSS per connection and the time to dispatch one job to every agent and have
  * every accept back, next to a bare `ws` server doing the same in the same run (the baseline).
  * Targets: 10,000 agents at ≤ 15 KB of edge RSS each; all 10,000 accepted within 3 s.
- *   npm run bench:agents -- [--agents 10000] [--clients 2]
+ *   npm run bench:agents -- [--agents 10000] [--clients 2] [--instances 2 --store redis]
+ * With --instances 2 (on Redis), the same fleet over two edge processes, next to one instance.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -70,27 +71,46 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, timeo
   }
 }
 
-async function benchEdge() {
-  const { url, child, post } = await startBenchEdge(join(dir, 'edge'), [
-    '--heartbeat-ms',
-    '600000',
-  ]);
+type BenchEdge = Awaited<ReturnType<typeof startBenchEdge>>;
+
+const getJson = async <T>(url: string): Promise<T> =>
+  (await (await fetch(url, { headers: { Authorization: `Bearer ${ADMIN}` } })).json()) as T;
+
+/**
+ * The one fleet run, on one edge or several: N hives enrolled on the first edge, their agents
+ * connected (client i to edge i mod the edges), then one install for the whole fleet posted to
+ * the first edge, timed until every job reached its agent and every accept reached an edge.
+ * `at.enrolled` runs before any agent connects, `at.connected` once the first edge sees every
+ * hive online (the RSS is read there).
+ */
+async function fleetRun(
+  edges: BenchEdge[],
+  at: { enrolled?: () => Promise<void>; connected?: () => Promise<void> } = {},
+) {
+  const first = edges[0]!;
   const api = (path: string, body: unknown) =>
-    post<{ token: string; job: { id: string } }>(path, body);
-  await sleep(1000);
-  const idle = rssOf(child.pid!);
-  const tokens = (
-    await pool(
-      Array.from({ length: N }, (_, i) => i),
-      64,
-      (i) => api('/api/hives', { name: `bench-${i}` }),
-    )
-  ).map((h) => h.token);
-  await sleep(500);
-  const enrolled = rssOf(child.pid!);
-  const clients = await startClients(url, tokens, 'edge');
-  await sleep(2000);
-  const connected = rssOf(child.pid!);
+    first.post<{ token: string; job: { id: string } }>(path, body);
+  const tokens = await pool(
+    Array.from({ length: N }, (_, i) => i),
+    64,
+    (i) => enrolHive(api, `bench-${i}`),
+  );
+  await at.enrolled?.();
+  const clients = await startClients(
+    edges.map((e) => e.url),
+    tokens,
+    'edge',
+  );
+  // With several edges, presence crosses the bus: every hive online on the first one.
+  await until(
+    'every hive online on the first edge',
+    async () =>
+      (await getJson<{ hives: { online: boolean }[] }>(`${first.url}/api/hives`)).hives.filter(
+        (h) => h.online,
+      ).length >= N,
+    120_000,
+  );
+  await at.connected?.();
   const start = performance.now();
   // One request for the whole fleet, as an admin would send it.
   const hives = Array.from({ length: N }, (_, i) => `bench-${i}`);
@@ -100,29 +120,67 @@ async function benchEdge() {
   if (res.jobs?.length !== N)
     throw new Error(`install refused: ${JSON.stringify(res).slice(0, 300)}`);
   const created = performance.now() - start;
-  await until('every job to reach its agent', () => total(clients) >= N);
+  await until('every job to reach its agent', () => total(clients) >= N, 120_000);
   const dispatched = performance.now() - start;
-  // Every accept reached the edge when every job shows accepted_at.
-  // Every accept has reached the edge when its counters say so.
-  await until('every accept to reach the edge', async () => {
-    const res = await fetch(`${url}/api/metrics`, {
-      headers: { Authorization: `Bearer ${ADMIN}` },
-    });
-    const metrics = (await res.json()) as { messages_received: Record<string, number> };
-    return (metrics.messages_received.accept ?? 0) >= N;
-  });
+  // Every accept has reached an edge when their counters say so.
+  await until(
+    'every accept to reach an edge',
+    async () => {
+      let n = 0;
+      for (const e of edges) {
+        const m = await getJson<{ messages_received: Record<string, number> }>(
+          `${e.url}/api/metrics`,
+        );
+        n += m.messages_received.accept ?? 0;
+      }
+      return n >= N;
+    },
+    120_000,
+  );
   const accepted = performance.now() - start;
   for (const c of clients) c.child.send({ stop: true });
-  child.kill('SIGTERM');
-  return {
-    idle,
-    enrolled,
-    connected,
-    perConn: (connected - enrolled) / N,
-    created,
-    dispatched,
-    accepted,
-  };
+  for (const e of edges) e.child.kill('SIGTERM');
+  return { created, dispatched, accepted };
+}
+
+/**
+ * Enrols one hive; on a loaded machine a keep-alive connection may close under a request, so a
+ * lost answer is retried, and a name already taken by the lost attempt gets a new token.
+ */
+async function enrolHive(
+  api: (path: string, body: unknown) => Promise<{ token?: string }>,
+  name: string,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const created = await api('/api/hives', { name });
+      if (created.token) return created.token;
+      const rotated = await api(`/api/hives/${name}/rotate-token`, {});
+      if (rotated.token) return rotated.token;
+      throw new Error(`cannot enrol ${name}: ${JSON.stringify(created)}`);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function benchEdge() {
+  const edge = await startBenchEdge(join(dir, 'edge'), ['--heartbeat-ms', '600000']);
+  await sleep(1000);
+  const idle = rssOf(edge.child.pid!);
+  let enrolled = 0;
+  let connected = 0;
+  const times = await fleetRun([edge], {
+    enrolled: async () => {
+      await sleep(500);
+      enrolled = rssOf(edge.child.pid!);
+    },
+    connected: async () => {
+      await sleep(2000);
+      connected = rssOf(edge.child.pid!);
+    },
+  });
+  return { idle, enrolled, connected, perConn: (connected - enrolled) / N, ...times };
 }
 
 async function benchRaw() {
@@ -174,63 +232,7 @@ async function benchCluster() {
         ]),
       ),
     );
-    const first = edges[0]!;
-    const api = (path: string, body: unknown) =>
-      first.post<{ token: string; job: { id: string } }>(path, body);
-    const tokens = (
-      await pool(
-        Array.from({ length: N }, (_, i) => i),
-        64,
-        (i) => api('/api/hives', { name: `bench-${i}` }),
-      )
-    ).map((h) => h.token);
-    const clients = await startClients(
-      edges.map((e) => e.url),
-      tokens,
-      'edge',
-    );
-    // Presence crosses the bus: wait until the first instance sees every hive online.
-    await until(
-      'every hive online on the first instance',
-      async () => {
-        const res = await fetch(`${first.url}/api/hives`, {
-          headers: { Authorization: `Bearer ${ADMIN}` },
-        });
-        const body = (await res.json()) as { hives: { online: boolean }[] };
-        return body.hives.filter((h) => h.online).length >= N;
-      },
-      120_000,
-    );
-    const start = performance.now();
-    const hives = Array.from({ length: N }, (_, i) => `bench-${i}`);
-    const res = (await api('/api/installs', { hives, worker: 'rbee-hello-worker' })) as {
-      jobs?: unknown[];
-    };
-    if (res.jobs?.length !== N)
-      throw new Error(`install refused: ${JSON.stringify(res).slice(0, 300)}`);
-    const created = performance.now() - start;
-    await until('every job to reach its agent', () => total(clients) >= N, 120_000);
-    const dispatched = performance.now() - start;
-    await until(
-      'every accept to reach an edge',
-      async () => {
-        let n = 0;
-        for (const e of edges) {
-          const r = await fetch(`${e.url}/api/metrics`, {
-            headers: { Authorization: `Bearer ${ADMIN}` },
-          });
-          n +=
-            ((await r.json()) as { messages_received: Record<string, number> }).messages_received
-              .accept ?? 0;
-        }
-        return n >= N;
-      },
-      120_000,
-    );
-    const accepted = performance.now() - start;
-    for (const c of clients) c.child.send({ stop: true });
-    for (const e of edges) e.child.kill('SIGTERM');
-    return { created, dispatched, accepted };
+    return await fleetRun(edges);
   } finally {
     await redis.stop();
   }

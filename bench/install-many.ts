@@ -7,7 +7,8 @@
  * waited for (bash, gcc, bsdtar, zstd). Run: npm run bench:install-many [-- --hives 20]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { createEdgeHttp } from '../agent/connection/edge-http.ts';
 import { runBuild } from '../agent/executor/index.ts';
@@ -99,7 +100,21 @@ async function fleet(run: string, build: BuildMode | undefined) {
 }
 
 const uncached = await fleet('uncached', undefined);
+// `--profile FILE`: a V8 CPU profile of this process during the cached run (chrome://inspect).
+const profileTo = process.argv.includes('--profile')
+  ? process.argv[process.argv.indexOf('--profile') + 1]
+  : undefined;
+const session = profileTo ? new Session() : undefined;
+if (session) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
 const cached = await fleet('cached', 'auto');
+if (session && profileTo) {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(profileTo, JSON.stringify(profile));
+}
 await edge.close();
 execFileSync('rm', ['-rf', base]);
 

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { RawAgent } from '../test/support/raw-agent.ts';
+import { spoolFsyncBench } from './spool-fsync.ts';
 import { followSse } from './sse-follow.ts';
 import {
   BENCH_ADMIN,
@@ -219,6 +220,7 @@ const { url, api } = await fleet();
 const e2e = await throughput(url, api);
 const lat = await latency(url, api);
 const alone = await edgeAlone(url, api);
+const fsync = await spoolFsyncBench(500_000);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 console.log('');
 console.log(`end to end (durable)      ${fmt(e2e).padStart(10)} lines/s`);
@@ -232,9 +234,23 @@ console.log(`ratio                     ${((e2e / raw) * 100).toFixed(0).padStart
 console.log(
   `latency at ${fmt(lat.rate)} lines/s: p50 ${lat.p50.toFixed(1)} ms, p99 ${lat.p99.toFixed(1)} ms, max ${lat.max.toFixed(1)} ms`,
 );
+// The spool's fsync (agent side only, acks at once): batched as the agent runs, none, per line.
+console.log(
+  `spool, fsyncs batched     ${fmt(fsync.batched).padStart(10)} lines/s   (${fsync.fsyncs} fsyncs for ${fsync.batches} batches of ${fmt(fsync.lines)} lines)`,
+);
+console.log(`spool, no fsync           ${fmt(fsync.none).padStart(10)} lines/s   (baseline)`);
+console.log(
+  `spool, fsync per line     ${fmt(fsync.perLine).padStart(10)} lines/s   (on ${fmt(fsync.perLineLines)} lines)`,
+);
+console.log(
+  `fsync batching            ${((fsync.batched / fsync.none) * 100).toFixed(0).padStart(9)} % of no fsync, ${(fsync.batched / fsync.perLine).toFixed(0)}x fsync per line`,
+);
 // --store redis: the same end-to-end run on the Redis engine (appendfsync always), next to it.
 let onRedis: number | null = null;
+/** The KV file's run again right before the Redis one: the two compare under the same load. */
+let kvNext = e2e;
 if (process.argv.includes('redis')) {
+  kvNext = await throughput(url, api);
   const { startRedisServer } = await import('../test/support/redis-server.ts');
   const redis = await startRedisServer();
   try {
@@ -247,12 +263,15 @@ if (process.argv.includes('redis')) {
   console.log(
     `end to end on Redis       ${fmt(onRedis).padStart(10)} lines/s   (--store redis://, appendonly yes, appendfsync always)`,
   );
-  console.log(`Redis / KV file           ${((onRedis / e2e) * 100).toFixed(0).padStart(9)} %`);
+  console.log(
+    `end to end on the KV file ${fmt(kvNext).padStart(10)} lines/s   (again, right before the Redis run)`,
+  );
+  console.log(`Redis / KV file           ${((onRedis / kvNext) * 100).toFixed(0).padStart(9)} %`);
 }
 console.log('');
 if (onRedis !== null) {
   console.log(
-    `target: Redis ≥ 60% of the KV file's lines/s → ${onRedis / e2e >= 0.6 ? 'met' : 'NOT met'}`,
+    `target: Redis ≥ 60% of the KV file's lines/s → ${onRedis / kvNext >= 0.6 ? 'met' : 'NOT met'}`,
   );
 }
 console.log(`target: ≥ 500,000 lines/s end to end → ${e2e >= 500_000 ? 'met' : 'NOT met'}`);

@@ -1,10 +1,15 @@
 /**
  * `npm run bench:parse`: how many PKGBUILDs per second the static parser turns into .SRCINFO on
  * one core, next to `makepkg --printsrcinfo` on a sample of the same files, in the same run.
+ * BENCH_BASELINE=<git revision> also times that revision's parser (shared/pkgbuild from `git
+ * archive`) on the same corpus, in alternating rounds in this process, and prints the ratio: on a
+ * shared, noisy machine only figures taken side by side compare.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parsePkgbuild, printSrcinfo } from '../shared/pkgbuild/index.ts';
 import { makepkgCarch, makepkgPrintsrcinfo } from '../test/shared/pkgbuild/makepkg-oracle.ts';
 
@@ -62,4 +67,47 @@ console.log(
   `makepkg --printsrcinfo:          ${theirs.toFixed(2)} PKGBUILDs/s wall (${picked.length} files, one at a time)`,
 );
 console.log(`ratio (wall to wall): ${fmt(ours / theirs)}x faster than makepkg`);
+
+const baseline = process.env.BENCH_BASELINE;
+if (baseline) {
+  const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-parse-'));
+  try {
+    const tar = execFileSync('git', ['archive', baseline, 'shared/pkgbuild']);
+    execFileSync('tar', ['-x', '-C', dir], { input: tar });
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const old = (await import(
+      pathToFileURL(join(dir, 'shared/pkgbuild/index.ts')).href
+    )) as typeof import('../shared/pkgbuild/index.ts');
+    const run = (p: typeof old) => () => {
+      for (const text of texts) sink += p.printSrcinfo(p.parsePkgbuild(text, { carch })).length;
+    };
+    const sides = [
+      { name: baseline, once: run(old), parsed: 0, cpu: 0 },
+      { name: 'this tree', once, parsed: 0, cpu: 0 },
+    ];
+    for (const side of sides) for (let i = 0; i < 50; i++) side.once();
+    const rounds = Number(process.env.BENCH_ROUNDS ?? 6);
+    for (let r = 0; r < rounds; r++) {
+      for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        while (performance.now() - t0 < 500) {
+          side.once();
+          side.parsed += texts.length;
+        }
+        const c = process.cpuUsage(c0);
+        side.cpu += (c.user + c.system) / 1e6;
+      }
+    }
+    const rate = (side: (typeof sides)[number]) => side.parsed / side.cpu;
+    for (const side of sides) {
+      console.log(`baseline run, ${side.name}: ${fmt(rate(side))} PKGBUILDs/s per CPU second`);
+    }
+    console.log(
+      `ratio: this tree parses ${(rate(sides[1]!) / rate(sides[0]!)).toFixed(2)}x as many per CPU second as ${baseline} (${rounds} alternating rounds)`,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 if (sink === 0) console.log('(no output)');

@@ -16,13 +16,17 @@ import {
 } from '../agent/service/install-service.ts';
 import { startUpgrader } from '../agent/upgrade/upgrader.ts';
 import { FlagError, parseFlags } from '../shared/cli/parse-flags.ts';
+import { isNewer } from '../shared/protocol/version-compare.ts';
 import { UsageError } from './command.ts';
 import { agentCommand, runAgent } from './commands/agent.ts';
 
 /** Set by scripts/build-agent.mjs; undefined when run from the repository with tsx. */
 declare const __RBEE_AGENT_VERSION__: string | undefined;
 const VERSION = typeof __RBEE_AGENT_VERSION__ === 'string' ? __RBEE_AGENT_VERSION__ : undefined;
-const bundle = fileURLToPath(import.meta.url);
+/** True in the single executable (scripts/build-agent.mjs buildSea): the file is node itself. */
+declare const __RBEE_SEA__: boolean | undefined;
+const SEA = typeof __RBEE_SEA__ === 'boolean' && __RBEE_SEA__;
+const bundle = SEA ? process.execPath : fileURLToPath(import.meta.url);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const help = `usage: rbee-agent <command> [options]
@@ -108,34 +112,40 @@ function run(argv: string[]): Promise<number> {
     log(agentCommand.usage.replace('rbee agent', 'rbee-agent run'));
     return Promise.resolve(EXIT.OK);
   }
-  const upgrades = VERSION !== undefined && process.env.RBEE_UPGRADE !== 'off';
+  // The single executable is replaced by reinstalling it: upgrade jobs swap the .mjs bundle.
+  const upgrades = VERSION !== undefined && !SEA && process.env.RBEE_UPGRADE !== 'off';
   return runAgent(argv, {
     ...(VERSION ? { version: VERSION } : {}),
-    attach: (context) => {
+    attach: async (context) => {
       if (!upgrades) return {};
-      const upgrader = startUpgrader({
-        bundle,
-        version: VERSION!,
-        edge: context.edge,
-        token: context.token,
-        stateDir: context.stateDir,
-        log: context.log,
-        exit: context.exit,
-        ...(process.env.RBEE_UPGRADE_CHECK_MS
-          ? { checkIntervalMs: Number(process.env.RBEE_UPGRADE_CHECK_MS) }
-          : {}),
-        ...(process.env.RBEE_UPGRADE_DEADLINE_MS
-          ? { deadlineMs: Number(process.env.RBEE_UPGRADE_DEADLINE_MS) }
-          : {}),
-      });
-      upgrader.catch((error: Error) => context.log(`rbee agent: upgrades off: ${error.message}`));
-      return {
-        onWelcome: () =>
-          void upgrader.then(
-            (u) => u.onWelcome(),
-            () => {},
-          ),
-      };
+      try {
+        const upgrader = await startUpgrader({
+          bundle,
+          version: VERSION!,
+          edge: context.edge,
+          token: context.token,
+          stateDir: context.stateDir,
+          log: context.log,
+          exit: context.exit,
+          ...(process.env.RBEE_UPGRADE_DEADLINE_MS
+            ? { deadlineMs: Number(process.env.RBEE_UPGRADE_DEADLINE_MS) }
+            : {}),
+        });
+        return {
+          upgrade: { run: upgrader.run, resume: upgrader.resume },
+          onWelcome: (welcome) => {
+            upgrader.onWelcome();
+            if (welcome.agent && isNewer(welcome.agent.version, VERSION!)) {
+              context.log(
+                `rbee agent: the edge serves agent ${welcome.agent.version} (this is ${VERSION}); an admin upgrades it with POST /api/agents/upgrade`,
+              );
+            }
+          },
+        };
+      } catch (error) {
+        context.log(`rbee agent: upgrades off: ${(error as Error).message}`);
+        return {};
+      }
     },
   });
 }
@@ -153,7 +163,9 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.OK;
     case 'version':
     case '--version':
-      log(`rbee-agent ${VERSION ?? 'dev'}`);
+      log(
+        `rbee-agent ${VERSION ?? 'dev'}${SEA ? ` (single executable, node ${process.versions.node})` : ''}`,
+      );
       return EXIT.OK;
     case 'run':
       return run(rest);

@@ -21,20 +21,27 @@ import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
 import { defaultEdgeOptions, type EdgeOptions } from './options.ts';
 import { type BlobStore, StoreBlobStore } from './packages/blob-store.ts';
+import { buildersRoutes } from './packages/builders-routes.ts';
 import { RolloutService } from './rollouts/rollout-service.ts';
 import { type AgentFiles, agentFilesRoutes } from './routes/agent-files.ts';
 import { agentSocketRoutes } from './routes/agent-socket.ts';
+import { agentsRoutes } from './routes/api-agents.ts';
 import { hiveWorkersRoutes } from './routes/api-hive-workers.ts';
 import { hivesRoutes } from './routes/api-hives.ts';
 import { jobsRoutes } from './routes/api-jobs.ts';
 import { rolloutsRoutes } from './routes/api-rollouts.ts';
+import { cliFilesRoutes } from './routes/cli-files.ts';
 import { enrolAgentRoutes } from './routes/enrol-agent.ts';
 import { enrolmentTokensRoutes } from './routes/enrolment-tokens.ts';
 import { jobLogsRoutes } from './routes/job-logs.ts';
 import { packagesRoutes } from './routes/packages.ts';
+import { workerInstallsRoutes } from './routes/worker-installs.ts';
 import { workersRoutes } from './routes/workers.ts';
 import type { Store } from './store/store.ts';
 import { isStoreUnavailable } from './store/store-unavailable.ts';
+import { wireWebhookEvents } from './webhooks/webhook-events.ts';
+import { webhookRoutes } from './webhooks/webhook-routes.ts';
+import { WebhookService } from './webhooks/webhook-service.ts';
 
 /** What the edge needs from its runtime; adapters build these and nothing else. */
 export type EdgeDeps = {
@@ -79,7 +86,8 @@ export function createEdge(deps: EdgeDeps): Edge {
     : null;
   const bus = cluster?.bus ?? new LogBus();
   const jobs = new JobService(deps.store, bus, options, now);
-  const hub = new Hub({ store: deps.store, jobs, bus, options, now });
+  const agentRelease = async () => (await deps.agentFiles?.bundle()) ?? null;
+  const hub = new Hub({ store: deps.store, jobs, bus, options, now, agentRelease });
   jobs.attach(hub);
   jobs.statementOf = (worker) => deps.catalog.get(worker)?.statement?.digest;
   cluster?.attach(hub);
@@ -102,6 +110,7 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', workersRoutes(deps.catalog, deps.store));
   app.route('/', agentSocketRoutes(deps.store, hub, deps.upgradeWebSocket));
   app.route('/', agentFilesRoutes(deps.store, deps.agentFiles));
+  app.route('/', cliFilesRoutes(deps.agentFiles));
   app.route('/', enrolAgentRoutes(deps.store, now));
   const sessions = new Sessions(deps.store, now);
   app.route(
@@ -133,17 +142,24 @@ export function createEdge(deps: EdgeDeps): Edge {
       log_entries_stored: hub.metrics.logEntriesStored,
     }),
   );
-  app.route('/', hivesRoutes(deps.store, hub, now));
+  app.route('/', hivesRoutes(deps.store, hub, now, agentRelease));
   app.route('/', enrolmentTokensRoutes(deps.store, now));
   const rollouts = new RolloutService(deps.store, jobs);
   app.route('/', jobsRoutes(deps.store, jobs, deps.catalog, rollouts));
   app.route('/', rolloutsRoutes(deps.store, rollouts));
+  app.route('/', agentsRoutes(deps.store, rollouts, agentRelease));
   app.route('/', hiveWorkersRoutes(deps.store, jobs, deps.catalog));
+  app.route('/', workerInstallsRoutes(deps.store, deps.catalog));
   app.route('/', jobLogsRoutes(deps.store, bus));
   const blobs = deps.blobs ?? new StoreBlobStore(deps.store);
   app.route('/', packagesRoutes(deps.store, blobs, options, now));
+  app.route('/', buildersRoutes(deps.store, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
+  const webhooks = new WebhookService(deps.store, options, now);
+  wireWebhookEvents({ store: deps.store, jobs, rollouts, hub, webhooks, now });
+  app.route('/', webhookRoutes(deps.store, webhooks, now));
+  webhooks.start();
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -172,6 +188,7 @@ export function createEdge(deps: EdgeDeps): Edge {
     options,
     async close() {
       clearInterval(sweeper);
+      await webhooks.close();
       hub.close();
       await jobs.flushAccepts();
       await cluster?.close();

@@ -52,6 +52,9 @@ const optionFlags: Record<string, NumericOption> = {
   '--max-package-bytes': 'maxPackageBytes',
   '--keep-package-versions': 'keepPackageVersions',
   '--job-ttl-ms': 'jobTtlMs',
+  '--webhook-attempts': 'webhookAttempts',
+  '--webhook-backoff-ms': 'webhookBackoffMs',
+  '--webhook-timeout-ms': 'webhookTimeoutMs',
   '--dashboard-poll-ms': 'dashboardPollMs',
 };
 

@@ -33,6 +33,18 @@ export type EdgeOptions = {
   agentAuthFailuresPerMinute: number;
   /** The bearer token Prometheus sends for /metrics (--metrics-token); null: any API token. */
   metricsToken: string | null;
+  /** Attempts of one webhook delivery before it is marked failed. */
+  webhookAttempts: number;
+  /** Delay before a webhook's first retry; it doubles each time (jittered) up to the cap. */
+  webhookBackoffMs: number;
+  /** Longest delay between two attempts of a webhook delivery. */
+  webhookBackoffCapMs: number;
+  /** How long one webhook request may take before it counts as failed. */
+  webhookTimeoutMs: number;
+  /** How long an instance holds a delivery it is attempting; past it another may take it. */
+  webhookLeaseMs: number;
+  /** How often each instance looks for due webhook deliveries (new events also wake it). */
+  webhookPollMs: number;
   /** The dashboard's live feed re-reads the store this often when the bus is silent. */
   dashboardPollMs: number;
 };
@@ -53,5 +65,11 @@ export const defaultEdgeOptions: EdgeOptions = {
   signInFailuresPerMinute: 10,
   agentAuthFailuresPerMinute: 30,
   metricsToken: null,
+  webhookAttempts: 10,
+  webhookBackoffMs: 5_000,
+  webhookBackoffCapMs: 60 * 60 * 1000,
+  webhookTimeoutMs: 10_000,
+  webhookLeaseMs: 60_000,
+  webhookPollMs: 1_000,
   dashboardPollMs: 10_000,
 };

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureCliBundle } from './ensure-cli-bundle.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -115,8 +116,10 @@ switch (mode) {
     // The edge serves the agent bundle to hives (GET /agent/rbee-agent.mjs, install.sh).
     if (!existsSync(join(root, 'dist', 'rbee-agent.mjs'))) {
       say('building the agent bundle (npm run build:agent)…');
-      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs')]);
+      run(process.execPath, [join(root, 'scripts', 'build-agent.mjs'), '--no-sea']);
     }
+    // ... and the admin CLI (GET /cli/rbee.mjs), so admins get it from the edge they use.
+    ensureCliBundle(root, undefined, say);
     process.exitCode = tsx(['start', ...rest]);
     break;
   case 'test':

@@ -3,11 +3,12 @@
  * that runs with plain `node` outside the repository: `node dist/rbee.mjs install … --follow`.
  * The admin commands need nothing else. `@deno/kv` (a native addon, used only by `rbee edge`
  * and `rbee start`) stays an import: those two commands need it installed next to the file.
- *   npm run build:cli     write dist/rbee.mjs and print its size
+ *   npm run build:cli     write dist/rbee.mjs and print its size (or tsx scripts/build-cli.ts FILE)
  */
 import { chmodSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { VERSION } from '../cli/admin/version.ts';
 
 export const cliEntry = fileURLToPath(new URL('../cli/rbee.ts', import.meta.url));
 export const cliBundle = fileURLToPath(new URL('../dist/rbee.mjs', import.meta.url));
@@ -44,8 +45,11 @@ export async function buildCli(outfile = cliBundle): Promise<number> {
     target: 'node20',
     plugins: [lazyDenoKv],
     // Bundled CommonJS (ws, ioredis) calls require(): give the ES module one.
+    // The first line after the shebang names the version: the edge reads it to serve the file.
     banner: {
-      js: "import { createRequire as __rbeeRequire } from 'node:module';\nconst require = __rbeeRequire(import.meta.url);",
+      js:
+        `// rbee-cli ${VERSION}\n` +
+        "import { createRequire as __rbeeRequire } from 'node:module';\nconst require = __rbeeRequire(import.meta.url);",
     },
     legalComments: 'none',
     logLevel: 'warning',
@@ -55,6 +59,7 @@ export async function buildCli(outfile = cliBundle): Promise<number> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const bytes = await buildCli();
-  process.stdout.write(`wrote ${cliBundle} (${(bytes / 1024).toFixed(0)} KiB)\n`);
+  const out = process.argv[2] ?? cliBundle;
+  const bytes = await buildCli(out);
+  process.stdout.write(`wrote ${out} (${(bytes / 1024).toFixed(0)} KiB)\n`);
 }

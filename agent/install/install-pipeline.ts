@@ -6,6 +6,7 @@ import { type Pkgbuild, packageFields, parsePkgbuild } from '../../shared/pkgbui
 import type { JobSpec, PlatformInfo } from '../../shared/protocol/index.ts';
 import { buildUser } from '../executor/build-user.ts';
 import { BuildError, type BuildOptions, type BuildResult } from '../executor/index.ts';
+import { buildEnv } from '../executor/sandbox/build-env.ts';
 import { writeNewFile } from '../fs/no-follow.ts';
 import { forwardBuildEvent } from '../jobs/forward-build-event.ts';
 import { jobFailure } from '../jobs/job-failure.ts';
@@ -199,6 +200,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
 
     // The package cache (agent/package): a cached build is unpacked instead of built here.
     const user = buildUser(options.buildOptions ?? {});
+    const trust = { stateDir: options.stateDir, keys: options.verify?.keys ?? [] };
     const lookup = job.build
       ? await cacheStep(ctx, job.build, {
           entry,
@@ -213,7 +215,7 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
         })
       : null;
     const built = lookup?.record
-      ? await installFromCache(ctx, lookup.record, user)
+      ? await installFromCache(ctx, { ...lookup, record: lookup.record }, worker, trust, user)
       : await options.runBuild(ctx.workspace, {
           ...options.buildOptions,
           carch,
@@ -222,8 +224,9 @@ export function createInstallPipeline(options: InstallPipelineOptions): JobPipel
           sourceBase: `${ctx.edgeHttp.base}/workers/${worker}/files/`,
         });
     if (lookup && !lookup.record && 'startdir' in built) {
-      const env = { ...(options.buildOptions?.env ?? process.env) };
-      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env);
+      // The archive runs as the build user outside the sandbox: none of the agent's secrets.
+      const env = buildEnv(options.buildOptions?.env, process.env);
+      await archiveAndUpload(ctx, job, built, pkgbuild, lookup, carch, user, env, trust);
     }
 
     await runStep(ctx, 'install', ctx.installRoot, () =>

@@ -5,7 +5,13 @@ import type { EdgeHttp } from '../connection/edge-http.ts';
 import { Spool } from '../logs/spool.ts';
 import { type ActiveJob, type JobLogOptions, trackJob } from './active-job.ts';
 import { fitJobError } from './job-failure.ts';
-import { type JobPipeline, type JobResult, JobStop } from './job-pipeline.ts';
+import {
+  type JobPipeline,
+  type JobResult,
+  JobStop,
+  type ResumeContext,
+  type ResumeJob,
+} from './job-pipeline.ts';
 import { runJob } from './job-runner.ts';
 import { Ledger, type LedgerOptions } from './ledger.ts';
 import { Reconnect } from './reconnect.ts';
@@ -28,6 +34,8 @@ export type JobManagerOptions = {
   maxLogBytes?: number;
   /** Frame, batch and window sizes of each job's log. */
   logs?: JobLogOptions;
+  /** Finishes a job that was running when the agent stopped, when it knows how (upgrades). */
+  resume?: ResumeJob;
   /** Ledger retention and its change observer. */
   ledger?: Pick<LedgerOptions, 'retainReportedMs' | 'onChange'>;
   log?: (line: string) => void;
@@ -86,14 +94,33 @@ export class JobManager {
    */
   static async open(options: JobManagerOptions): Promise<JobManager> {
     const ledger = await Ledger.open(join(options.stateDir, 'jobs'), options.ledger);
-    const spools = new Spool(join(options.stateDir, 'spool'));
+    const say = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const spools = new Spool(join(options.stateDir, 'spool'), {
+      // Loud, not silent: on a full disk the build's output waits until the spool can write.
+      onFull: (dir, waiting, error) =>
+        say(
+          waiting
+            ? `rbee agent: log spool ${dir} is full (${(error as NodeJS.ErrnoException).code}): the build's output waits for space`
+            : `rbee agent: log spool ${dir} has space again`,
+        ),
+    });
     await spools.init();
     const manager = new JobManager(options, ledger, spools);
     for (const record of ledger.unreported()) {
       const spool = spools.job(record.job.id);
       const { from, entries } = await spool.load();
       const active = manager.track(record.job, spool, from, entries);
-      if (record.state === 'running') {
+      const resumed =
+        record.state === 'running'
+          ? options.resume?.(record.job, manager.resumeContext(active))
+          : null;
+      if (resumed) {
+        void resumed
+          .then((result) => manager.finish(active, result))
+          .catch((error: Error) =>
+            manager.log(`rbee agent: cannot finish job ${record.job.id}: ${error.message}`),
+          );
+      } else if (record.state === 'running') {
         await manager.finish(active, {
           outcome: 'failed',
           error: { message: 'agent restarted during the build' },
@@ -215,6 +242,23 @@ export class JobManager {
       reportStep: (id, step) => this.reconnect.reportStep(id, step),
     });
     if (result) await this.finish(active, result);
+  }
+
+  /** Log lines and steps of a job resumed after a restart, outside any pipeline run. */
+  private resumeContext(active: ActiveJob): ResumeContext {
+    return {
+      emitLine: ({ stream, text, ts }) =>
+        active.logs.append({ t: ts ?? Date.now(), k: stream, x: text }),
+      emitStep: ({ step, phase, ok, note, ts }) =>
+        active.logs.append({
+          t: ts ?? Date.now(),
+          k: 'step',
+          step: step.slice(0, 64),
+          phase,
+          ...(ok !== undefined ? { ok } : {}),
+          ...(note !== undefined ? { note: note.slice(0, 4096) } : {}),
+        }),
+    };
   }
 
   /** Records the outcome once every entry is in the spool, then reports it. */

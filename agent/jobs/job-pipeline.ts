@@ -33,6 +33,15 @@ export type JobContext = {
   installRoot: string;
 };
 
+/** What a job resumed after a restart may still write to its log. */
+export type ResumeContext = Pick<JobContext, 'emitLine' | 'emitStep'>;
+
+/**
+ * Finishes a job that was running when the last agent stopped, when it knows how (an upgrade
+ * ends in the agent it started): a promise of the outcome, or null to fail it as interrupted.
+ */
+export type ResumeJob = (job: JobSpec, ctx: ResumeContext) => Promise<JobResult> | null;
+
 /** How a job ended; `error` says why when it did not succeed. */
 export type JobResult = { outcome: JobOutcome; error?: JobError };
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pkgbuild } from '../../shared/pkgbuild/index.ts';
 import { packageFields } from '../../shared/pkgbuild/index.ts';
+import { buildEnv } from '../executor/sandbox/build-env.ts';
 import { sha256File } from '../install/sha256.ts';
 import { failureSummary, probe } from '../probe/probe.ts';
 import {
@@ -81,7 +82,8 @@ export class PackageError extends Error {
  */
 export async function createPackages(options: CreatePackagesOptions): Promise<PackageFile[]> {
   const conf = options.conf ?? (await defaultConf());
-  const env = { ...(options.env ?? process.env), LIBRARY: '/usr/share/makepkg' };
+  // Run as the build user outside the sandbox: the agent's RBEE_* secrets stay out.
+  const env = { ...buildEnv(options.env, process.env), LIBRARY: '/usr/share/makepkg' };
   const pkgbuildSha256 = sha256Text(await readFile(join(options.startdir, 'PKGBUILD')));
   const out: PackageFile[] = [];
   for (const [index, pkgname] of options.pkgbuild.pkgnames.entries()) {

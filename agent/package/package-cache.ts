@@ -2,9 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { SignedEnvelope } from '../../shared/catalog/signature.ts';
+import type { SignedFile } from '../../shared/repo/build-record.ts';
 import type { PackageRecord, PackageUpload } from '../../shared/repo/package-record.ts';
 import type { EdgeHttp } from '../connection/edge-http.ts';
 import { EdgeHttpError } from '../connection/edge-http.ts';
+import { buildEnv } from '../executor/sandbox/build-env.ts';
 import { failureSummary, probe } from '../probe/probe.ts';
 import type { PackageFile as BuiltFile } from './create-package.ts';
 import { sha256Text } from './sha256-text.ts';
@@ -75,6 +78,8 @@ export async function extractPackage(
   await mkdir(pkgdir, { recursive: true, mode: 0o755 });
   if (user) await chown(pkgdir, user.uid, user.gid);
   const res = await probe('bsdtar', ['-xpf', file, '-C', pkgdir], {
+    // As the build user, outside the sandbox: without the agent's RBEE_* secrets.
+    env: buildEnv(undefined, process.env),
     ...(user ? { user } : {}),
     timeoutMs: 0,
   });
@@ -87,12 +92,16 @@ async function md5File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/** Uploads the package files (each by its sha256), then the record that names them. */
+/**
+ * Uploads the package files (each by its sha256), then the record that names them, signed by
+ * `sign` (the builder key) over the files as uploaded.
+ */
 export async function uploadPackages(
   http: EdgeHttp,
   key: string,
   files: BuiltFile[],
-  upload: Omit<PackageUpload, 'files'>,
+  upload: Omit<PackageUpload, 'files' | 'signed'>,
+  sign: (files: SignedFile[]) => Promise<SignedEnvelope>,
   signal: AbortSignal,
 ): Promise<PackageRecord> {
   const described = [];
@@ -120,7 +129,19 @@ export async function uploadPackages(
   }
   const res = await http.request(`/agent/packages/${key}`, {
     method: 'PUT',
-    body: JSON.stringify({ ...upload, files: described }),
+    body: JSON.stringify({
+      ...upload,
+      files: described,
+      signed: await sign(
+        described.map(({ pkgname, filename, arch, sha256, size }) => ({
+          pkgname,
+          filename,
+          arch,
+          sha256,
+          size,
+        })),
+      ),
+    }),
     headers: { 'Content-Type': 'application/json' },
     signal,
   });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AgentRelease } from '../../shared/protocol/index.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
 /** Largest agent file accepted (default 64 MiB): the bundle is about 1 MiB. */
@@ -8,28 +9,14 @@ export class UpgradeError extends Error {
   override name = 'UpgradeError';
 }
 
-export type EdgeAgentVersion = { version: string; sha256: string; size: number };
-
-/** `GET /agent/version`: the agent the edge serves; null when it serves none (404). */
-export async function edgeAgentVersion(edge: string): Promise<EdgeAgentVersion | null> {
-  const res = await fetch(`${edge}/agent/version`, { signal: AbortSignal.timeout(30_000) });
-  if (res.status === 404) return null;
-  if (!res.ok) throw new UpgradeError(`GET ${edge}/agent/version answered ${res.status}`);
-  const body = (await res.json()) as Partial<EdgeAgentVersion>;
-  if (typeof body.version !== 'string' || !/^[0-9a-f]{64}$/.test(String(body.sha256))) {
-    throw new UpgradeError(`GET ${edge}/agent/version did not say a version and a sha256`);
-  }
-  return body as EdgeAgentVersion;
-}
-
 /**
  * Downloads `GET /agent/rbee-agent.mjs` to `path` (mode 0755) and checks it: at most `maxBytes`
- * while reading, and its sha256 must be the one `expected` names (from `/agent/version`) and the
+ * while reading, and its sha256 must be the one `expected` names (the upgrade job's) and the
  * one in the response's header. Anything else removes nothing but the download and throws.
  */
 export async function downloadBundle(
   edge: string,
-  expected: EdgeAgentVersion,
+  expected: AgentRelease,
   path: string,
   maxBytes = MAX_BUNDLE_BYTES,
 ): Promise<void> {

@@ -16,4 +16,11 @@ export function upgradeFiles(bundle: string, stateDir: string) {
 }
 
 /** What `upgrade.pending` and `upgrade.rolled-back` hold. */
-export type UpgradeMarker = { from: string; to: string; sha256: string; at: number };
+export type UpgradeMarker = {
+  from: string;
+  to: string;
+  sha256: string;
+  at: number;
+  /** The `upgrade` job that made the swap: the agent that starts next reports its outcome. */
+  job?: string;
+};

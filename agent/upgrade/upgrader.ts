@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import { copyFile, readFile, rename, rm } from 'node:fs/promises';
+import type { JobSpec } from '../../shared/protocol/index.ts';
 import { EXIT } from '../enrol/exit-codes.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { downloadBundle, type EdgeAgentVersion, edgeAgentVersion } from './download-bundle.ts';
+import { runStep, StepError, say } from '../install/step-runner.ts';
+import type { JobContext, JobResult, ResumeContext } from '../jobs/job-pipeline.ts';
+import { downloadBundle } from './download-bundle.ts';
 import { type UpgradeMarker, upgradeFiles } from './upgrade-files.ts';
-import { isNewer } from './version-compare.ts';
 
 export type UpgraderOptions = {
   /** The running bundle's path and version. */
@@ -19,8 +21,6 @@ export type UpgraderOptions = {
   exit: (code: number) => void;
   /** A new agent that has not had a welcome by then is rolled back (default 120 s). */
   deadlineMs?: number;
-  /** How often to ask the edge for its version besides each welcome (default 15 min). */
-  checkIntervalMs?: number;
   /** How long the new bundle's self-check may take (default 60 s). */
   selfCheckTimeoutMs?: number;
   now?: () => number;
@@ -65,26 +65,35 @@ function selfCheck(file: string, options: UpgraderOptions): Promise<string> {
   });
 }
 
+const failed = (step: string, message: string): JobResult => ({
+  outcome: 'failed',
+  error: { step, message },
+});
+
 /**
- * Keeps a bundled agent at the edge's version. At each welcome (and every checkIntervalMs) it
- * asks `GET /agent/version`; a newer one is downloaded, its sha256 checked, started once as
- * `self-check`, then swapped in by rename (the old file kept as `.prev`) and the agent exits 75
- * for the service manager to start the new file. The new agent confirms at its first welcome;
- * without one within deadlineMs it puts `.prev` back and exits 75 again. A rolled-back sha256 is
- * not tried again.
+ * Replaces a bundled agent with the one an `upgrade` job names. The job downloads the edge's
+ * file, checks its sha256 against the job's, starts it once as `self-check`, then swaps it in
+ * by rename (the old file kept as `.prev`, a marker naming the job in the state folder) and the
+ * agent exits 75 for the service manager to start the new file. The job is still open then: the
+ * new agent reports it succeeded at its first welcome; one that gets no welcome within
+ * deadlineMs puts `.prev` back and exits 75 again (a new file that cannot even start is put back
+ * by the unit's ExecStopPost script, rollback-script.ts), and the old agent reports the job
+ * failed, saying which version it restored.
  * @example const up = await startUpgrader({ bundle, version, edge, token, stateDir, log, exit });
  */
 export async function startUpgrader(options: UpgraderOptions) {
   const files = upgradeFiles(options.bundle, options.stateDir);
   const now = options.now ?? Date.now;
-  let busy = false;
-  let done = false;
-  // Downloads that failed their checks: not fetched again by this process.
-  const failed = new Set<string>();
   let deadline: NodeJS.Timeout | undefined;
+  let confirm: () => void = () => {};
+  const confirmed = new Promise<JobResult>((resolve) => {
+    confirm = () => resolve({ outcome: 'succeeded' });
+  });
 
   const pending = await readMarker(files.pending);
-  if (pending && pending.to === options.version) {
+  const rolledBack = await readMarker(files.rolledBack);
+  const fresh = pending !== null && pending.to === options.version;
+  if (fresh) {
     options.log(
       `rbee agent: upgraded from ${pending.from} to ${pending.to}; confirming at the first welcome`,
     );
@@ -95,81 +104,116 @@ export async function startUpgrader(options: UpgraderOptions) {
         );
         await rename(files.prev, files.bundle);
         await rename(files.pending, files.rolledBack);
-        done = true;
         options.exit(EXIT.TEMPFAIL);
       })().catch((error: Error) => options.log(`rbee agent: rollback failed: ${error.message}`));
     }, options.deadlineMs ?? 120_000);
     deadline.unref();
   } else if (pending) {
-    // A marker for another version: the rollback script ran, or a swap never finished.
+    // A marker for another version: a swap that never finished.
     await rm(files.pending, { force: true });
   }
 
-  const upgradeTo = async (target: EdgeAgentVersion) => {
-    const refused = await readMarker(files.rolledBack);
-    if (refused?.sha256 === target.sha256 || failed.has(target.sha256)) return;
-    options.log(
-      `rbee agent: the edge serves agent ${target.version} (this is ${options.version}); upgrading`,
-    );
+  /** The upgrade job itself: download, self-check, swap, exit 75; it ends in the next agent. */
+  async function run(spec: JobSpec, ctx: JobContext): Promise<JobResult> {
+    const target = spec.agent;
+    if (spec.kind !== 'upgrade' || !target) {
+      return failed('verify', 'an upgrade job must name the agent file (agent.version, sha256)');
+    }
+    if (spec.expires_at !== undefined && spec.expires_at < now()) {
+      return failed(
+        'verify',
+        `the upgrade job expired at ${new Date(spec.expires_at).toISOString()}`,
+      );
+    }
+    if (target.version === options.version) {
+      await say(ctx, `rbee-agent ${options.version} already runs here: nothing to do`);
+      return { outcome: 'succeeded' };
+    }
     try {
-      await downloadBundle(options.edge, target, files.next);
-      const checked = await selfCheck(files.next, options);
-      if (checked !== target.version) {
-        throw new Error(
-          `the downloaded agent says it is ${checked}, the edge said ${target.version}`,
-        );
-      }
+      await runStep(ctx, 'download', `rbee-agent ${target.version}`, async () => {
+        await downloadBundle(options.edge, target, files.next);
+        return { value: undefined, note: `sha256 ${target.sha256} checked` };
+      });
+      await runStep(ctx, 'self-check', undefined, async () => {
+        const checked = await selfCheck(files.next, options);
+        if (checked !== target.version) {
+          throw new Error(
+            `the downloaded agent says it is ${checked}, the job said ${target.version}`,
+          );
+        }
+        return { value: undefined, note: `rbee-agent ${checked} ok` };
+      });
+      await runStep(ctx, 'swap', `${options.version} → ${target.version}`, async () => {
+        const marker: UpgradeMarker = {
+          from: options.version,
+          to: target.version,
+          sha256: target.sha256,
+          at: now(),
+          job: spec.id,
+        };
+        await writeFileAtomic(files.pending, `${JSON.stringify(marker)}\n`);
+        await copyFile(options.bundle, files.prev);
+        await rename(files.next, files.bundle);
+        return { value: undefined };
+      });
     } catch (error) {
-      failed.add(target.sha256);
+      await rm(files.next, { force: true });
+      if (error instanceof StepError) return failed(error.step, error.message);
       throw error;
     }
-    const marker: UpgradeMarker = {
-      from: options.version,
-      to: target.version,
-      sha256: target.sha256,
-      at: now(),
-    };
-    await writeFileAtomic(files.pending, `${JSON.stringify(marker)}\n`);
-    await copyFile(options.bundle, files.prev);
-    await rename(files.next, files.bundle);
-    done = true;
+    ctx.signal.throwIfAborted();
+    await ctx.emitStep({ step: 'restart', phase: 'start', note: `rbee-agent ${target.version}` });
+    await say(ctx, `agent ${target.version} installed at ${files.bundle}; restarting (exit 75)`);
     options.log(
       `rbee agent: agent ${target.version} installed at ${files.bundle}; restarting (exit 75)`,
     );
     options.exit(EXIT.TEMPFAIL);
-  };
-
-  const check = async () => {
-    if (busy || done) return;
-    busy = true;
-    try {
-      const target = await edgeAgentVersion(options.edge);
-      if (target && isNewer(target.version, options.version)) await upgradeTo(target);
-    } catch (error) {
-      await rm(files.next, { force: true });
-      options.log(`rbee agent: upgrade not done: ${(error as Error).message}`);
-    } finally {
-      busy = false;
-    }
-  };
-
-  const timer = setInterval(() => void check(), options.checkIntervalMs ?? 15 * 60_000);
-  timer.unref();
+    // The agent stops now: this job stays open in the ledger for the next agent to report.
+    await new Promise((_, reject) => {
+      if (ctx.signal.aborted) reject(ctx.signal.reason);
+      ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+    });
+    throw new Error('unreachable');
+  }
 
   return {
-    /** Each welcome: confirms a fresh upgrade, then looks for a newer agent. */
-    onWelcome() {
-      if (deadline) {
-        clearTimeout(deadline);
-        deadline = undefined;
-        void rm(files.pending, { force: true }).then(() =>
-          options.log(`rbee agent: upgrade to ${options.version} confirmed`),
-        );
+    run,
+    /**
+     * An upgrade job that was open when the last agent stopped: this agent finishes it. Null
+     * when the job is not one this upgrader knows (it then fails as an interrupted job).
+     */
+    resume(spec: JobSpec, ctx: ResumeContext): Promise<JobResult> | null {
+      if (spec.kind !== 'upgrade') return null;
+      const restart = async (ok: boolean, note: string) => {
+        await ctx.emitStep({ step: 'restart', phase: 'end', ok, note });
+      };
+      if (fresh && pending.job === spec.id) {
+        return confirmed.then(async (result) => {
+          await restart(true, `rbee-agent ${options.version} connected: upgrade confirmed`);
+          return result;
+        });
       }
-      void check();
+      if (rolledBack?.job === spec.id) {
+        const why = `agent ${rolledBack.to} did not connect after the swap; agent ${rolledBack.from} was put back`;
+        return restart(false, why).then(() => failed('restart', why));
+      }
+      if (pending?.job === spec.id) {
+        const why = `the swap to agent ${pending.to} did not finish; ${options.version} stayed`;
+        return restart(false, why).then(() => failed('swap', why));
+      }
+      return null;
+    },
+    /** Each welcome: a fresh upgrade is confirmed (and its job reported succeeded). */
+    onWelcome() {
+      if (!deadline) return;
+      clearTimeout(deadline);
+      deadline = undefined;
+      void rm(files.pending, { force: true }).then(() => {
+        options.log(`rbee agent: upgrade to ${options.version} confirmed`);
+        confirm();
+      });
     },
     stop() {
-      clearInterval(timer);
       if (deadline) clearTimeout(deadline);
     },
   };

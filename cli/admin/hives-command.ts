@@ -4,11 +4,12 @@ import { printJson, printTable, when } from './output.ts';
 
 export const hivesCommand = adminCommand({
   name: 'hives',
-  summary: 'list, show, enrol and remove hives',
+  summary: 'list, show, enrol, remove hives and rotate their tokens',
   usage: `usage: rbee hives [ls] [--json]
        rbee hives show HIVE [--json]
        rbee hives add NAME [--label k=v ...]   (prints the hive's token once)
        rbee hives rm HIVE
+       rbee hives rotate-token HIVE           (prints the new token once; the old one is cut)
 
 HIVE is a hive's id (hive_…) or name.`,
   flags: { label: { type: 'string', multiple: true } },
@@ -79,6 +80,16 @@ HIVE is a hive's id (hive_…) or name.`,
       process.stdout.write(`removed ${deleted}\n`);
       return 0;
     }
-    throw new UsageError(`unknown subcommand "${sub}" (ls, show, add, rm)`);
+    if (sub === 'rotate-token') {
+      noMore(args, 2);
+      const rotated = await client.rotateHiveToken(need(args, 1, 'HIVE'));
+      if (json) return printJson(rotated);
+      process.stdout.write(`${rotated.token}\n`);
+      process.stderr.write(
+        `hive ${rotated.name} (${rotated.id}) has a new token (shown once); the old one is cut\n`,
+      );
+      return 0;
+    }
+    throw new UsageError(`unknown subcommand "${sub}" (ls, show, add, rm, rotate-token)`);
   },
 });

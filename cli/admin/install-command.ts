@@ -39,6 +39,8 @@ options:
   --max-concurrency N    rollouts: jobs in progress at once
   --max-errors N         rollouts: failures after which the waiting jobs are cancelled
   --timeout-ms N         how long the build may run
+  --force                install even where the hive has this version (else already_installed)
+  --retries N            new attempts after an infrastructure failure (agent restart), not a build failure
   -f, --follow           a job: print its log live; a rollout: a progress line; then exit
                          with the outcome (0 succeeded, 1 failed, 7 cancelled, 8 timed out)`,
   flags: {
@@ -48,6 +50,8 @@ options:
     'max-concurrency': { type: 'string' },
     'max-errors': { type: 'string' },
     'timeout-ms': { type: 'string' },
+    force: { type: 'boolean' },
+    retries: { type: 'string' },
     follow: { type: 'boolean' },
   },
   async run({ client, args, values, json }) {
@@ -66,11 +70,15 @@ options:
     if (concurrency) body.max_concurrency = concurrency;
     if (errors) body.max_errors = errors;
     if (timeout) body.timeout_ms = timeout;
+    if (values.force) body.force = true;
+    const retries = int('--retries', values.retries);
+    if (retries) body.retries = retries;
     const created = await client.install(body);
     if (json && !values.follow) return printJson(created);
     if ('job' in created) {
+      const note = created.job.already_installed ? ', already installed: --force to reinstall' : '';
       process.stderr.write(
-        `job ${created.job.id}: install ${worker} on ${created.job.hive} (${created.job.state})\n`,
+        `job ${created.job.id}: install ${worker} on ${created.job.hive} (${created.job.state}${note})\n`,
       );
       return values.follow ? followJob(client, created.job.id) : 0;
     }

@@ -1,3 +1,4 @@
+import { terminalSafe } from '../../edge/http/terminal-safe.ts';
 import type { LogEvent } from '../../shared/client/follow-logs.ts';
 
 /** CSI and OSC escape sequences: what a build log's colours and titles are made of. */
@@ -14,7 +15,8 @@ export const keepColours = (stream: NodeJS.WriteStream, env = process.env) =>
  */
 export function logPrinter(out: NodeJS.WriteStream = process.stdout, err = process.stderr) {
   const colours = keepColours(out);
-  const text = (s: string) => (colours ? s : stripAnsi(s));
+  // On a terminal only SGR colours pass; a title change or an OSC 8 link is shown as text.
+  const text = (s: string) => (colours ? terminalSafe(s) : stripAnsi(s));
   return (event: LogEvent) => {
     if (event.type === 'lines') {
       out.write(event.lines.map((l) => `${text(l.x)}\n`).join(''));

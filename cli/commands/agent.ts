@@ -90,8 +90,8 @@ export const agentCommand: Command = {
 /** What the bundled agent adds to `rbee agent`: its version, and hooks for upgrades. */
 export type AgentRunExtras = {
   version?: string;
-  /** Called once the agent runs; `exit` stops it and ends the process with a code. */
-  attach?: (context: AgentRunContext) => Pick<AgentOptions, 'onWelcome'>;
+  /** Called before the agent starts; `exit` stops it and ends the process with a code. */
+  attach?: (context: AgentRunContext) => Promise<Pick<AgentOptions, 'onWelcome' | 'upgrade'>>;
 };
 
 export type AgentRunContext = {
@@ -175,7 +175,8 @@ export async function runAgent(argv: string[], extras: AgentRunExtras = {}): Pro
     finish = resolve;
   });
   const hooks =
-    extras.attach?.({ edge: http, token, stateDir, log, exit: (code) => finish(code) }) ?? {};
+    (await extras.attach?.({ edge: http, token, stateDir, log, exit: (code) => finish(code) })) ??
+    {};
   let agent: Agent;
   try {
     agent = await startAgent({

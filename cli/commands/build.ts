@@ -1,19 +1,28 @@
+import { machine } from 'node:os';
+import { buildUser } from '../../agent/executor/build-user.ts';
 import { BuildError, type BuildEvent, runBuild } from '../../agent/executor/index.ts';
+import { archiveBuild } from '../../agent/package/archive-build.ts';
+import { PackageError } from '../../agent/package/create-package.ts';
 import { type Command, parseFlags, UsageError } from '../command.ts';
 
-const usage = `usage: rbee build DIR [--nocheck] [--source-base URL] [--timeout SECONDS]
+const usage = `usage: rbee build DIR [--archive] [--nocheck] [--source-base URL] [--timeout SECONDS]
 
 Builds the PKGBUILD in DIR like 'makepkg --noarchive --nodeps -f': sources are fetched into
 DIR, extracted into DIR/src, and the package tree is left in DIR/pkg/<pkgname>. The build's
 output is printed live (stdout and stderr as the build wrote them), steps as '==>' lines.
 As root, the PKGBUILD runs as nobody (65534), who is given DIR.
 
+With --archive, makepkg's packaging step follows (makepkg without --noarchive): one
+DIR/<pkgname>-<pkgver>-<pkgrel>-<arch>.pkg.tar.zst per package (PKGEXT of makepkg.conf), with
+.PKGINFO, .BUILDINFO and .MTREE, owners root:root and mtimes from SOURCE_DATE_EPOCH (default now).
+
 options:
+  --archive          write the package files too (makepkg's create_package)
   --nocheck          do not run check()
   --source-base URL  fetch local sources missing from DIR from URL (a catalog's files URL)
   --timeout SECONDS  stop the build after this long (default 7200)
 
-Exits 0 when the package tree is ready, 1 with the reason when the build fails.
+Exits 0 when the package tree (and with --archive the package files) is ready, 1 with the reason when the build fails.
 `;
 
 /**
@@ -61,12 +70,14 @@ function stepLine(event: BuildEvent): string | undefined {
 
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
+  summary:
+    'build a PKGBUILD folder like makepkg --nodeps (--noarchive unless --archive), printing its output',
   usage,
   async run(argv) {
     const { values, positionals } = parseFlags(
       argv,
       {
+        archive: { type: 'boolean' },
         nocheck: { type: 'boolean' },
         'source-base': { type: 'string' },
         timeout: { type: 'string' },
@@ -89,8 +100,11 @@ export const buildCommand: Command = {
     const stop = () => controller.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // --archive names the arch in the file, so the build and the archive agree on CARCH.
+    const carch = values.archive ? machine() : undefined;
     try {
       const result = await runBuild(positionals[0]!, {
+        ...(carch ? { carch } : {}),
         noCheck: values.nocheck ?? false,
         signal: controller.signal,
         ...(sourceBase !== undefined ? { sourceBase } : {}),
@@ -109,9 +123,26 @@ export const buildCommand: Command = {
       await out.flush();
       for (const dir of result.pkgdirs)
         process.stdout.write(`==> Package directory is ready: ${dir}\n`);
+      if (carch) {
+        process.stdout.write('==> Creating package files...\n');
+        const user = buildUser({});
+        const files = await archiveBuild(result, {
+          carch,
+          ...(user ? { user } : {}),
+          signal: controller.signal,
+        });
+        for (const f of files)
+          process.stdout.write(
+            `==> Package file: ${f.path} (${f.size} bytes, sha256 ${f.sha256})\n`,
+          );
+      }
       return 0;
     } catch (error) {
       await out.flush();
+      if (error instanceof PackageError) {
+        process.stderr.write(`rbee build: ${error.pkgname}: ${error.message}\n`);
+        return 1;
+      }
       if (!(error instanceof BuildError)) throw error;
       process.stderr.write(`rbee build: ${error.shortMessage}\n`);
       return 1;

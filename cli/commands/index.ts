@@ -30,7 +30,8 @@ export const commands: CommandEntry[] = [
   },
   {
     name: 'build',
-    summary: 'build a PKGBUILD folder like makepkg --noarchive --nodeps, printing its output',
+    summary:
+      'build a PKGBUILD folder like makepkg --nodeps (--noarchive unless --archive), printing its output',
     load: async () => (await import('./build.ts')).buildCommand,
   },
   {
@@ -82,6 +83,16 @@ export const commands: CommandEntry[] = [
     name: 'audit',
     summary: 'admin: the audit log (who changed what, when, from where)',
     load: async () => (await import('../admin/audit-command.ts')).auditCommand,
+  },
+  {
+    name: 'builders',
+    summary: 'admin: builder hives of the package cache, and signing their keys with the fleet key',
+    load: async () => (await import('./builders.ts')).buildersCommand,
+  },
+  {
+    name: 'webhooks',
+    summary: 'admin: webhooks for fleet events, their signed deliveries and outcomes',
+    load: async () => (await import('../admin/webhooks-command.ts')).webhooksCommand,
   },
   {
     name: 'version',

@@ -133,7 +133,12 @@ export class Cluster implements HubPeers {
         this.bus.wakeLocal(FLEET_WAKE);
         break;
       case 'revoke':
+        // Deleted or rotated: a rotation also ends the contest (the store says so already).
         hub?.revokeLocal(m.hive);
+        hub?.contestedElsewhere(m.hive, false);
+        break;
+      case 'contested':
+        hub?.contestedElsewhere(m.hive);
         break;
     }
   }
@@ -178,13 +183,15 @@ export class Cluster implements HubPeers {
     return true;
   }
 
-  took(hive: string, at: number) {
+  async took(hive: string, at: number): Promise<boolean> {
+    const heard = this.holder(hive) !== null;
     for (const entry of this.#instances.values()) entry.hives.delete(hive);
+    // The stored holder before this one, in case its announcements were not heard yet.
+    const stored = await this.#presence.holder(hive).catch(() => null);
     // Stored first, so the old holder's `left` (after it hears this) cannot erase it.
-    this.#presence
-      .took(hive, at)
-      .catch(() => {})
-      .finally(() => this.#publish({ t: 'took', hive, at }));
+    await this.#presence.took(hive, at).catch(() => {});
+    this.#publish({ t: 'took', hive, at });
+    return heard || (stored !== null && stored.instance !== this.instanceId);
   }
 
   left(hive: string) {
@@ -194,6 +201,10 @@ export class Cluster implements HubPeers {
 
   revoke(hive: string) {
     this.#publish({ t: 'revoke', hive });
+  }
+
+  contested(hive: string) {
+    this.#publish({ t: 'contested', hive });
   }
 
   async close() {

@@ -15,6 +15,8 @@ export type BusMessage = {
   | { t: 'left'; hive: string }
   /** The hive was deleted: whoever holds its socket closes it with REVOKED. */
   | { t: 'revoke'; hive: string }
+  /** The hive became contested (its token on competing connections): hold its jobs. */
+  | { t: 'contested'; hive: string }
 );
 
 /**

@@ -189,6 +189,27 @@ function createClient(options2) {
       body
     ),
     deleteHive: (ref) => call("DELETE", \`/api/hives/\${id(ref)}\`),
+    /** Marks a hive a builder (it may upload to the package cache), or not. */
+    setBuilder: (ref, builder) => call(
+      "POST",
+      \`/api/hives/\${id(ref)}/builder\`,
+      { builder }
+    ),
+    /** Builder hives with their registered keys, and the set the admins last signed. */
+    listBuilders: () => call("GET", "/api/builders"),
+    /** Stores the builder set signed with the fleet key (see \`rbee builders sign\`). */
+    putBuilderSet: (envelope) => call(
+      "POST",
+      "/api/builders/signed",
+      envelope
+    ),
+    /** A new token for the hive; the old one stops working and its socket is cut. */
+    rotateHiveToken: (ref) => call(
+      "POST",
+      \`/api/hives/\${id(ref)}/rotate-token\`
+    ),
+    /** Which hives have a worker, by version. */
+    workerInstalls: (worker) => call("GET", \`/api/workers/\${id(worker)}/installs\`),
     install: (body) => call("POST", "/api/installs", body),
     uninstall: (hive, body) => call("POST", \`/api/hives/\${id(hive)}/uninstall\`, body),
     listJobs: async (filter = {}) => (await call("GET", \`/api/jobs\${query(filter)}\`)).jobs,
@@ -201,6 +222,8 @@ function createClient(options2) {
     listRollouts: async () => (await call("GET", "/api/rollouts")).rollouts,
     getRollout: async (rollout2) => (await call("GET", \`/api/rollouts/\${id(rollout2)}\`)).rollout,
     cancelRollout: async (rollout2) => (await call("POST", \`/api/rollouts/\${id(rollout2)}/cancel\`)).rollout,
+    /** Moves hives' agents to the edge's: a rollout of \`upgrade\` jobs (admin). */
+    upgradeAgents: (body) => call("POST", "/api/agents/upgrade", body),
     createToken: (body) => call("POST", "/api/tokens", body),
     listTokens: async () => (await call("GET", "/api/tokens")).tokens,
     revokeToken: (name) => call("DELETE", \`/api/tokens/\${id(name)}\`),
@@ -219,6 +242,17 @@ function createClient(options2) {
     /** The package cache, newest first. */
     listPackages: async (filter = {}) => (await call("GET", \`/api/packages\${query(filter)}\`)).packages,
     audit: async (filter = {}) => (await call("GET", \`/api/audit\${query(filter)}\`)).entries,
+    createWebhook: (body) => call("POST", "/api/webhooks", body),
+    listWebhooks: async () => (await call("GET", "/api/webhooks")).webhooks,
+    getWebhook: async (hook) => (await call("GET", \`/api/webhooks/\${id(hook)}\`)).webhook,
+    deleteWebhook: (hook) => call("DELETE", \`/api/webhooks/\${id(hook)}\`),
+    /** A webhook's deliveries, newest first, each with its attempts. */
+    listDeliveries: async (hook, opts = {}) => (await call(
+      "GET",
+      \`/api/webhooks/\${id(hook)}/deliveries\${query(opts)}\`
+    )).deliveries,
+    /** Queues a signed \`ping\` to the webhook. */
+    testWebhook: async (hook) => (await call("POST", \`/api/webhooks/\${id(hook)}/test\`)).delivery,
     /** Submits an install on one hive and follows it to its end (the seed SDK's install_worker). */
     installWorker: (hive, worker, opts = {}) => installWorker(client2, hive, worker, opts)
   };

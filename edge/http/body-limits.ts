@@ -4,7 +4,12 @@ import { apiError } from './errors.ts';
 import { MAX_BODY_BYTES } from './read-body.ts';
 
 /** Routes that take more than the default: a fleet-wide install names up to 100,000 hives. */
-export const LARGE_BODY_ROUTES: Record<string, number> = { '/api/installs': 4 * 1024 * 1024 };
+export const LARGE_BODY_ROUTES: Record<string, number> = {
+  '/api/installs': 4 * 1024 * 1024,
+  // The builder set signed with the fleet key (edge/packages/builders-routes.ts).
+  '/api/builders/signed': 2 * 1024 * 1024,
+  '/api/agents/upgrade': 4 * 1024 * 1024,
+};
 
 /**
  * One byte limit for every request body, applied once before any route (Hono's `bodyLimit`):

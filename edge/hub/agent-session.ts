@@ -1,6 +1,6 @@
 import { type AgentFrame, decodeAgentFrame, encodeMessage } from '../../shared/protocol/codec.ts';
 import { ProtocolError, protocolError, protocolErrors } from '../../shared/protocol/errors.ts';
-import { terminalStates } from '../../shared/protocol/job.ts';
+import { type AgentRelease, terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import { DoneSettler } from '../jobs/done-settler.ts';
 import type { JobService } from '../jobs/job-service.ts';
@@ -19,6 +19,8 @@ export type SessionDeps = {
   bus: LogBus;
   options: EdgeOptions;
   now: () => number;
+  /** The agent file this edge serves, for welcome (absent or null: it serves none). */
+  agentRelease?: () => Promise<AgentRelease | null>;
   metrics: HubMetrics;
   /** Asked before hello touches anything: null admits, a refusal (CONTESTED) closes. */
   admit(session: AgentSession): ProtocolError | null;
@@ -249,6 +251,7 @@ export class AgentSession {
       platform: message.platform,
       installed: message.installed,
       agent_version: message.agent_version,
+      agent_upgradable: message.upgradable === true,
     }));
     const { welcome, toDeliver } = await this.deps.jobs.onHello(this.hive, message.jobs);
     // Not marked as own here: the first frame about each reads it once (its state too).
@@ -259,8 +262,15 @@ export class AgentSession {
       hive: this.hive,
       heartbeat_ms: this.deps.options.heartbeatMs,
       jobs: welcome,
+      ...(message.upgradable ? await this.#edgeAgent() : {}),
     });
     for (const job of toDeliver) await this.deps.jobs.deliver(job);
+  }
+
+  /** `{agent}` for welcome: the edge's agent file; nothing when there is none or it cannot be read. */
+  async #edgeAgent(): Promise<{ agent?: AgentRelease }> {
+    const release = await this.deps.agentRelease?.().catch(() => null);
+    return release ? { agent: { version: release.version, sha256: release.sha256 } } : {};
   }
 
   /** Refuses a message about a job that is not this hive's (checked once per job). */

@@ -1,44 +1,53 @@
 import { type ProtocolError, protocolError } from '../../shared/protocol/errors.ts';
+import type { HiveRecord } from '../store/records.ts';
 
 /** What the contest rule needs to know of a session. */
 export type Contender = { readonly hive: string; readonly closed: boolean; lastReceived: number };
 
+/** The window competing connections are counted in. */
+export const CONTEST_WINDOW_MS = 60_000;
+
 /**
  * The stolen-token rule: one hive, one connection. A newcomer is refused with CONTESTED while
- * the hive's current connection is answering (heard from within one heartbeat); a silent one
- * (a half-open socket after a network cut) is replaced. Each competing connection, refused or
- * replacing, is counted; more than `maxPerMinute` in a minute marks the hive contested.
+ * the hive's current connection on this instance is answering (heard from within one
+ * heartbeat); a silent one (a half-open socket after a network cut) is replaced, and so is a
+ * live one on another instance. Each competing connection, refused or replacing, on any
+ * instance, is counted in the hive's stored record (`countContest`), so the count is the
+ * fleet's, not one process's.
  */
 export class ContestRule {
-  readonly #seen = new Map<string, number[]>();
-
   constructor(
     private readonly heartbeatMs: number,
-    private readonly maxPerMinute: number,
     private readonly now: () => number,
   ) {}
 
-  /** Null to admit `newcomer`; the refusal otherwise. `contested` is told when the count tips. */
+  /**
+   * `competes`: the newcomer meets a live holder here (count it). `refusal`: null admits it.
+   */
   judge(
     newcomer: Contender,
     holder: Contender | undefined,
-    contested: (count: number) => void,
-  ): ProtocolError | null {
-    if (!holder || holder === newcomer || holder.closed) return null;
-    const now = this.now();
-    const times = (this.#seen.get(newcomer.hive) ?? []).filter((t) => now - t < 60_000);
-    times.push(now);
-    this.#seen.set(newcomer.hive, times);
-    if (times.length > this.maxPerMinute) contested(times.length);
-    const silent = now - holder.lastReceived;
-    if (silent > this.heartbeatMs) return null; // the holder is gone: the newcomer replaces it
-    return protocolError(
-      'CONTESTED',
-      `hive ${newcomer.hive} already has a live connection (heard from ${silent} ms ago); a second connection with its token is refused. If the token was copied, rotate it: POST /api/hives/${newcomer.hive}/rotate-token`,
-    );
+  ): { competes: boolean; refusal: ProtocolError | null } {
+    if (!holder || holder === newcomer || holder.closed) return { competes: false, refusal: null };
+    const silent = this.now() - holder.lastReceived;
+    // The holder is gone: the newcomer replaces it.
+    if (silent > this.heartbeatMs) return { competes: true, refusal: null };
+    return {
+      competes: true,
+      refusal: protocolError(
+        'CONTESTED',
+        `hive ${newcomer.hive} already has a live connection (heard from ${silent} ms ago); a second connection with its token is refused. If the token was copied, rotate it: POST /api/hives/${newcomer.hive}/rotate-token`,
+      ),
+    };
   }
+}
 
-  forget(hive: string) {
-    this.#seen.delete(hive);
-  }
+/**
+ * One more competing connection at `now`, for the hive's compare-and-set update: the times
+ * within the window are kept, and more than `maxPerMinute` marks the hive contested.
+ */
+export function countContest(hive: HiveRecord, now: number, maxPerMinute: number): HiveRecord {
+  const contests = [...(hive.contests ?? []).filter((t) => now - t < CONTEST_WINDOW_MS), now];
+  const tipped = contests.length > maxPerMinute;
+  return { ...hive, contests, contested_at: hive.contested_at || (tipped ? now : null) };
 }

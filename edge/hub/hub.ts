@@ -5,7 +5,7 @@ import type { HiveLink } from '../jobs/job-service.ts';
 import { FLEET_WAKE } from '../logs/log-bus.ts';
 import type { HiveRecord } from '../store/records.ts';
 import { AgentSession, type SessionDeps } from './agent-session.ts';
-import { ContestRule } from './contest.ts';
+import { ContestRule, countContest } from './contest.ts';
 import { HubMetrics } from './hub-metrics.ts';
 import type { AgentSocket } from './socket.ts';
 
@@ -18,12 +18,17 @@ export interface HubPeers {
   holder(hive: string): string | null;
   /** Sends through the instance that holds the hive; false when none does. */
   forward(hive: string, message: MessageBody<EdgeMessage>): boolean;
-  /** A session of this hub went live (at `at`): the others close theirs with REPLACED. */
-  took(hive: string, at: number): void;
+  /**
+   * A session of this hub went live (at `at`): the others close theirs with REPLACED. True
+   * when it took the hive from a live session on another instance (a competing connection).
+   */
+  took(hive: string, at: number): Promise<boolean>;
   /** This hub's live session of the hive closed. */
   left(hive: string): void;
   /** The hive was deleted: the holder closes its socket with REVOKED. */
   revoke(hive: string): void;
+  /** The hive became contested here: the others hold its jobs too. */
+  contested(hive: string): void;
 }
 
 /**
@@ -44,7 +49,28 @@ export class Hub implements HiveLink {
   /** When each live session went live, to settle a takeover race between instances. */
   readonly #liveSince = new Map<string, number>();
   #peers: HubPeers | null = null;
+  /** Sessions closed because another took the hive over: their close is no hive going offline. */
+  readonly #replaced = new WeakSet<AgentSession>();
+  readonly #presence: ((hive: string, online: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+
+  /**
+   * Calls `listener` when a hive comes online here (no session of it was live on any instance)
+   * and when its live session closes for a reason other than a takeover (webhooks).
+   */
+  onPresence(listener: (hive: string, online: boolean) => void) {
+    this.#presence.push(listener);
+  }
+
+  #tellPresence(hive: string, online: boolean) {
+    for (const listener of this.#presence) {
+      try {
+        listener(hive, online);
+      } catch (error) {
+        console.error(`hive ${hive}: a presence listener failed:`, error);
+      }
+    }
+  }
 
   readonly metrics: HubMetrics;
   /** Upgrades with a bad token, per client IP (429 RATE_LIMITED past the option). */
@@ -55,11 +81,7 @@ export class Hub implements HiveLink {
   ) {
     this.metrics = new HubMetrics();
     this.authFailures = new FailureLimit(deps.options.agentAuthFailuresPerMinute, deps.now);
-    this.#contest = new ContestRule(
-      deps.options.heartbeatMs,
-      deps.options.maxContestsPerMinute,
-      deps.now,
-    );
+    this.#contest = new ContestRule(deps.options.heartbeatMs, deps.now);
     // An ended job is closed on its hive's session: later frames about it are refused.
     deps.jobs.onJobEnd((job) => this.#live.get(job.hive)?.jobEnded(job.id));
   }
@@ -74,20 +96,38 @@ export class Hub implements HiveLink {
     return this.#live.has(hive) || (this.#peers?.holder(hive) ?? null) !== null;
   }
 
-  /** After a token rotation: not contested any more, counts forgotten. */
+  /** After a token rotation: not contested any more, counts forgotten (in the store too). */
   clearContest(hive: string) {
     this.#contested.delete(hive);
-    this.#contest.forget(hive);
+    void this.deps.store
+      .updateHive(hive, (h) => (h.contests?.length ? { ...h, contests: [] } : null))
+      .catch(() => {});
   }
 
-  #markContested(hive: string, count: number) {
-    if (this.#contested.has(hive)) return;
-    this.#contested.add(hive);
+  /** Another instance marked the hive contested, or it was rotated (`false`). */
+  contestedElsewhere(hive: string, contested = true) {
+    if (contested) this.#contested.add(hive);
+    else this.#contested.delete(hive);
+  }
+
+  /**
+   * Counts one competing connection in the hive's stored record (compare-and-set, so every
+   * instance adds to one count); past the limit the hive is contested on every instance.
+   */
+  #compete(hive: string) {
     const now = this.deps.now();
-    console.error(
-      `hive ${hive}: CONTESTED: ${count} competing connections with its token within a minute; its jobs are held until the token is rotated`,
-    );
-    void this.deps.store.updateHive(hive, (h) => ({ ...h, contested_at: now })).catch(() => {});
+    const max = this.deps.options.maxContestsPerMinute;
+    void this.deps.store
+      .updateHive(hive, (h) => countContest(h, now, max))
+      .then((h) => {
+        if (!h?.contested_at || this.#contested.has(hive)) return;
+        this.#contested.add(hive);
+        this.#peers?.contested(hive);
+        console.error(
+          `hive ${hive}: CONTESTED: ${h.contests?.length} competing connections with its token within a minute; its jobs are held until the token is rotated`,
+        );
+      })
+      .catch(() => {});
   }
 
   /** A socket whose upgrade was authenticated as `hive`; returns the session to feed frames to. */
@@ -99,7 +139,8 @@ export class Hub implements HiveLink {
       metrics: this.metrics,
       admit: (s) => {
         const holder = this.#live.get(s.hive) ?? this.#claims.get(s.hive);
-        const refusal = this.#contest.judge(s, holder, (n) => this.#markContested(s.hive, n));
+        const { competes, refusal } = this.#contest.judge(s, holder);
+        if (competes) this.#compete(s.hive);
         if (!refusal) this.#claims.set(s.hive, s);
         return refusal;
       },
@@ -107,12 +148,17 @@ export class Hub implements HiveLink {
         this.#pending.delete(s);
         if (this.#claims.get(s.hive) === s) this.#claims.delete(s.hive);
         const old = this.#live.get(s.hive);
+        const wasOnline = old !== undefined || (this.#peers?.holder(s.hive) ?? null) !== null;
         this.#live.set(s.hive, s);
         const at = this.deps.now();
         this.#liveSince.set(s.hive, at);
-        this.#peers?.took(s.hive, at);
+        const took = this.#peers?.took(s.hive, at);
+        // Taking the hive from a live session on another instance competes like one here.
+        if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
+        if (!wasOnline) this.#tellPresence(s.hive, true);
         this.deps.bus.publish(FLEET_WAKE);
         if (old && old !== s) {
+          this.#replaced.add(old);
           old.refuse(
             protocolError('REPLACED', 'another connection with this hive token took over'),
           );
@@ -130,6 +176,7 @@ export class Hub implements HiveLink {
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
             .catch(() => {})
             .finally(() => this.deps.bus.publish(FLEET_WAKE));
+          if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },
     });
@@ -165,8 +212,9 @@ export class Hub implements HiveLink {
     return this.#liveSince;
   }
 
-  /** Sends only through this hub's own socket. */
+  /** Sends only through this hub's own socket (a contested hive's jobs are held here too). */
   sendLocal(hive: string, message: MessageBody<EdgeMessage>): boolean {
+    if (message.type === 'job' && this.#contested.has(hive)) return false;
     return this.#live.get(hive)?.send(message) ?? false;
   }
 
@@ -174,9 +222,9 @@ export class Hub implements HiveLink {
   replacedElsewhere(hive: string, at: number) {
     const since = this.#liveSince.get(hive);
     if (since === undefined || since > at) return;
-    this.#live
-      .get(hive)
-      ?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
+    const session = this.#live.get(hive);
+    if (session) this.#replaced.add(session);
+    session?.refuse(protocolError('REPLACED', 'another connection with this hive token took over'));
   }
 
   /** Closes this hub's sockets of a deleted or rotated hive with REVOKED, live or pending. */

@@ -1,4 +1,10 @@
-import type { JobError, JobKind, JobOutcome, JobState } from '../../shared/protocol/job.ts';
+import type {
+  AgentRelease,
+  JobError,
+  JobKind,
+  JobOutcome,
+  JobState,
+} from '../../shared/protocol/job.ts';
 import { terminalStates } from '../../shared/protocol/job.ts';
 import type { EdgeMessage, MessageBody } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
@@ -8,6 +14,7 @@ import type { JobRecord } from '../store/records.ts';
 import type { LogHead, Store } from '../store/store.ts';
 import { bindJob } from './job-binding.ts';
 import { newJobId } from './job-id.ts';
+import { shouldRetry } from './retry-policy.ts';
 import { applyTransition } from './transitions.ts';
 
 /** How the job service reaches a hive's open socket, if it has one. */
@@ -26,6 +33,10 @@ export type JobInput = {
   timeout_ms?: number;
   rollout?: string;
   build?: BuildMode;
+  /** New attempts after an infrastructure failure (retry-policy.ts). */
+  retries?: number;
+  /** `upgrade` jobs: the agent to install. */
+  agent?: AgentRelease;
 };
 
 /** Held jobs (a rollout's beyond its concurrency) are out of the deadline sweep until released. */
@@ -80,13 +91,20 @@ export class JobService {
   ): Promise<JobRecord | null> {
     const now = this.now();
     let from: JobState = to;
+    let retry: string | null = null;
     const next = await this.store.updateJob(id, (job) => {
       if (!guard(job)) return null;
-      const moved = applyTransition(job, to, patch, now);
+      retry = null;
+      const error = patch.error === undefined ? job.error : patch.error;
+      const again = !terminalStates.has(job.state) && shouldRetry(job, to, error);
+      if (again) retry = newJobId(now);
+      const moved = applyTransition(job, to, again ? { ...patch, retried_by: retry! } : patch, now);
       if (moved) from = job.state;
       return moved;
     });
     if (next) this.bus.publish(id);
+    // The new attempt exists before anyone hears the old one ended (its rollout slot passes on).
+    if (next && retry) await this.#retry(next, retry);
     if (next && terminalStates.has(to) && !terminalStates.has(from)) {
       for (const listener of this.#onEnd) {
         try {
@@ -97,6 +115,65 @@ export class JobService {
       }
     }
     return next;
+  }
+
+  /** A new attempt of a job that failed for an infrastructure reason, with one retry less. */
+  async #retry(failed: JobRecord, id: string) {
+    const now = this.now();
+    const online = this.link?.isOnline(failed.hive) ?? false;
+    const { held: _held, retried_by: _by, ...base } = failed;
+    const job: JobRecord = {
+      ...base,
+      id,
+      state: online ? 'dispatched' : 'queued',
+      step: null,
+      created_at: now,
+      updated_at: now,
+      deliver_by: now + this.options.deliveryTimeoutMs,
+      dispatched_at: online ? now : null,
+      accepted_at: null,
+      ended_at: null,
+      cancel_requested: false,
+      error: null,
+      pending_done: null,
+      retries_left: (failed.retries_left ?? 1) - 1,
+      retry_of: failed.id,
+    };
+    await this.store.createJob(job);
+    if (job.state === 'dispatched') this.#send(job);
+  }
+
+  /**
+   * Jobs that end at once without being sent: the hive already has the worker at this version
+   * and pkgrel (an install without `force`). Stored succeeded with `already_installed`; no end
+   * listener hears them (nothing ran; a rollout counts them when it is made).
+   */
+  async createSettled(hives: string[], input: Omit<JobInput, 'hive'>): Promise<JobRecord[]> {
+    const now = this.now();
+    const jobs = hives.map(
+      (hive): JobRecord => ({
+        id: newJobId(now),
+        hive,
+        kind: input.kind,
+        worker: input.worker,
+        state: 'succeeded',
+        step: null,
+        created_at: now,
+        updated_at: now,
+        deliver_by: now,
+        dispatched_at: null,
+        accepted_at: null,
+        ended_at: now,
+        cancel_requested: false,
+        error: null,
+        pending_done: null,
+        timeout_ms: input.timeout_ms ?? null,
+        rollout: input.rollout ?? null,
+        already_installed: true,
+      }),
+    );
+    await this.store.createJobs(jobs);
+    return jobs;
   }
 
   /** Creates a job and delivers it at once when its hive is online. */
@@ -141,6 +218,8 @@ export class JobService {
         rollout: input.rollout ?? null,
         ...(input.build ? { build: input.build } : {}),
         ...(held ? { held: true } : {}),
+        ...(input.retries ? { retries_left: input.retries } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       };
     });
     // Store and send in slices, so the first agents are building while later jobs are stored.
@@ -162,6 +241,7 @@ export class JobService {
           worker: job.worker,
           ...(job.timeout_ms ? { timeout_ms: job.timeout_ms } : {}),
           ...(job.build ? { build: job.build } : {}),
+          ...(job.agent ? { agent: job.agent } : {}),
           ...bindJob(job, this.statementOf(job.worker), this.now(), this.options.jobTtlMs),
         },
       }) ?? false

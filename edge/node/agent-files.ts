@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentBundle, AgentFiles } from '../routes/agent-files.ts';
+import { nodeCliFile } from './cli-file.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -40,5 +41,6 @@ export function nodeAgentFiles(
       return cached.bundle;
     },
     installScript: () => readFile(installPath, 'utf8').catch(() => null),
+    cli: nodeCliFile(),
   };
 }

@@ -1,4 +1,4 @@
-import type { JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { AgentRelease, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 import { newJobId } from '../jobs/job-id.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
@@ -16,6 +16,10 @@ export type RolloutInput = {
   max_errors?: number;
   /** Hives that build first; the rest wait until every one of them succeeded. */
   canary?: number;
+  /** New attempts of a job after an infrastructure failure. */
+  retries?: number;
+  /** `upgrade` rollouts: the agent every job installs. */
+  agent?: AgentRelease;
 };
 
 /** Which count a finished job adds to. */
@@ -52,6 +56,13 @@ function finalState(r: RolloutRecord): RolloutRecord['state'] {
  * const { rollout, jobs: created } = await rollouts.create(hiveIds, { worker, kind: 'install', max_concurrency: 2, max_errors: 1 });
  */
 export class RolloutService {
+  readonly #onEnd: ((rollout: RolloutRecord) => void | Promise<void>)[] = [];
+
+  /** Calls `listener` once for every rollout that ends (webhooks: rollout.ended). */
+  onRolloutEnd(listener: (rollout: RolloutRecord) => void | Promise<void>) {
+    this.#onEnd.push(listener);
+  }
+
   constructor(
     private readonly store: Store,
     private readonly jobs: JobService,
@@ -62,6 +73,8 @@ export class RolloutService {
   async create(
     hives: string[],
     input: RolloutInput,
+    /** Hives that already have the worker at this version: their jobs succeed at once. */
+    settled: string[] = [],
   ): Promise<{ rollout: RolloutRecord; jobs: JobRecord[] }> {
     const now = this.jobs.now();
     const release = Math.min(
@@ -70,10 +83,10 @@ export class RolloutService {
       input.max_concurrency ?? hives.length,
     );
     const counts: RolloutCounts = {
-      total: hives.length,
+      total: hives.length + settled.length,
       waiting: hives.length - release,
       in_progress: release,
-      succeeded: 0,
+      succeeded: settled.length,
       failed: 0,
       cancelled: 0,
     };
@@ -90,7 +103,17 @@ export class RolloutService {
       updated_at: now,
       ended_at: null,
     };
+    if (hives.length === 0) Object.assign(rollout, { state: 'succeeded', ended_at: now });
     await this.store.createRollout(rollout);
+    const done = await this.jobs.createSettled(settled, {
+      worker: input.worker,
+      kind: input.kind,
+      rollout: rollout.id,
+    });
+    if (hives.length === 0) {
+      for (const listener of this.#onEnd) await listener(rollout);
+      return { rollout, jobs: done };
+    }
     const jobs = await this.jobs.createMany(
       hives,
       {
@@ -99,10 +122,15 @@ export class RolloutService {
         rollout: rollout.id,
         ...(input.timeout_ms ? { timeout_ms: input.timeout_ms } : {}),
         ...(input.build ? { build: input.build } : {}),
+        ...(input.retries ? { retries: input.retries } : {}),
+        ...(input.agent ? { agent: input.agent } : {}),
       },
       release,
     );
-    return { rollout: (await this.store.getRollout(rollout.id)) ?? rollout, jobs };
+    return {
+      rollout: (await this.store.getRollout(rollout.id)) ?? rollout,
+      jobs: [...done, ...jobs],
+    };
   }
 
   get(id: string) {
@@ -143,10 +171,13 @@ export class RolloutService {
 
   /** A job of the rollout ended: count it, then stop the rollout or release the next job. */
   async #onJobEnd(job: JobRecord, from: JobState) {
+    if (job.retried_by) return; // its new attempt keeps the slot and is counted when it ends
     const id = job.rollout!;
     const now = this.jobs.now();
     const wasHeld = from === 'queued' && job.held === true;
+    let endedNow = false;
     const counted = await this.store.updateRollout(id, (r) => {
+      endedNow = false;
       const counts = { ...r.counts };
       if (wasHeld) counts.waiting -= 1;
       else counts.in_progress -= 1;
@@ -161,10 +192,20 @@ export class RolloutService {
       if (counts.waiting === 0 && counts.in_progress === 0) {
         next.state = finalState(next);
         next.ended_at = now;
+        endedNow = r.ended_at === null;
       }
       return next;
     });
     if (!counted) return;
+    if (endedNow) {
+      for (const listener of this.#onEnd) {
+        try {
+          await listener(counted);
+        } catch (error) {
+          console.error(`rollout ${id}: an end listener failed:`, error);
+        }
+      }
+    }
     if (counted.state === 'stopped') {
       if (!counted.cancel_requested) {
         const why =

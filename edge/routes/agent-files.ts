@@ -14,6 +14,8 @@ export type AgentFiles = {
   bundle(): Promise<AgentBundle | null>;
   /** scripts/install.sh. */
   installScript(): Promise<string | null>;
+  /** The admin CLI's one file, dist/rbee.mjs (`GET /cli/rbee.mjs`). */
+  cli?(): Promise<AgentBundle | null>;
 };
 
 /** Headers of `GET /agent/rbee-agent.mjs`: what the file is, to check before running it. */

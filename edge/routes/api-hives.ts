@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { createHiveRequestSchema } from '../../shared/api/hives.ts';
+import type { AgentRelease } from '../../shared/protocol/job.ts';
 import { hashToken, newToken } from '../auth/tokens.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
@@ -19,8 +20,14 @@ export async function findHive(store: Store, ref: string) {
 }
 
 /** `/api/hives`: enrol, list, show and delete hives. */
-export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
+export function hivesRoutes(
+  store: Store,
+  hub: Hub,
+  now: () => number,
+  agentRelease: () => Promise<AgentRelease | null> = async () => null,
+) {
   const app = new Hono();
+  const edgeAgent = async () => (await agentRelease().catch(() => null))?.version ?? null;
 
   app.post('/api/hives', async (c) => {
     const body = await readBody(c, createHiveRequestSchema);
@@ -34,15 +41,18 @@ export function hivesRoutes(store: Store, hub: Hub, now: () => number) {
   });
 
   app.get('/api/hives', async (c) => {
-    const hives = await store.listHives();
-    return c.json({ hives: hives.map((h) => hiveView(h, hub.isConnected(h.id))) });
+    const [hives, edgeVersion] = await Promise.all([store.listHives(), edgeAgent()]);
+    return c.json({ hives: hives.map((h) => hiveView(h, hub.isConnected(h.id), edgeVersion)) });
   });
 
   app.get('/api/hives/:id', async (c) => {
     const hive = await findHive(store, c.req.param('id'));
     if (!hive)
       return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${c.req.param('id')}"`);
-    return c.json({ ...hiveView(hive, hub.isConnected(hive.id)), ...hub.holderView(hive.id) });
+    return c.json({
+      ...hiveView(hive, hub.isConnected(hive.id), await edgeAgent()),
+      ...hub.holderView(hive.id),
+    });
   });
 
   app.delete('/api/hives/:id', async (c) => {

@@ -4,6 +4,7 @@ import { formatIssue } from '../../shared/validation/format-issue.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import { apiError } from '../http/errors.ts';
 import { readBody } from '../http/read-body.ts';
+import { catalogVersion, hasInstalled } from '../jobs/already-installed.ts';
 import { JobConflictError, type JobService } from '../jobs/job-service.ts';
 import type { RolloutService } from '../rollouts/rollout-service.ts';
 import type { HiveRecord } from '../store/records.ts';
@@ -37,7 +38,8 @@ export function jobsRoutes(
   app.post('/api/installs', async (c) => {
     const body = await readBody(c, installRequestSchema, 4 * 1024 * 1024);
     if (body instanceof Response) return body;
-    if (!catalog.get(body.worker)) {
+    const worker = catalog.get(body.worker);
+    if (!worker) {
       return apiError(
         c,
         404,
@@ -50,10 +52,18 @@ export function jobsRoutes(
       kind: 'install' as const,
       ...(body.timeout_ms ? { timeout_ms: body.timeout_ms } : {}),
       build: body.build,
+      ...(body.retries ? { retries: body.retries } : {}),
     };
+    // Without force, a hive that has this version and pkgrel already succeeds at once.
+    const version = catalogVersion(worker);
+    const already = (hive: HiveRecord) => !body.force && hasInstalled(hive, body.worker, version);
     if (body.hive !== undefined) {
       const hive = await findHive(store, body.hive);
       if (!hive) return apiError(c, 404, 'UNKNOWN_HIVE', `no hive with id or name "${body.hive}"`);
+      if (already(hive)) {
+        const [job] = await jobs.createSettled([hive.id], input);
+        return c.json({ job: job! }, 201);
+      }
       return c.json({ job: await jobs.create({ hive: hive.id, ...input }) }, 201);
     }
     const all = await store.listHives();
@@ -73,12 +83,18 @@ export function jobsRoutes(
         return apiError(c, 404, 'NO_MATCHING_HIVE', 'no hive matches the selector');
       }
     }
-    const created = await rollouts.create(targets, {
-      ...input,
-      ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
-      ...(body.max_errors ? { max_errors: body.max_errors } : {}),
-      ...(body.canary ? { canary: body.canary } : {}),
-    });
+    const byId = new Map(all.map((h) => [h.id, h]));
+    const settled = new Set(targets.filter((id) => already(byId.get(id)!)));
+    const created = await rollouts.create(
+      targets.filter((id) => !settled.has(id)),
+      {
+        ...input,
+        ...(body.max_concurrency ? { max_concurrency: body.max_concurrency } : {}),
+        ...(body.max_errors ? { max_errors: body.max_errors } : {}),
+        ...(body.canary ? { canary: body.canary } : {}),
+      },
+      [...settled],
+    );
     return c.json(created, 201);
   });
 

@@ -10,6 +10,8 @@ import { formatIssue } from '../../shared/validation/format-issue.ts';
 import { apiError } from '../http/errors.ts';
 import type { EdgeOptions } from '../options.ts';
 import type { BlobStore } from '../packages/blob-store.ts';
+import { checkUploadRecord, notABuilder } from '../packages/builder-upload.ts';
+import { cachedPlatforms, packageView } from '../packages/package-summary.ts';
 import { readLimited, sha256Hex, TooLargeError } from '../packages/read-limited.ts';
 import { recordsToDrop, unreferencedBlobs } from '../packages/retention.ts';
 import type { HiveRecord } from '../store/records.ts';
@@ -61,6 +63,7 @@ export function packagesRoutes(
   app.put('/agent/blobs/:sha256', async (c) => {
     const hive = await hiveOf(c);
     if (hive instanceof Response) return hive;
+    if (hive.builder !== true) return notABuilder(c, hive);
     const sha = shaParam(c);
     if (sha instanceof Response) return sha;
     let bytes: Uint8Array;
@@ -107,6 +110,7 @@ export function packagesRoutes(
   app.put('/agent/packages/:key', async (c) => {
     const hive = await hiveOf(c);
     if (hive instanceof Response) return hive;
+    if (hive.builder !== true) return notABuilder(c, hive);
     const key = keyParam(c);
     if (key instanceof Response) return key;
     let raw: unknown;
@@ -130,6 +134,8 @@ export function packagesRoutes(
     const parsed = packageUploadSchema.safeParse(raw);
     if (!parsed.success)
       return apiError(c, 400, 'BAD_REQUEST', formatIssue(parsed.error, '(body)'));
+    const refused = await checkUploadRecord(c, hive, key, parsed.data);
+    if (refused) return refused;
     for (const f of parsed.data.files) {
       if (!(await blobs.has(f.sha256)))
         return apiError(
@@ -151,12 +157,10 @@ export function packagesRoutes(
     const list = (await store.listPackages())
       .filter((r) => worker === undefined || r.worker === worker)
       .sort((a, b) => b.built_at - a.built_at);
+    const hives = await store.listHives();
     return c.json({
-      packages: list.map((r) => ({
-        ...r,
-        files: r.files.map(({ pkginfo: _, ...f }) => f),
-        size: r.files.reduce((n, f) => n + f.size, 0),
-      })),
+      packages: list.map((r) => packageView(r, hives)),
+      workers: cachedPlatforms(list, hives),
     });
   });
 

@@ -3,16 +3,19 @@ import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
 import { kvPackages } from '../packages/kv-packages.ts';
+import { kvWebhooks } from '../webhooks/kv-webhooks.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type {
   ApiTokenRecord,
   AuditFilter,
   AuditRecord,
+  DeliveryRecord,
   EnrolmentTokenRecord,
   HiveRecord,
   JobFilter,
   JobRecord,
   RolloutRecord,
+  WebhookRecord,
 } from './records.ts';
 import { type LogChunk, LogGapError, type LogHead, type Store } from './store.ts';
 
@@ -550,6 +553,35 @@ export class KvStore implements Store {
       if (out.length >= limit) break;
     }
     return out;
+  }
+
+  createWebhook(webhook: WebhookRecord) {
+    return kvWebhooks.create(this.kv, webhook);
+  }
+  getWebhook(id: string) {
+    return kvWebhooks.get(this.kv, id);
+  }
+  listWebhooks() {
+    return kvWebhooks.list(this.kv);
+  }
+  deleteWebhook(id: string) {
+    return kvWebhooks.delete(this.kv, id);
+  }
+  addDeliveries(deliveries: DeliveryRecord[]) {
+    return kvWebhooks.add(this.kv, deliveries);
+  }
+  listDueDeliveries(now: number, limit: number) {
+    return kvWebhooks.listDue(this.kv, now, limit);
+  }
+  updateDelivery(
+    webhook: string,
+    id: string,
+    fn: (delivery: DeliveryRecord) => DeliveryRecord | null,
+  ) {
+    return kvWebhooks.update(this.kv, webhook, id, fn);
+  }
+  listDeliveries(webhook: string, limit: number) {
+    return kvWebhooks.listDeliveries(this.kv, webhook, limit);
   }
 
   async close() {

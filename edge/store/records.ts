@@ -1,6 +1,7 @@
 import type { AuditEntry } from '../../shared/api/audit.ts';
 import type { Role } from '../../shared/api/tokens.ts';
-import type { JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
+import type { Delivery, WebhookEvent } from '../../shared/api/webhooks.ts';
+import type { AgentRelease, JobError, JobKind, JobState } from '../../shared/protocol/job.ts';
 import type { InstalledWorker, PlatformInfo } from '../../shared/protocol/messages.ts';
 import type { BuildMode } from '../../shared/repo/package-record.ts';
 
@@ -15,15 +16,23 @@ export type HiveRecord = {
   platform: PlatformInfo | null;
   installed: InstalledWorker[];
   agent_version: string | null;
+  /** Its last hello said the agent can replace itself (upgrade jobs). */
+  agent_upgradable?: boolean;
   /**
    * When the hub saw this hive's token on competing connections too often (see README
    * "Security model"): its jobs are held until an admin rotates the token. Absent: never.
    */
   contested_at?: number | null;
+  /** When competing connections with its token were seen (any instance), within the last minute. */
+  contests?: number[];
   /** SHA-256 of the machine identity it enrolled with (`POST /agent/enrol`), when it did. */
   machine?: string;
   /** The enrolment token it enrolled with, by id. */
   enrolment?: string;
+  /** An admin marked it a builder: it may upload to the package cache (edge/packages/builders.ts). */
+  builder?: boolean;
+  /** The public key its agent registered for signing build records (`PUT /agent/builder-key`). */
+  builder_key?: { id: string; pem: string; registered_at: number };
 };
 
 /**
@@ -75,6 +84,16 @@ export type JobRecord = {
    * out of the delivery-deadline sweep, until the rollout releases it.
    */
   held?: boolean;
+  /** Succeeded at once without being sent: the hive already had this version (no `force`). */
+  already_installed?: boolean;
+  /** Automatic new attempts left after an infrastructure failure (edge/jobs/retry-policy.ts). */
+  retries_left?: number;
+  /** The failed job this one is a new attempt of. */
+  retry_of?: string;
+  /** The new attempt made when this one failed for an infrastructure reason. */
+  retried_by?: string;
+  /** `upgrade` jobs: the agent file (version and sha256) the hive is to install. */
+  agent?: AgentRelease;
 };
 
 export type RolloutState = 'running' | 'succeeded' | 'failed' | 'stopped';
@@ -132,3 +151,21 @@ export type ApiTokenRecord = {
 export type AuditRecord = AuditEntry;
 
 export type AuditFilter = { since?: number; actor?: string; action?: string; limit?: number };
+
+/** A webhook (POST /api/webhooks). The secret is kept as given: the edge signs with it. */
+export type WebhookRecord = {
+  id: string;
+  url: string;
+  events: WebhookEvent[];
+  secret: string;
+  description: string | null;
+  created_at: number;
+  created_by: string;
+};
+
+/**
+ * One event on its way to one webhook (edge/webhooks). `due_at` is when an instance may next
+ * take it: the next attempt's time while pending, the lease's end while delivering, null once
+ * it is delivered or failed; the store keeps an index on it.
+ */
+export type DeliveryRecord = Delivery & { due_at: number | null; lease_owner: string | null };

@@ -5,11 +5,13 @@ import type {
   ApiTokenRecord,
   AuditFilter,
   AuditRecord,
+  DeliveryRecord,
   EnrolmentTokenRecord,
   HiveRecord,
   JobFilter,
   JobRecord,
   RolloutRecord,
+  WebhookRecord,
 } from './records.ts';
 
 /** A stored piece of a job's log, as JSON text (each entry with `s` first). */
@@ -132,6 +134,25 @@ export interface Store {
   appendAudit(entry: AuditRecord): Promise<void>;
   /** Audit entries newest first, filtered, at most `limit` (default 100). */
   listAudit(filter: AuditFilter): Promise<AuditRecord[]>;
+
+  /** Webhooks and their deliveries (edge/webhooks/kv-webhooks.ts). False when the id exists. */
+  createWebhook(webhook: WebhookRecord): Promise<boolean>;
+  getWebhook(id: string): Promise<WebhookRecord | null>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  /** Removes a webhook and its deliveries; false when there was none. */
+  deleteWebhook(id: string): Promise<boolean>;
+  /** Stores new deliveries (fresh ids) with their due index. */
+  addDeliveries(deliveries: DeliveryRecord[]): Promise<void>;
+  /** Deliveries whose `due_at` is at or before `now`, soonest first, at most `limit`. */
+  listDueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Compare-and-set on one delivery (its due index moves with it); `fn` must be pure. */
+  updateDelivery(
+    webhook: string,
+    id: string,
+    fn: (delivery: DeliveryRecord) => DeliveryRecord | null,
+  ): Promise<DeliveryRecord | null>;
+  /** A webhook's deliveries, newest first, at most `limit`. */
+  listDeliveries(webhook: string, limit: number): Promise<DeliveryRecord[]>;
 
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { labelsSchema } from './common.ts';
+import { packageViewSchema, packageWorkersSchema } from './packages.ts';
 
 /** `POST /api/enrolment-tokens`: a token agents enrol with, limited in uses and time. */
 export const createEnrolmentTokenRequestSchema = z
@@ -38,7 +39,11 @@ export const listEnrolmentTokensResponseSchema = z.object({
   tokens: z.array(enrolmentTokenSchema),
 });
 
-/** `GET /api/packages`: the package cache, newest first (`?worker=` narrows it). */
+/**
+ * `GET /api/packages`: the package cache, newest first (`?worker=` narrows it), and per worker
+ * the platforms that have a cached package (shared/api/packages.ts).
+ */
 export const listPackagesResponseSchema = z.object({
-  packages: z.array(z.looseObject({ key: z.string(), worker: z.string(), size: z.number() })),
+  packages: z.array(packageViewSchema),
+  workers: packageWorkersSchema,
 });

@@ -26,6 +26,18 @@ export const hiveSchema = z.object({
   platform: platformInfoSchema.nullable(),
   installed: z.array(installedWorkerSchema),
   agent_version: z.string().nullable(),
+  /** May upload to the package cache (`POST /api/hives/:id/builder`). */
+  builder: z.boolean(),
+  builder_key_id: z.string().nullable(),
+  /**
+   * Its agent is older than the one the edge serves (`edge_agent_version`); null when either
+   * version is unknown (no bundle on the edge, or the hive never said hello).
+   */
+  agent_outdated: z.boolean().nullable().optional(),
+  /** The agent version this edge serves (`GET /agent/version`), null when it serves none. */
+  edge_agent_version: z.string().nullable().optional(),
+  /** The agent can replace itself (upgrade jobs): it said so in its last hello. */
+  agent_upgradable: z.boolean().optional(),
 });
 export type Hive = z.infer<typeof hiveSchema>;
 

@@ -35,6 +35,13 @@ export const installRequestSchema = z
     max_errors: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: this many hives build first; the rest install once every one of them succeeded. */
     canary: z.number().int().positive().max(100_000).optional(),
+    /** Install even where the hive already has this version and pkgrel (else: already_installed). */
+    force: z.boolean().optional(),
+    /**
+     * New attempts after an infrastructure failure (the agent restarted, the job was lost with
+     * the agent's state, the delivery deadline passed); a failure of the build itself never is.
+     */
+    retries: z.number().int().min(0).max(10).optional(),
   })
   .strict()
   .refine(
@@ -74,6 +81,13 @@ export const jobSchema = z.object({
   timeout_ms: z.number().nullable(),
   rollout: z.string().nullable(),
   held: z.boolean().optional(),
+  /** Ended at once: the hive already had this version and pkgrel (install without force). */
+  already_installed: z.boolean().optional(),
+  /** Automatic attempts left after an infrastructure failure. */
+  retries_left: z.number().optional(),
+  /** The job this one retries, and the one that retried this one. */
+  retry_of: z.string().optional(),
+  retried_by: z.string().optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 
@@ -125,3 +139,21 @@ export const installResponseSchema = z.union([
   z.object({ rollout: rolloutSchema, jobs: z.array(jobSchema) }),
 ]);
 export type InstallResponse = z.infer<typeof installResponseSchema>;
+
+/** `GET /api/workers/:id/installs`: the hives that have a worker, grouped by version. */
+export const workerInstallsResponseSchema = z.object({
+  worker: z.string(),
+  /** `[epoch:]pkgver-pkgrel` an install would put on a hive now. */
+  catalog_version: z.string(),
+  hives: z.number(),
+  versions: z.array(
+    z.object({
+      version: z.string(),
+      count: z.number(),
+      hives: z.array(
+        z.object({ id: z.string(), name: z.string(), installed_at: z.number().nullable() }),
+      ),
+    }),
+  ),
+});
+export type WorkerInstalls = z.infer<typeof workerInstallsResponseSchema>;

@@ -1,5 +1,13 @@
 import { z } from 'zod';
+import { signedEnvelopeSchema } from '../catalog/signature.ts';
+import { upgradeAgentsRequestSchema, upgradeAgentsResponseSchema } from './agents.ts';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
+import {
+  listBuildersResponseSchema,
+  putBuilderSetResponseSchema,
+  setBuilderRequestSchema,
+  setBuilderResponseSchema,
+} from './builders.ts';
 import {
   createEnrolmentTokenRequestSchema,
   createEnrolmentTokenResponseSchema,
@@ -25,6 +33,7 @@ import {
   listRolloutsResponseSchema,
   rolloutResponseSchema,
   uninstallRequestSchema,
+  workerInstallsResponseSchema,
 } from './jobs.ts';
 import {
   createTokenRequestSchema,
@@ -34,6 +43,16 @@ import {
   revokeTokenResponseSchema,
   whoamiResponseSchema,
 } from './tokens.ts';
+import {
+  createWebhookRequestSchema,
+  createWebhookResponseSchema,
+  deleteWebhookResponseSchema,
+  deliveryResponseSchema,
+  listDeliveriesQuerySchema,
+  listDeliveriesResponseSchema,
+  listWebhooksResponseSchema,
+  webhookResponseSchema,
+} from './webhooks.ts';
 
 /** How an answer is carried: JSON (the schema), an SSE stream or plain text. */
 export type ApiBody = z.ZodType | 'sse' | 'text';
@@ -166,7 +185,8 @@ export const apiRoutes: ApiRoute[] = [
     path: '/api/installs',
     role: 'operator',
     action: 'worker.install',
-    summary: 'Install a worker on one hive (a job) or many (a rollout)',
+    summary:
+      'Install a worker on one hive (a job) or many (a rollout); a hive with this version and pkgrel succeeds at once (already_installed) unless force',
     body: installRequestSchema,
     status: 201,
     response: installResponseSchema,
@@ -179,6 +199,15 @@ export const apiRoutes: ApiRoute[] = [
       'UNKNOWN_HIVE',
       'NO_MATCHING_HIVE',
     ],
+  },
+  {
+    method: 'GET',
+    path: '/api/workers/:id/installs',
+    role: 'viewer',
+    summary: 'The hives that have a worker, by version, and the version an install gives now',
+    status: 200,
+    response: workerInstallsResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WORKER'],
   },
   {
     method: 'GET',
@@ -255,6 +284,27 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: rolloutResponseSchema,
     errors: [...AUTH, 'UNKNOWN_ROLLOUT', 'ROLLOUT_ENDED'],
+  },
+  {
+    method: 'POST',
+    path: '/api/agents/upgrade',
+    role: 'admin',
+    action: 'agent.upgrade',
+    summary:
+      "Upgrade hives' agents to the one this edge serves: a rollout of upgrade jobs (hives at that version, or whose agent cannot replace itself, are skipped)",
+    body: upgradeAgentsRequestSchema,
+    status: 201,
+    response: upgradeAgentsResponseSchema,
+    errors: [
+      ...AUTH,
+      'BAD_JSON',
+      'BAD_REQUEST',
+      'BODY_TOO_LARGE',
+      'NO_AGENT_BUNDLE',
+      'UNKNOWN_HIVE',
+      'NO_MATCHING_HIVE',
+      'NOTHING_TO_UPGRADE',
+    ],
   },
   {
     method: 'POST',
@@ -365,6 +415,99 @@ export const apiRoutes: ApiRoute[] = [
     status: 200,
     response: z.object({ deleted: z.string() }),
     errors: [...AUTH, 'BAD_KEY', 'NO_PACKAGE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/hives/:id/builder',
+    role: 'admin',
+    action: 'hive.builder',
+    summary:
+      'Mark a hive a builder (it may upload to the package cache) or not; sign the builder set after',
+    body: setBuilderRequestSchema,
+    status: 200,
+    response: setBuilderResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'UNKNOWN_HIVE'],
+  },
+  {
+    method: 'GET',
+    path: '/api/builders',
+    role: 'viewer',
+    summary: 'Builder hives with the keys their agents registered, and the set the admins signed',
+    status: 200,
+    response: listBuildersResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'POST',
+    path: '/api/builders/signed',
+    role: 'admin',
+    action: 'builders.sign',
+    summary:
+      'Store the builder set signed with the fleet key (rbee builders sign); agents install only what its builders signed',
+    body: signedEnvelopeSchema,
+    status: 201,
+    response: putBuilderSetResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BAD_BUILDER_SET', 'BODY_TOO_LARGE'],
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks',
+    role: 'admin',
+    action: 'webhook.create',
+    summary:
+      'Add a webhook: signed POSTs of the events named (job.ended, rollout.ended, hive.online, hive.offline); the secret is in the answer, once',
+    body: createWebhookRequestSchema,
+    status: 201,
+    response: createWebhookResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BODY_TOO_LARGE'],
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks',
+    role: 'admin',
+    summary: 'Webhooks (never their secrets)',
+    status: 200,
+    response: listWebhooksResponseSchema,
+    errors: AUTH,
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id',
+    role: 'admin',
+    summary: 'One webhook',
+    status: 200,
+    response: webhookResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/webhooks/:id',
+    role: 'admin',
+    action: 'webhook.delete',
+    summary: 'Remove a webhook and its deliveries (pending ones are not sent)',
+    status: 200,
+    response: deleteWebhookResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'GET',
+    path: '/api/webhooks/:id/deliveries',
+    role: 'admin',
+    summary: "A webhook's deliveries, newest first, each with its attempts and outcome (?limit=)",
+    query: listDeliveriesQuerySchema,
+    status: 200,
+    response: listDeliveriesResponseSchema,
+    errors: [...AUTH, 'BAD_REQUEST', 'UNKNOWN_WEBHOOK'],
+  },
+  {
+    method: 'POST',
+    path: '/api/webhooks/:id/test',
+    role: 'admin',
+    action: 'webhook.test',
+    summary: 'Queue a signed `ping` delivery to the webhook',
+    status: 202,
+    response: deliveryResponseSchema,
+    errors: [...AUTH, 'UNKNOWN_WEBHOOK'],
   },
 ];
 

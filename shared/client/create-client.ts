@@ -1,4 +1,6 @@
+import type { UpgradeAgentsRequest, UpgradeAgentsResponse } from '../api/agents.ts';
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
+import type { ListBuildersResponse } from '../api/builders.ts';
 import type {
   CachedPackage,
   CreateEnrolmentTokenRequest,
@@ -6,9 +8,11 @@ import type {
   HiveCatalogWorker,
 } from '../api/dashboard-types.ts';
 import type { Hive } from '../api/hives.ts';
-import type { InstallRequest, InstallResponse, Job, Rollout } from '../api/jobs.ts';
+import type { InstallRequest, InstallResponse, Job, Rollout, WorkerInstalls } from '../api/jobs.ts';
 import type { ApiToken, CreateTokenRequest, Role } from '../api/tokens.ts';
+import type { CreateWebhookRequest, Delivery, Webhook } from '../api/webhooks.ts';
 import type { CatalogEntry } from '../catalog/schema.ts';
+import type { SignedEnvelope } from '../catalog/signature.ts';
 import type { JobState } from '../protocol/job.ts';
 import { ApiError, errorFrom } from './api-error.ts';
 import { type FollowOptions, followLogs, type LogEvent } from './follow-logs.ts';
@@ -83,7 +87,32 @@ export function createClient(options: ClientOptions) {
         body,
       ),
     deleteHive: (ref: string) => call<{ deleted: string }>('DELETE', `/api/hives/${id(ref)}`),
+    /** Marks a hive a builder (it may upload to the package cache), or not. */
+    setBuilder: (ref: string, builder: boolean) =>
+      call<{ id: string; name: string; builder: boolean; builder_key_id: string | null }>(
+        'POST',
+        `/api/hives/${id(ref)}/builder`,
+        { builder },
+      ),
+    /** Builder hives with their registered keys, and the set the admins last signed. */
+    listBuilders: () => call<ListBuildersResponse>('GET', '/api/builders'),
+    /** Stores the builder set signed with the fleet key (see `rbee builders sign`). */
+    putBuilderSet: (envelope: SignedEnvelope) =>
+      call<{ key_id: string; signed_at: number; builders: number }>(
+        'POST',
+        '/api/builders/signed',
+        envelope,
+      ),
+    /** A new token for the hive; the old one stops working and its socket is cut. */
+    rotateHiveToken: (ref: string) =>
+      call<{ id: string; name: string; token: string }>(
+        'POST',
+        `/api/hives/${id(ref)}/rotate-token`,
+      ),
 
+    /** Which hives have a worker, by version. */
+    workerInstalls: (worker: string) =>
+      call<WorkerInstalls>('GET', `/api/workers/${id(worker)}/installs`),
     install: (body: InstallRequest) => call<InstallResponse>('POST', '/api/installs', body),
     uninstall: (hive: string, body: { worker: string; timeout_ms?: number }) =>
       call<{ job: Job }>('POST', `/api/hives/${id(hive)}/uninstall`, body),
@@ -106,6 +135,9 @@ export function createClient(options: ClientOptions) {
       (await call<{ rollout: Rollout }>('GET', `/api/rollouts/${id(rollout)}`)).rollout,
     cancelRollout: async (rollout: string) =>
       (await call<{ rollout: Rollout }>('POST', `/api/rollouts/${id(rollout)}/cancel`)).rollout,
+    /** Moves hives' agents to the edge's: a rollout of `upgrade` jobs (admin). */
+    upgradeAgents: (body: UpgradeAgentsRequest) =>
+      call<UpgradeAgentsResponse>('POST', '/api/agents/upgrade', body),
 
     createToken: (body: CreateTokenRequest) =>
       call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),
@@ -139,6 +171,26 @@ export function createClient(options: ClientOptions) {
 
     audit: async (filter: AuditQuery = {}) =>
       (await call<{ entries: AuditEntry[] }>('GET', `/api/audit${query(filter)}`)).entries,
+
+    createWebhook: (body: CreateWebhookRequest) =>
+      call<{ webhook: Webhook; secret: string }>('POST', '/api/webhooks', body),
+    listWebhooks: async () =>
+      (await call<{ webhooks: Webhook[] }>('GET', '/api/webhooks')).webhooks,
+    getWebhook: async (hook: string) =>
+      (await call<{ webhook: Webhook }>('GET', `/api/webhooks/${id(hook)}`)).webhook,
+    deleteWebhook: (hook: string) =>
+      call<{ deleted: string }>('DELETE', `/api/webhooks/${id(hook)}`),
+    /** A webhook's deliveries, newest first, each with its attempts. */
+    listDeliveries: async (hook: string, opts: { limit?: number } = {}) =>
+      (
+        await call<{ deliveries: Delivery[] }>(
+          'GET',
+          `/api/webhooks/${id(hook)}/deliveries${query(opts)}`,
+        )
+      ).deliveries,
+    /** Queues a signed `ping` to the webhook. */
+    testWebhook: async (hook: string) =>
+      (await call<{ delivery: Delivery }>('POST', `/api/webhooks/${id(hook)}/test`)).delivery,
 
     /** Submits an install on one hive and follows it to its end (the seed SDK's install_worker). */
     installWorker: (hive: string, worker: string, opts: InstallWorkerOptions = {}) =>

@@ -10,7 +10,7 @@ type Token = string | Part;
  * @example braceExpand(parseWord('x{a,b}')) // two part lists: xa, xb
  */
 export function braceExpand(parts: Part[], maxWords: number): Part[][] {
-  if (!parts.some((p) => p.t === 'lit' && !p.q && p.v.includes('{'))) return [parts];
+  if (!hasOpenBrace(parts)) return [parts];
   const tokens: Token[] = [];
   for (const p of parts) {
     if (p.t === 'lit' && !p.q) for (const c of p.v) tokens.push(c);
@@ -20,6 +20,11 @@ export function braceExpand(parts: Part[], maxWords: number): Part[][] {
   const out: Token[][] = [];
   expand(tokens, out, at, maxWords);
   return out.map((ts) => toParts(ts, at));
+}
+
+function hasOpenBrace(parts: Part[]): boolean {
+  for (const p of parts) if (p.t === 'lit' && !p.q && p.v.includes('{')) return true;
+  return false;
 }
 
 const NAME_CHAR = /^[A-Za-z0-9_]$/;

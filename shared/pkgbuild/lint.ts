@@ -21,6 +21,31 @@ type Located = { value: string; at: number };
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
+/** Schema names that may not be per-architecture, and those a package function may not set. */
+const NOT_ARCH = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !ARCH_ARRAY_SET.has(i));
+const NOT_OVERRIDE = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !OVERRIDE_SET.has(i));
+const OPTION_NAMES = new Set(KNOWN_OPTIONS.flatMap((k) => [k, `!${k}`]));
+
+/**
+ * `${i}_${a}` for every name of `names`, made once per list and architecture: lint asks about
+ * each per-architecture name of each architecture on every parse.
+ */
+const suffixCache = new Map<string[], Map<string, string[]>>();
+function suffixed(names: string[], a: string): string[] {
+  let byArch = suffixCache.get(names);
+  if (!byArch) {
+    byArch = new Map();
+    suffixCache.set(names, byArch);
+  }
+  let list = byArch.get(a);
+  if (!list) {
+    list = names.map((i) => `${i}_${a}`);
+    if (byArch.size > 256) byArch.clear();
+    byArch.set(a, list);
+  }
+  return list;
+}
+
 /**
  * makepkg 6.0.2's lint_pkgbuild as `--printsrcinfo` runs it (IGNOREARCH set), in its order;
  * the first failure is thrown with makepkg's own wording.
@@ -73,6 +98,10 @@ function lintArch(ctx: PkgbuildContext): void {
   }
 }
 
+function anyMsg(v: string): string {
+  return `Can not provide architecture specific variables for the 'any' architecture: ${v}`;
+}
+
 const archWordCache = new WeakMap<PkgbuildContext, string[]>();
 
 /** `for a in ${arch[@]}`: unquoted, so split on whitespace. */
@@ -97,36 +126,40 @@ function hasSuffixedNames(ctx: PkgbuildContext): boolean {
 
 function lintArchSpecific(ctx: PkgbuildContext): void {
   if (!hasSuffixedNames(ctx)) return;
-  const others = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !ARCH_ARRAY_SET.has(i));
-  const anyMsg = (v: string) =>
-    `Can not provide architecture specific variables for the 'any' architecture: ${v}`;
+  const others = NOT_ARCH;
   for (const a of archWords(ctx)) {
     if (a === 'any') {
-      for (const i of SCHEMA_ARCH_ARRAYS) {
-        if (ctx.declared(`${i}_${a}`))
-          fail('LINT_ARCH_SPECIFIC', anyMsg(`${i}_${a}`), ctx.at(`${i}_${a}`));
+      for (const v of suffixed(SCHEMA_ARCH_ARRAYS, a)) {
+        if (ctx.declared(v)) fail('LINT_ARCH_SPECIFIC', anyMsg(v), ctx.at(v));
       }
     }
-    for (const i of others) {
-      const v = `${i}_${a}`;
+    const names = suffixed(others, a);
+    for (let k = 0; k < names.length; k++) {
+      const v = names[k]!;
       if (ctx.declared(v))
-        fail('LINT_ARCH_SPECIFIC', `${i} can not be architecture specific: ${v}`, ctx.at(v));
+        fail(
+          'LINT_ARCH_SPECIFIC',
+          `${others[k]} can not be architecture specific: ${v}`,
+          ctx.at(v),
+        );
     }
   }
   for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
+    if (ctx.lines(pkg).length === 0) continue;
     for (const a of archWords(ctx)) {
       if (a === 'any') {
-        for (const i of SCHEMA_ARCH_ARRAYS) {
-          const line = ctx.overrideExists(pkg, `${i}_${a}`);
-          if (line) fail('LINT_ARCH_SPECIFIC', anyMsg(`${i}_${a}`), line.assign.start);
+        for (const v of suffixed(SCHEMA_ARCH_ARRAYS, a)) {
+          const line = ctx.overrideExists(pkg, v);
+          if (line) fail('LINT_ARCH_SPECIFIC', anyMsg(v), line.assign.start);
         }
       }
-      for (const i of others) {
-        const line = ctx.overrideExists(pkg, `${i}_${a}`);
+      const names = suffixed(others, a);
+      for (let k = 0; k < names.length; k++) {
+        const line = ctx.overrideExists(pkg, names[k]!);
         if (line) {
           fail(
             'LINT_ARCH_SPECIFIC',
-            `${i} can not be architecture specific: ${i}_${a}`,
+            `${others[k]} can not be architecture specific: ${names[k]}`,
             line.assign.start,
           );
         }
@@ -193,26 +226,26 @@ function lintFiles(
 /** get_pkgbuild_all_split_attributes, including its reuse of `list` between lookups. */
 function allSplitValues(ctx: PkgbuildContext, attr: string): Located[] {
   const out: Located[] = [];
+  const names = [attr];
+  for (const a of ctx.arch) names.push(`${attr}_${a}`);
   let list: Value = { kind: 'array', values: [] };
-  const global = (name: string) => {
+  for (const name of names) {
     const v = ctx.globalValue(name, true);
-    if (!v) return;
+    if (!v) continue;
     list = v;
     for (const value of elements(v)) out.push({ value, at: ctx.at(name) });
-  };
-  global(attr);
-  for (const a of ctx.arch) global(`${attr}_${a}`);
+  }
   const pkgname = globalPkgname(ctx);
-  const fromFunction = (pkg: string, name: string) => {
-    const r = ctx.functionValue(pkg, name, true, list, pkgname);
-    list = r.value;
-    if (!r.matched) return;
-    const at = ctx.overrideLine(pkg, name, true)!.assign.start;
-    for (const value of elements(list)) out.push({ value, at });
-  };
   for (const pkg of ctx.pkgnames) {
-    fromFunction(pkg, attr);
-    for (const a of ctx.arch) fromFunction(pkg, `${attr}_${a}`);
+    for (const name of names) {
+      // No line for the name: extract_function_variable fails and leaves `list` as it was.
+      if (!ctx.overrideExists(pkg, name)) continue;
+      const r = ctx.functionValue(pkg, name, true, list, pkgname);
+      list = r.value;
+      if (!r.matched) continue;
+      const at = ctx.overrideLine(pkg, name, true)!.assign.start;
+      for (const value of elements(list)) out.push({ value, at });
+    }
   }
   return out;
 }
@@ -326,8 +359,8 @@ function lintEpoch(ctx: PkgbuildContext): void {
 
 function lintOptions(ctx: PkgbuildContext): void {
   for (const { value, at } of withOverrides(ctx, 'options')) {
-    const known = KNOWN_OPTIONS.some((k) => value === k || value === `!${k}`);
-    if (!known) fail('LINT_OPTIONS', `options array contains unknown option '${value}'`, at);
+    if (!OPTION_NAMES.has(value))
+      fail('LINT_OPTIONS', `options array contains unknown option '${value}'`, at);
   }
 }
 
@@ -362,22 +395,29 @@ function lintPackageFunction(ctx: PkgbuildContext): void {
   }
 }
 
+function refuseInPackage(name: string, at: number): never {
+  return fail(
+    'LINT_PACKAGE_FUNCTION_VARIABLE',
+    `${name} can not be set inside a package function`,
+    at,
+  );
+}
+
 function lintPackageFunctionVariable(ctx: PkgbuildContext): void {
   if (!ctx.pkgnames.some((pkg) => ctx.lines(pkg).length > 0)) return;
-  const forbidden = [...SCHEMA_ARRAYS, ...SCHEMA_STRINGS].filter((i) => !OVERRIDE_SET.has(i));
-  const refuse = (name: string, at: number): never =>
-    fail('LINT_PACKAGE_FUNCTION_VARIABLE', `${name} can not be set inside a package function`, at);
+  const forbidden = NOT_OVERRIDE;
   for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
+    if (ctx.lines(pkg).length === 0) continue;
     for (const a of archWords(ctx)) {
       if (a === 'any') continue;
-      for (const i of forbidden) {
-        const line = ctx.overrideExists(pkg, `${i}_${a}`);
-        if (line) refuse(`${i}_${a}`, line.assign.start);
+      for (const v of suffixed(forbidden, a)) {
+        const line = ctx.overrideExists(pkg, v);
+        if (line) refuseInPackage(v, line.assign.start);
       }
     }
     for (const i of forbidden) {
       const line = ctx.overrideExists(pkg, i);
-      if (line) refuse(i, line.assign.start);
+      if (line) refuseInPackage(i, line.assign.start);
     }
   }
 }
@@ -390,15 +430,17 @@ function lintPkgname(ctx: PkgbuildContext): void {
   for (const name of names) lintOneName(ctx, 'pkgname', name, ctx.at('pkgname'));
 }
 
+function bad(msg: string, at: number): never {
+  return fail('LINT_VARIABLE_TYPE', msg, at);
+}
+
 function lintVariable(ctx: PkgbuildContext): void {
-  const bad = (msg: string, at: number): never => fail('LINT_VARIABLE_TYPE', msg, at);
   for (const i of SCHEMA_ARRAYS) {
     if (ctx.declared(i) && !ctx.isArray(i)) bad(`${i} should be an array`, ctx.at(i));
   }
   for (const a of archWords(ctx)) {
     if (a === 'any') continue;
-    for (const i of SCHEMA_ARCH_ARRAYS) {
-      const v = `${i}_${a}`;
+    for (const v of suffixed(SCHEMA_ARCH_ARRAYS, a)) {
       if (ctx.declared(v) && !ctx.isArray(v)) bad(`${v} should be an array`, ctx.at(v));
     }
   }
@@ -406,6 +448,7 @@ function lintVariable(ctx: PkgbuildContext): void {
     if (ctx.declared(i) && ctx.isArray(i)) bad(`${i} should not be an array`, ctx.at(i));
   }
   for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
+    if (ctx.lines(pkg).length === 0) continue;
     for (const i of SCHEMA_ARRAYS) {
       const line = ctx.overrideLine(pkg, i, false);
       if (line) bad(`${i} should be an array`, line.assign.start);

@@ -299,10 +299,16 @@ function simpleCommands(list: List): SimpleCommand[] {
 }
 
 function hasNewline(a: Assign): boolean {
-  const check = (parts: Part[]): boolean =>
-    parts.some((p) => (p.t === 'lit' ? p.v.includes('\n') : p.t === 'dq' ? check(p.parts) : false));
-  if (a.value && check(a.value.parts)) return true;
-  return a.array?.some((w) => check(w.parts)) ?? false;
+  if (a.value && partsHaveNewline(a.value.parts)) return true;
+  if (a.array) for (const w of a.array) if (partsHaveNewline(w.parts)) return true;
+  return false;
+}
+
+function partsHaveNewline(parts: Part[]): boolean {
+  for (const p of parts) {
+    if (p.t === 'lit' ? p.v.includes('\n') : p.t === 'dq' && partsHaveNewline(p.parts)) return true;
+  }
+  return false;
 }
 
 /** Names makepkg's own functions hold as locals while they eval an override line. */

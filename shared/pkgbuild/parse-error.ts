@@ -95,18 +95,19 @@ export class ParseError extends Error {
 
 /**
  * Errors are raised deep inside the parser with only a source offset; this turns the offset into
- * a line and column once, at the boundary, so the hot path never counts lines.
+ * a line and column once, at the boundary, so the hot path never counts lines. It is not an
+ * Error on purpose: it never leaves parsePkgbuild (which throws a ParseError in its place), and
+ * an unknown value that no field reads is thrown and caught on a path that does not refuse, where
+ * capturing a stack trace each time cost more than the rest of the assignment.
  */
-export class PendingError extends Error {
+export class PendingError {
   constructor(
     readonly code: ParseErrorCode,
     readonly reason: string,
     readonly offset: number,
     /** Where an unknown value that reached this place was made. */
     readonly origin?: UnknownOrigin,
-  ) {
-    super(reason);
-  }
+  ) {}
 }
 
 /** Where a value the parser cannot know was made: a command substitution, the environment, a glob. */

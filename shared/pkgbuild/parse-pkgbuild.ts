@@ -183,8 +183,9 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
   }
   guardPrintedSpaces(fields, packages, scopeAt(ctx));
   const functions: Record<string, PkgbuildFunction> = {};
+  const lines = lineStarts(text);
   for (const [name, fn] of state.functions) {
-    const { line, column } = locate(text, fn.start);
+    const { line, column } = locateIn(lines, fn.start);
     functions[name] = { name, body: fn.bodyText, line, column };
   }
   const archSources: Record<string, SourceSpec[]> = {};
@@ -208,11 +209,32 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
   };
 }
 
+/** Offsets where each line starts: one pass, then every function is located by binary search. */
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+/** `locate` over precomputed line starts (same 1-based line and column). */
+function locateIn(starts: number[], offset: number): { line: number; column: number } {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - starts[lo]! + 1 };
+}
+
 /** srcinfo_write_section_details for one package: the overrides makepkg prints. */
 function packageSection(ctx: PkgbuildContext, name: string): PackageSection {
   const fn = ctx.packageFunction(name);
   const overrides: Record<string, FieldValue> = {};
   const take = (attr: string, isArray: boolean) => {
+    // Most fields have no override line: skip building the global value just to learn that.
+    if (!ctx.overrideExists(name, attr)) return;
     const r = ctx.attribute(name, attr, isArray);
     if (r.matched) overrides[attr] = isArray ? elements(r.value) : (elements(r.value)[0] ?? '');
   };
@@ -237,17 +259,23 @@ function guardPrintedSpaces(
   packages: PackageSection[],
   at: (name: string) => number,
 ): void {
-  const check = (name: string, v: FieldValue) => {
-    for (const s of typeof v === 'string' ? [v] : v) {
-      if (UNICODE_SPACE.test(s)) {
-        fail(
-          'LOCALE_DEPENDENT',
-          `${name} contains a Unicode space that makepkg folds by locale`,
-          at(name),
-        );
-      }
+  checkSpaces(fields, at);
+  for (const p of packages) checkSpaces(p.overrides, at);
+}
+
+function checkSpaces(fields: Record<string, FieldValue>, at: (name: string) => number): void {
+  for (const name of Object.keys(fields)) {
+    const v = fields[name]!;
+    if (typeof v === 'string' ? UNICODE_SPACE.test(v) : v.some(hasUnicodeSpace)) {
+      fail(
+        'LOCALE_DEPENDENT',
+        `${name} contains a Unicode space that makepkg folds by locale`,
+        at(name),
+      );
     }
-  };
-  for (const [k, v] of Object.entries(fields)) check(k, v);
-  for (const p of packages) for (const [k, v] of Object.entries(p.overrides)) check(k, v);
+  }
+}
+
+function hasUnicodeSpace(s: string): boolean {
+  return UNICODE_SPACE.test(s);
 }

@@ -65,8 +65,16 @@ const STAR: Token = { star: true };
 const ANY: Token = { star: false, test: () => true };
 const classCache = new Map<string, Token>();
 
+/** One token per character, shared: a pattern is compiled for every `${x%…}` evaluated. */
+const literalCache = new Map<string, Token>();
 function literal(c: string): Token {
-  return { star: false, test: (x) => x === c };
+  let token = literalCache.get(c);
+  if (!token) {
+    token = { star: false, test: (x) => x === c };
+    if (literalCache.size > 4096) literalCache.clear();
+    literalCache.set(c, token);
+  }
+  return token;
 }
 
 /**

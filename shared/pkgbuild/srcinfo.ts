@@ -54,36 +54,50 @@ function scalar(v: FieldValue | undefined): string {
  */
 export function printSrcinfo(pkgbuild: Pkgbuild): string {
   const out: string[] = [`pkgbase = ${pkgbuild.pkgbase}\n`];
-  const f = pkgbuild.fields;
+  // Asking a field object for every schema name is mostly misses, each a walk up the prototype
+  // chain of an object whose shape differs per PKGBUILD; a Map of the few keys it has is cheaper.
+  const f = present(pkgbuild.fields);
   for (const key of GLOBAL_SINGLE) {
-    const v = scalar(f[key]);
+    const v = scalar(f.get(key));
     if (v) attr(out, key, [v]);
   }
   for (const key of GLOBAL_MULTI) {
-    const v = f[key];
+    const v = f.get(key);
     if (v !== undefined && asList(v).length > 0) attr(out, key, asList(v));
   }
-  for (const a of f.arch === undefined ? [] : asList(f.arch)) {
+  const arch = f.get('arch');
+  for (const a of arch === undefined ? [] : asList(arch)) {
     if (a === 'any') continue;
     for (const key of archKeys(a)) {
-      const v = f[key];
+      const v = f.get(key);
       if (v !== undefined && asList(v).length > 0) attr(out, key, asList(v));
     }
   }
   for (const pkg of pkgbuild.packages) {
     out.push('\n', `pkgname = ${pkg.name}\n`);
-    const o = pkg.overrides;
-    for (const key of [...PACKAGE_SINGLE, ...PACKAGE_MULTI]) {
-      const v = o[key];
-      if (v !== undefined) attr(out, key, asList(v));
+    const o = present(pkg.overrides);
+    if (o.size > 0) {
+      for (const key of PACKAGE_KEYS) {
+        const v = o.get(key);
+        if (v !== undefined) attr(out, key, asList(v));
+      }
     }
     for (const a of pkg.arch) {
-      if (a === 'any') continue;
+      if (a === 'any' || o.size === 0) continue;
       for (const key of archKeys(a)) {
-        const v = o[key];
+        const v = o.get(key);
         if (v !== undefined) attr(out, key, asList(v));
       }
     }
   }
   return out.join('');
+}
+
+const PACKAGE_KEYS = [...PACKAGE_SINGLE, ...PACKAGE_MULTI];
+
+/** The own keys an object has, as a Map (`Object.keys` reads V8's enum cache). */
+function present(o: Record<string, FieldValue>): Map<string, FieldValue> {
+  const m = new Map<string, FieldValue>();
+  for (const k of Object.keys(o)) m.set(k, o[k]!);
+  return m;
 }

@@ -7,7 +7,8 @@ export const jobIdSchema = z
   .string()
   .regex(/^job_[A-Za-z0-9]{8,40}$/, 'job id must look like job_<8 to 40 letters or digits>');
 
-export const jobKindSchema = z.enum(['install', 'uninstall']);
+/** `upgrade` replaces the agent itself with the file the edge serves (worker `rbee-agent`). */
+export const jobKindSchema = z.enum(['install', 'uninstall', 'upgrade']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 export const jobStateSchema = z.enum([
@@ -53,6 +54,16 @@ export const jobTimeoutSchema = z
   .max(7 * 24 * 3600 * 1000);
 
 /** What the edge sends down to run: enough for the agent to fetch everything else itself. */
+/** The agent an `upgrade` job installs: the edge's bundle, by version and sha256. */
+export const agentReleaseSchema = z.object({
+  version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type AgentRelease = z.infer<typeof agentReleaseSchema>;
+
+/** The worker id an `upgrade` job carries: the agent itself. */
+export const AGENT_WORKER = 'rbee-agent';
+
 export const jobSpecSchema = z.object({
   id: jobIdSchema,
   kind: jobKindSchema,
@@ -72,5 +83,7 @@ export const jobSpecSchema = z.object({
   /** When the edge sent it and when it stops being valid (milliseconds since the epoch). */
   issued_at: z.number().int().nonnegative().optional(),
   expires_at: z.number().int().positive().optional(),
+  /** `upgrade` jobs: the agent file to download from the edge and check before the swap. */
+  agent: agentReleaseSchema.optional(),
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { architectureSchema, platformSchema, workerIdSchema } from '../catalog/schema.ts';
-import { jobErrorSchema, jobIdSchema, jobOutcomeSchema, jobSpecSchema } from './job.ts';
+import {
+  agentReleaseSchema,
+  jobErrorSchema,
+  jobIdSchema,
+  jobOutcomeSchema,
+  jobSpecSchema,
+} from './job.ts';
 import { logEntrySchema } from './log-entry.ts';
 
 /**
@@ -41,6 +47,11 @@ export const helloSchema = envelope('hello', {
   installed: z.array(installedWorkerSchema).max(1000),
   /** Jobs the agent has not finished reporting, with the next seq it would send. */
   jobs: z.array(z.object({ id: jobIdSchema, next_seq: seq })).max(1000),
+  /**
+   * The agent can replace itself (`upgrade` jobs, the `agent` of welcome): the bundled agent
+   * says so; one run from a checkout does not, and older agents know neither.
+   */
+  upgradable: z.boolean().optional(),
 });
 
 export const acceptSchema = envelope('accept', {
@@ -82,6 +93,8 @@ export const welcomeSchema = envelope('welcome', {
   heartbeat_ms: z.number().int().positive(),
   /** For each job the agent listed: the next seq the edge needs (resend from there). */
   jobs: z.array(z.object({ id: jobIdSchema, next_seq: seq, cancel: z.boolean() })).max(1000),
+  /** The agent this edge serves (sent only to an agent whose hello said `upgradable`). */
+  agent: agentReleaseSchema.optional(),
 });
 
 export const jobMessageSchema = envelope('job', { job: jobSpecSchema });

@@ -1,13 +1,17 @@
 import { z } from 'zod';
 import { workerIdSchema } from '../catalog/schema.ts';
+import { signedEnvelopeSchema } from '../catalog/signature.ts';
 
 /** Lower-case hex SHA-256: a blob's name and a cache key. */
 export const sha256HexSchema = z
   .string()
   .regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 
-/** How an install uses the package cache: `auto` installs a cached package when one matches. */
-export const buildModeSchema = z.enum(['auto', 'always', 'never']);
+/**
+ * How an install uses the package cache: `if-missing` (or its older name `auto`) installs a
+ * cached package when one matches and builds otherwise; `always` rebuilds; `never` insists.
+ */
+export const buildModeSchema = z.enum(['if-missing', 'auto', 'always', 'never']);
 export type BuildMode = z.infer<typeof buildModeSchema>;
 
 /** One package file of a cached build, as its builder described it. */
@@ -49,6 +53,8 @@ export const packageUploadSchema = z
     facts: keyFactsSchema,
     files: z.array(packageFileSchema).min(1).max(64),
     job: z.string().max(64),
+    /** The build record (shared/repo/build-record.ts) signed with the builder hive's own key. */
+    signed: signedEnvelopeSchema,
   })
   .strict();
 export type PackageUpload = z.infer<typeof packageUploadSchema>;

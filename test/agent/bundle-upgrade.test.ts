@@ -10,9 +10,10 @@ import { ADMIN } from '../support/in-process-edge.ts';
 import { buildBundle, hiveEnv, startBundleEdge, stateIn } from './bundle-support.ts';
 
 /**
- * Upgrades from the edge with two real bundles (0.1.0 → 0.1.1), then a new agent that passes its
- * self-check but dies at start (rolled back by the unit's ExecStopPost script), then one that
- * fails its self-check (never swapped in). A small supervisor plays systemd: Restart=on-failure,
+ * Upgrades as rollouts (`POST /api/agents/upgrade`) with two real bundles (0.1.0 → 0.1.1), then
+ * a new agent that passes its self-check but dies at start (rolled back by the unit's
+ * ExecStopPost script, the job failed saying so), then one that fails its self-check (never
+ * swapped in). A small supervisor plays systemd: Restart=on-failure,
  * RestartPreventExitStatus=77 78, ExecStopPost with $EXIT_STATUS.
  */
 let edge: EdgeProcess;
@@ -84,11 +85,13 @@ function supervise(
   };
 }
 
-/** A hive as the API shows it, on a fresh connection (no keep-alive socket the edge may have closed). */
-const hiveVersion = (id: string) =>
-  new Promise<{ online: boolean; agent_version: string | null }>((resolve, reject) => {
+/** GET on a fresh connection (no keep-alive socket the edge may have closed). */
+// biome-ignore lint/suspicious/noExplicitAny: tests read response fields directly
+type Json = Record<string, any>;
+const getJson = (path: string) =>
+  new Promise<Json>((resolve, reject) => {
     const req = httpGet(
-      `${edge.url}/api/hives/${id}`,
+      `${edge.url}${path}`,
       { agent: false, headers: { Authorization: `Bearer ${ADMIN}` } },
       (res) => {
         let text = '';
@@ -98,11 +101,27 @@ const hiveVersion = (id: string) =>
     );
     req.on('error', reject);
   });
+const hiveVersion = (id: string) => getJson(`/api/hives/${id}`);
+
+/** Starts an upgrade rollout of one hive and waits for it to end; returns the ended job. */
+async function upgradeRollout(hive: string) {
+  const started = await api('POST', '/api/agents/upgrade', { hives: [hive], max_concurrency: 1 });
+  expect(started.status).toBe(201);
+  expect(started.body.rollout).toMatchObject({ kind: 'upgrade', worker: 'rbee-agent' });
+  expect(started.body.jobs).toHaveLength(1);
+  const id = started.body.rollout.id as string;
+  await expect
+    .poll(async () => (await getJson(`/api/rollouts/${id}`)).rollout.ended_at, { timeout: 90_000 })
+    .not.toBeNull();
+  const rollout = (await getJson(`/api/rollouts/${id}`)).rollout;
+  const job = (await getJson(`/api/jobs/${started.body.jobs[0].id}`)).job;
+  return { started: started.body, rollout, job };
+}
 
 /** Files are compared by sha256: a deep equality of two 1 MiB buffers takes seconds. */
 const digest = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-describe('agent upgrades from the edge', () => {
+describe('agent upgrades as rollouts', () => {
   it('swaps in a newer bundle after checking it, and rolls back one that dies at start', async () => {
     const prefix = tempDir('upgrade-prefix');
     const bundle = join(prefix, 'rbee-agent.mjs');
@@ -143,28 +162,59 @@ describe('agent upgrades from the edge', () => {
         '300',
         '--allow-unsigned',
       ],
-      { RBEE_UPGRADE_CHECK_MS: '300' },
+      {},
     );
     await expect
       .poll(async () => (await hiveVersion(hive.id)).agent_version, { timeout: 60_000 })
       .toBe('0.1.0');
-    expect((await hiveVersion(hive.id)).online).toBe(true);
+    expect(await hiveVersion(hive.id)).toMatchObject({
+      online: true,
+      agent_upgradable: true,
+      edge_agent_version: '0.1.0',
+      agent_outdated: false,
+    });
+    // Nothing is older than the edge's agent: the rollout is refused, naming why.
+    const none = await api('POST', '/api/agents/upgrade', { hives: [hive.id] });
+    expect(none.status).toBe(409);
+    expect(none.body.code).toBe('NOTHING_TO_UPGRADE');
+    expect(none.body.error).toContain('its agent 0.1.0 is not older than 0.1.0');
 
-    // 1. The edge gets 0.1.1: the agent downloads, checks, swaps, exits 75, comes back as 0.1.1.
+    // 1. The edge gets 0.1.1: the hive is marked outdated; the rollout's job downloads, checks,
+    // swaps, exits 75, and the new agent reports the job succeeded at its first welcome.
     copyFileSync(v2, edgeBundle);
-    await expect
-      .poll(() => supervisor!.output(), { timeout: 90_000 })
-      .toContain('upgrade to 0.1.1 confirmed');
+    expect(await hiveVersion(hive.id)).toMatchObject({
+      agent_version: '0.1.0',
+      edge_agent_version: '0.1.1',
+      agent_outdated: true,
+    });
+    const first = await upgradeRollout(hive.id);
+    expect(first.started.agent).toEqual({ version: '0.1.1', sha256: digest(v2) });
+    expect(first.started.skipped).toEqual([]);
+    expect(first.rollout).toMatchObject({ state: 'succeeded', counts: { succeeded: 1 } });
+    expect(first.job).toMatchObject({ kind: 'upgrade', state: 'succeeded', error: null });
+    expect(supervisor.output()).toContain('upgrade to 0.1.1 confirmed');
     expect(supervisor.exits).toEqual([75]);
-    expect(supervisor.output()).toContain('the edge serves agent 0.1.1 (this is 0.1.0); upgrading');
     expect(digest(bundle)).toBe(digest(v2));
     expect(digest(`${bundle}.prev`)).toBe(digest(v1));
     expect(existsSync(join(state, 'upgrade.pending'))).toBe(false);
-    await expect
-      .poll(async () => (await hiveVersion(hive.id)).agent_version, { timeout: 30_000 })
-      .toBe('0.1.1');
+    const log = await (
+      await fetch(`${edge.url}/api/jobs/${first.job.id}/logs.txt`, {
+        headers: { Authorization: `Bearer ${ADMIN}` },
+      })
+    ).text();
+    expect(log).toContain('download');
+    expect(log).toContain('self-check');
+    expect(log).toContain('rbee-agent 0.1.1 connected: upgrade confirmed');
+    expect(await hiveVersion(hive.id)).toMatchObject({
+      agent_version: '0.1.1',
+      agent_outdated: false,
+    });
+    // The audit log has the call, with its principal.
+    const audit = await getJson('/api/audit?limit=20');
+    expect(audit.entries.map((e: { action: string }) => e.action)).toContain('agent.upgrade');
 
-    // 2. 0.1.2 passes its self-check but dies when run: ExecStopPost puts 0.1.1 back.
+    // 2. 0.1.2 passes its self-check but dies when run: ExecStopPost puts 0.1.1 back, which
+    // reports the job failed.
     writeFileSync(
       edgeBundle,
       [
@@ -175,36 +225,42 @@ describe('agent upgrades from the edge', () => {
         '',
       ].join('\n'),
     );
-    await expect
-      .poll(() => supervisor!.output(), { timeout: 90_000 })
-      .toContain(
-        'rbee-agent-rollback: the upgraded agent exited with 1 before connecting; previous agent restored',
-      );
-    await expect.poll(() => supervisor!.exits.length, { timeout: 60_000 }).toBe(3);
+    const second = await upgradeRollout(hive.id);
+    expect(second.rollout).toMatchObject({ state: 'failed', counts: { failed: 1 } });
+    expect(second.job).toMatchObject({ state: 'failed' });
+    expect(second.job.error).toMatchObject({
+      step: 'restart',
+      message: 'agent 0.1.2 did not connect after the swap; agent 0.1.1 was put back',
+    });
+    expect(supervisor.output()).toContain(
+      'rbee-agent-rollback: the upgraded agent exited with 1 before connecting; previous agent restored',
+    );
     expect(supervisor.exits).toEqual([75, 75, 1]);
     expect(supervisor.output()).toContain('deliberately broken agent');
     expect(digest(bundle)).toBe(digest(v2));
     expect(JSON.parse(readFileSync(join(state, 'upgrade.rolled-back'), 'utf8'))).toMatchObject({
       from: '0.1.1',
       to: '0.1.2',
+      job: second.job.id,
     });
-    // 0.1.1 runs again and does not try the rolled-back file again.
-    const connects = () => supervisor!.output().split('connected to').length - 1;
-    await expect.poll(connects, { timeout: 60_000 }).toBe(3);
     await expect
       .poll(async () => (await hiveVersion(hive.id)).online, { timeout: 30_000 })
       .toBe(true);
-    expect((await hiveVersion(hive.id)).agent_version).toBe('0.1.1');
+    expect(await hiveVersion(hive.id)).toMatchObject({
+      agent_version: '0.1.1',
+      agent_outdated: true,
+    });
 
     // 3. 0.1.3 fails its self-check: never swapped in, the running agent stays.
     writeFileSync(edgeBundle, '#!/usr/bin/env node\n// rbee-agent 0.1.3\nprocess.exit(3);\n');
-    await expect
-      .poll(() => supervisor!.output(), { timeout: 60_000 })
-      .toMatch(/upgrade not done: self-check failed \(3\)/);
+    const third = await upgradeRollout(hive.id);
+    expect(third.job).toMatchObject({ state: 'failed' });
+    expect(third.job.error.step).toBe('self-check');
+    expect(third.job.error.message).toMatch(/self-check failed \(3\)/);
     expect(digest(bundle)).toBe(digest(v2));
+    expect(existsSync(`${bundle.replace(/\.mjs$/, '')}.next.mjs`)).toBe(false);
     expect(supervisor.exits).toEqual([75, 75, 1]);
     expect((await hiveVersion(hive.id)).online).toBe(true);
     await supervisor.stop();
-    expect(supervisor.output().match(/upgrading/g)).toHaveLength(3);
   }, 240_000);
 });

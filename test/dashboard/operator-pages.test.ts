@@ -282,6 +282,8 @@ describe('operator pages in Chromium', { timeout: LIMIT_MS }, () => {
       job: 'job_x',
       built_by: 'hive_x',
       built_at: Date.now(),
+      // The page shows what is cached; verifying the record is the agent's (test/e2e/install-many).
+      signed: { payload: '{}', key_id: 'd'.repeat(16), signature: 'e'.repeat(88) },
     });
     await page.goto(`${edge.url}/catalog`);
     const card = 'section[data-worker=rbee-hello-worker]';

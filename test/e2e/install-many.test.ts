@@ -89,6 +89,8 @@ describe('the package cache across hives (edge and agent processes)', () => {
 
   it('the first hive builds and uploads; the second installs that package without building', async () => {
     [first, second] = await Promise.all([hiveWithAgent('many-a'), hiveWithAgent('many-b')]);
+    // Only builders fill the cache (test/e2e/builder-trust.test.ts runs the signed path).
+    expect((await api('POST', '/api/hives/many-a/builder', { builder: true })).status).toBe(200);
     built = await install('many-a', 'rbee-hello-worker');
     expect(built.final).toMatchObject({ state: 'succeeded', error: null });
     expect(built.started).toEqual(
@@ -130,6 +132,22 @@ describe('the package cache across hives (edge and agent processes)', () => {
     expect(cached.log).not.toMatch(/build\(\)|Starting build/);
     expect(tree(second.root)).toEqual(tree(first.root));
     expect(tree(second.root).length).toBeGreaterThan(3);
+    // Both hives report it installed: the listing counts them, per platform too.
+    await expect
+      .poll(async () => (await api('GET', '/api/packages')).body.workers, { timeout: 30_000 })
+      .toEqual([
+        {
+          worker: 'rbee-hello-worker',
+          platforms: [
+            expect.objectContaining({
+              os: 'linux',
+              arch: 'x86_64',
+              version: '1.0.0-1',
+              used_by: 2,
+            }),
+          ],
+        },
+      ]);
   }, 400_000);
 
   it('build: never without a cached package fails at the cache step, naming the key', async () => {

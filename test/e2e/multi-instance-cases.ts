@@ -125,3 +125,151 @@ export async function replacedAcrossInstances(a: Edge, b: Edge, agents: RawAgent
   expect(first.received.filter((m) => m.type === 'job')).toEqual([]);
   expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.online).toBe(true);
 }
+
+/**
+ * The contest rule counted across instances: four takeovers alternating between A and B (two
+ * seen by each, under the limit of three a minute for either alone) mark the hive contested on
+ * both; its jobs are held wherever they are posted, until a rotation releases them.
+ */
+export async function contestedAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
+  const hive = await enrol(a, 'multi-contest');
+  const sides = [a, b];
+  let live = agentOn(a, hive.token, agents);
+  await live.hello();
+  for (let i = 1; i <= 4; i++) {
+    const next = agentOn(sides[i % 2]!, hive.token, agents);
+    await next.hello();
+    // Exactly one session survives: the older one is closed REPLACED.
+    expect((await live.closed).code).toBe(4001);
+    expect(live.received.find((m) => m.type === 'error')).toMatchObject({ code: 'REPLACED' });
+    expect(next.ws.readyState).toBe(next.ws.OPEN);
+    live = next;
+  }
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/hives/${hive.id}`),
+      (r) => r.body.contested === true,
+      `contested on ${edge.instance}`,
+    );
+  }
+  // Held on both: posted on A (which holds the socket) and on B (which would forward it).
+  const held: string[] = [];
+  for (const edge of sides) {
+    const posted = await api(edge, 'POST', '/api/installs', {
+      hive: hive.id,
+      worker: 'rbee-hello-worker',
+    });
+    expect(posted.body.job.state).toBe('queued');
+    held.push(posted.body.job.id);
+  }
+  // Rotated on B: its revoke follows anything it forwarded, so the cut socket got no job.
+  const rotated = await api(b, 'POST', `/api/hives/${hive.id}/rotate-token`);
+  expect(rotated.status).toBe(200);
+  expect(await live.closed).toMatchObject({ code: 4003, reason: 'REVOKED' });
+  expect(live.received.filter((m) => m.type === 'job')).toEqual([]);
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/hives/${hive.id}`),
+      (r) => r.body.contested === false,
+      `not contested on ${edge.instance}`,
+    );
+  }
+  const fresh = agentOn(b, rotated.body.token, agents);
+  await fresh.hello();
+  const first = await fresh.next<{ type: 'job'; job: { id: string } }>('job');
+  const second = await fresh.next<{ type: 'job'; job: { id: string } }>('job');
+  expect([first.job.id, second.job.id].sort()).toEqual([...held].sort());
+}
+
+/**
+ * A rollout over six hives whose sockets alternate between A and B, posted on A: jobs end on
+ * either instance and each end releases the next job through the store, so at no moment are
+ * more than `max_concurrency` out, and the second failure stops it wherever it happened.
+ */
+export async function rolloutAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
+  const sides = [a, b];
+  const received: { agent: RawAgent; id: string }[] = [];
+  const finished = new Set<string>();
+  let peak = 0;
+  const waiters: Array<() => void> = [];
+  const hives: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const hive = await enrol(a, `rollout-${i}`);
+    const agent = agentOn(sides[i % 2]!, hive.token, agents);
+    agent.ws.on('message', (data) => {
+      const msg = JSON.parse(data.toString()) as { type: string; job: { id: string } };
+      if (msg.type !== 'job') return;
+      agent.send({ type: 'accept', job: msg.job.id, duplicate: false });
+      received.push({ agent, id: msg.job.id });
+      peak = Math.max(peak, received.filter((j) => !finished.has(j.id)).length);
+      for (const w of waiters.splice(0)) w();
+    });
+    await agent.hello();
+    hives.push(hive.id);
+  }
+  for (const id of hives) {
+    await until(
+      () => api(a, 'GET', `/api/hives/${id}`),
+      (r) => r.body.online,
+      'online on A',
+    );
+  }
+  const whenReceived = async (count: number) => {
+    while (received.length < count) await new Promise<void>((r) => waiters.push(r));
+    return received.filter((j) => !finished.has(j.id));
+  };
+  const finish = async (id: string, outcome: 'succeeded' | 'failed') => {
+    const { agent } = received.find((j) => j.id === id)!;
+    finished.add(id);
+    const acked = agent.next('done_ack');
+    agent.send({
+      type: 'job_done',
+      job: id,
+      outcome,
+      total: 0,
+      ...(outcome === 'failed' ? { error: { message: 'build() failed', step: 'build' } } : {}),
+    });
+    await acked;
+  };
+  const posted = await api(a, 'POST', '/api/installs', {
+    hives,
+    worker: 'rbee-hello-worker',
+    max_concurrency: 2,
+    max_errors: 2,
+  });
+  expect(posted.status).toBe(201);
+  const rollout = posted.body.rollout.id as string;
+  // Hives 0 and 1 (A and B) first; each end frees one slot for the next hive in order.
+  let out = await whenReceived(2);
+  expect(new Set(out.map((j) => j.agent.ws.url))).toHaveProperty('size', 2);
+  await finish(out[0]!.id, 'succeeded');
+  out = await whenReceived(3);
+  await finish(out[0]!.id, 'failed');
+  out = await whenReceived(4);
+  expect(out).toHaveLength(2);
+  await finish(out[0]!.id, 'failed');
+  // The second failure stops it: the two still held are cancelled, never sent.
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/rollouts/${rollout}`),
+      (r) => r.body.rollout.state === 'stopped' && r.body.rollout.counts.cancelled === 2,
+      `stopped on ${edge.instance}`,
+    );
+  }
+  out = await whenReceived(4);
+  expect(out).toHaveLength(1);
+  await finish(out[0]!.id, 'succeeded');
+  for (const edge of sides) {
+    await until(
+      () => api(edge, 'GET', `/api/rollouts/${rollout}`),
+      (r) => r.body.rollout.ended_at !== null,
+      `ended on ${edge.instance}`,
+    );
+    expect((await api(edge, 'GET', `/api/rollouts/${rollout}`)).body.rollout).toMatchObject({
+      state: 'stopped',
+      counts: { total: 6, waiting: 0, in_progress: 0, succeeded: 2, failed: 2, cancelled: 2 },
+    });
+  }
+  expect(peak).toBe(2);
+  expect(received).toHaveLength(4);
+}

@@ -1,5 +1,7 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EdgeProcess, NODE_TS, startListening, tempDir } from '../support/edge-process.ts';
+import { type EdgeProcess, tempDir } from '../support/edge-process.ts';
+import { startEdgeProcess } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import type { RawAgent } from '../support/raw-agent.ts';
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts';
@@ -7,10 +9,12 @@ import { entriesOf, readSse } from '../support/sse.ts';
 import {
   agentOn,
   api,
+  contestedAcrossInstances,
   enrol,
   jobAcrossInstances,
   lines,
   replacedAcrossInstances,
+  rolloutAcrossInstances,
   until,
 } from './multi-instance-cases.ts';
 
@@ -20,29 +24,14 @@ let b: EdgeProcess;
 const agents: RawAgent[] = [];
 const edge = (p: EdgeProcess, instance: string) => ({ url: p.url, instance });
 
+const dirs: string[] = [];
+
 /** `rbee edge` on the shared Redis; a loaded machine may take a while to start it. */
-const edgeOn = (id: string, store = redis.url) =>
-  startListening(
-    process.execPath,
-    [
-      ...NODE_TS,
-      'cli/rbee.ts',
-      'edge',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--data',
-      tempDir('multi'),
-      '--store',
-      store,
-      '--instance-id',
-      id,
-      '--heartbeat-ms',
-      '1000',
-    ],
-    { RBEE_ADMIN_TOKEN: ADMIN },
-  );
+function edgeOn(id: string, store = redis.url) {
+  const dir = tempDir('multi');
+  dirs.push(dir);
+  return startEdgeProcess(['--store', store, '--instance-id', id, '--heartbeat-ms', '1000'], dir);
+}
 
 beforeAll(async () => {
   redis = await startRedisServer();
@@ -53,6 +42,7 @@ afterAll(async () => {
   for (const agent of agents) agent.ws.terminate();
   await Promise.all([a?.stop(), b?.stop()]);
   await redis?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('two edge processes on one Redis', () => {
@@ -65,6 +55,18 @@ describe('two edge processes on one Redis', () => {
   it(
     'the same token on B takes over: A closes its socket with REPLACED, jobs go to B',
     () => replacedAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
+    120_000,
+  );
+
+  it(
+    'one contest count across instances: takeovers on A and B together mark the hive contested, its jobs held on both',
+    () => contestedAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
+    120_000,
+  );
+
+  it(
+    'a rollout over hives on A and B never has more than max_concurrency out and stops at max_errors',
+    () => rolloutAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents),
     120_000,
   );
 

@@ -2,6 +2,12 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openNodeStore } from '../../edge/node/open-store.ts';
 import { StoreBlobStore } from '../../edge/packages/blob-store.ts';
+import {
+  generateKeyPair,
+  readPrivateKey,
+  type SigningKey,
+} from '../../shared/catalog/signature.ts';
+import { signBuildRecord } from '../../shared/repo/build-record.ts';
 import { tempDir } from '../support/edge-process.ts';
 import { inProcessEdge } from '../support/in-process-edge.ts';
 
@@ -13,10 +19,21 @@ const KEY = (n: number) => n.toString(16).padStart(64, '0');
 
 let fx: Awaited<ReturnType<typeof inProcessEdge>>;
 let hive: { id: string; token: string };
+let builderKey: SigningKey;
 
 beforeAll(async () => {
   fx = await inProcessEdge({ maxPackageBytes: LIMIT, keepPackageVersions: 2 });
   hive = await fx.enrol('builder');
+  const pair = await generateKeyPair();
+  builderKey = await readPrivateKey(pair.privatePem);
+  expect((await fx.api('POST', `/api/hives/${hive.id}/builder`, { builder: true })).status).toBe(
+    200,
+  );
+  const registered = await put(
+    '/agent/builder-key',
+    JSON.stringify({ public_key: pair.publicPem }),
+  );
+  expect(registered.status).toBe(200);
 }, 30_000);
 afterAll(() => fx.close());
 
@@ -28,7 +45,37 @@ const put = (path: string, body: BodyInit, token: string | null = hive.token, in
     ...init,
   });
 
-const record = (version: string, file: Uint8Array) => ({
+/** An upload as the agent makes it: the record signed with the builder's key. */
+async function record(
+  version: string,
+  file: Uint8Array,
+  key = KEY(10),
+  signer: SigningKey | null = null,
+  hiveId = '',
+) {
+  const unsigned = unsignedRecord(version, file);
+  const signed = await signBuildRecord(
+    {
+      key,
+      worker: unsigned.worker,
+      version,
+      hive: hiveId || hive.id,
+      job: unsigned.job,
+      built_at: 1,
+      files: unsigned.files.map(({ pkgname, filename, arch, sha256, size }) => ({
+        pkgname,
+        filename,
+        arch,
+        sha256,
+        size,
+      })),
+    },
+    signer ?? builderKey,
+  );
+  return { ...unsigned, signed };
+}
+
+const unsignedRecord = (version: string, file: Uint8Array) => ({
   worker: 'rbee-hello-worker',
   version,
   job: 'job_test0000',
@@ -119,11 +166,17 @@ describe('package uploads (PUT /agent/blobs/:sha256)', () => {
 describe('package records (PUT /agent/packages/:key) and downloads', () => {
   it('refuse a record before its file, then store it with the uploading hive as builder', async () => {
     const file = bytes(300, 1);
-    const early = await put(`/agent/packages/${KEY(10)}`, JSON.stringify(record('1.0.0-1', file)));
+    const early = await put(
+      `/agent/packages/${KEY(10)}`,
+      JSON.stringify(await record('1.0.0-1', file)),
+    );
     expect(early.status).toBe(409);
     expect((await early.json()).code).toBe('MISSING_BLOB');
     expect((await put(`/agent/blobs/${sha(file)}`, file)).status).toBe(201);
-    const res = await put(`/agent/packages/${KEY(10)}`, JSON.stringify(record('1.0.0-1', file)));
+    const res = await put(
+      `/agent/packages/${KEY(10)}`,
+      JSON.stringify(await record('1.0.0-1', file)),
+    );
     expect(res.status).toBe(201);
     const got = await fetch(`${fx.url}/agent/packages/${KEY(10)}`, {
       headers: { Authorization: `Bearer ${hive.token}` },
@@ -148,7 +201,7 @@ describe('package records (PUT /agent/packages/:key) and downloads', () => {
       code: 'NO_PACKAGE',
       error: `no cached package for key ${KEY(99)}`,
     });
-    const bad = { ...record('1.0.0-1', bytes(1)), files: [] };
+    const bad = { ...(await record('1.0.0-1', bytes(1))), files: [] };
     const refused = await put(`/agent/packages/${KEY(11)}`, JSON.stringify(bad));
     expect(refused.status).toBe(400);
     expect((await refused.json()).code).toBe('BAD_REQUEST');
@@ -160,12 +213,37 @@ describe('package records (PUT /agent/packages/:key) and downloads', () => {
       expect((await put(`/agent/blobs/${sha(f)}`, f)).status).toBe(201);
       const res = await put(
         `/agent/packages/${KEY(20 + i)}`,
-        JSON.stringify(record(`2.${i}.0-1`, f)),
+        JSON.stringify(await record(`2.${i}.0-1`, f, KEY(20 + i))),
       );
       expect(res.status).toBe(201);
     }
-    const listed = (await fx.api('GET', '/api/packages?worker=rbee-hello-worker')).body.packages;
+    const { packages: listed, workers } = (
+      await fx.api('GET', '/api/packages?worker=rbee-hello-worker')
+    ).body;
     expect(listed.map((p: { version: string }) => p.version)).toEqual(['2.2.0-1', '2.1.0-1']);
+    expect(listed[0]).toMatchObject({ signed_by: builderKey.id, used_by: 0, size: 200 });
+    expect(listed[0].signed).toBeUndefined();
+    // What the dashboard's catalog page shows: per worker, the platforms with a cached package.
+    expect(workers).toEqual([
+      {
+        worker: 'rbee-hello-worker',
+        platforms: [
+          {
+            os: 'linux',
+            arch: 'x86_64',
+            accelerators: [],
+            worker_type: 'cpu',
+            version: '2.2.0-1',
+            key: KEY(22),
+            size: 200,
+            built_by: hive.id,
+            built_at: expect.any(Number),
+            used_by: 0,
+            builds: 2,
+          },
+        ],
+      },
+    ]);
     const gone = await fetch(`${fx.url}/agent/blobs/${sha(files[0]!)}`, {
       headers: { Authorization: `Bearer ${hive.token}` },
     });

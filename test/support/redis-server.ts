@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tempDir } from './edge-process.ts';
+import { freePort } from './tcp-proxy.ts';
 
 /** A real redis-server on a free port with its own data folder (appendonly + fsync always). */
 export type RedisServer = {
@@ -15,16 +15,17 @@ export type RedisServer = {
   stop(): Promise<void>;
 };
 
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * Servers not stopped yet, killed with their data folders removed when the test process exits
+ * (a failed hook, a timed-out test): no redis-server outlives its suite.
+ */
+const running = new Map<string, () => ChildProcess | null>();
+process.once('exit', () => {
+  for (const [dir, child] of running) {
+    child()?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 /**
  * Starts `redis-server` (Debian's package) and resolves once it accepts connections.
@@ -78,7 +79,15 @@ export async function startRedisServer(opts: { durable?: boolean } = {}): Promis
     proc.kill('SIGKILL');
     await gone;
   };
-  await launch();
+  running.set(dir, () => child);
+  try {
+    await launch();
+  } catch (error) {
+    await kill();
+    running.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -87,6 +96,7 @@ export async function startRedisServer(opts: { durable?: boolean } = {}): Promis
     restart: launch,
     async stop() {
       await kill();
+      running.delete(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

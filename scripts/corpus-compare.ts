@@ -1,0 +1,232 @@
+/**
+ * `npm run corpus:compare -- DIR [--sample N] [--seed S] [--jobs J] [--json FILE]`: the static
+ * parser against `makepkg --printsrcinfo` on a folder of real PKGBUILDs (each `DIR/<name>/PKGBUILD`,
+ * at any depth), so the README's corpus figure can be made again on any collection.
+ *
+ * Samples N of them with seed S (all by default), runs makepkg on each as an unprivileged user, at
+ * most J at once (default 2: the machine is shared), and sorts every PKGBUILD into: agreement
+ * (byte-identical .SRCINFO, or both refuse), a refusal of ours where makepkg answers (by code, with
+ * examples), or a wrong answer (ours differs from makepkg's, or we answer where makepkg fails),
+ * which is a bug. makepkg's answers are cached in DIR/.makepkg-cache by the PKGBUILD's hash, so a
+ * second run after a parser change takes seconds. Nothing here is committed: the corpus stays out
+ * of the repository.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { ParseError, parsePkgbuild, printSrcinfo } from '../shared/pkgbuild/index.ts';
+import {
+  limiter,
+  makepkgCarch,
+  makepkgPrintsrcinfo,
+  type OracleResult,
+} from '../test/shared/pkgbuild/makepkg-oracle.ts';
+import { seededRandom } from '../test/support/oracle-sample.ts';
+
+type Outcome =
+  | { kind: 'agree'; name: string }
+  | { kind: 'both-refuse'; name: string; code: string; makepkgExit: number }
+  | { kind: 'refused'; name: string; code: string; reason: string; line: number }
+  | { kind: 'wrong'; name: string; detail: string };
+
+function usage(message: string): never {
+  console.error(`corpus:compare: ${message}`);
+  console.error(
+    'usage: npm run corpus:compare -- DIR [--sample N] [--seed S] [--jobs J] [--json FILE]',
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]) {
+  const opts = { dir: '', sample: Infinity, seed: 18, jobs: 2, json: '' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => argv[++i] ?? usage(`${a} needs a value`);
+    if (a === '--sample') opts.sample = Number(value());
+    else if (a === '--seed') opts.seed = Number(value());
+    else if (a === '--jobs') opts.jobs = Number(value());
+    else if (a === '--json') opts.json = value();
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else opts.dir = a;
+  }
+  if (!opts.dir) usage('DIR is missing');
+  if (!existsSync(opts.dir) || !statSync(opts.dir).isDirectory())
+    usage(`${opts.dir} is not a folder`);
+  for (const k of ['sample', 'seed', 'jobs'] as const) {
+    if (!(opts[k] > 0)) usage(`--${k} must be a positive number`);
+  }
+  if (opts.jobs > 2) usage('--jobs is at most 2: makepkg takes a core and the machine is shared');
+  return opts;
+}
+
+/** Every folder under `dir` that holds a PKGBUILD, in a stable order. */
+function findPkgbuilds(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      if (e.name.startsWith('.')) continue;
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name === 'PKGBUILD') out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+function sample<T>(items: T[], n: number, seed: number): T[] {
+  if (n >= items.length) return items;
+  const next = seededRandom(seed);
+  const pool = [...items];
+  const picked: T[] = [];
+  while (picked.length < n) picked.push(pool.splice(Math.floor(next() * pool.length), 1)[0]!);
+  return picked;
+}
+
+/**
+ * The install and changelog files the PKGBUILD names: a corpus of bare PKGBUILDs lacks them and
+ * makepkg's lint would fail on that alone, so both sides are given empty files of those names.
+ */
+function namedFiles(text: string, carch: string): string[] {
+  const names = new Set<string>();
+  try {
+    const p = parsePkgbuild(text, { carch, fileExists: () => true });
+    for (const v of [p.fields.install, p.fields.changelog])
+      if (typeof v === 'string' && v) names.add(v);
+    for (const pkg of p.packages) {
+      for (const v of [pkg.overrides.install, pkg.overrides.changelog]) {
+        if (typeof v === 'string' && v) names.add(v);
+      }
+    }
+  } catch {
+    // Refused: fall back to the literal names written in the file.
+  }
+  for (const m of text.matchAll(
+    /^[ \t]*(?:install|changelog)=["']?([A-Za-z0-9._+-]+)["']?[ \t]*$/gm,
+  )) {
+    names.add(m[1]!);
+  }
+  return [...names].filter((n) => !n.includes('/') && n !== '.' && n !== '..');
+}
+
+async function makepkgAnswer(
+  text: string,
+  files: string[],
+  cacheDir: string,
+): Promise<OracleResult> {
+  const key = createHash('sha256')
+    .update(text)
+    .update(`\0${files.join('\0')}`)
+    .digest('hex');
+  const cached = join(cacheDir, `${key}.json`);
+  if (existsSync(cached)) return JSON.parse(readFileSync(cached, 'utf8')) as OracleResult;
+  const work = await mkdtemp(join(tmpdir(), 'rbee-corpus-'));
+  try {
+    await writeFile(join(work, 'PKGBUILD'), text);
+    for (const f of files) await writeFile(join(work, f), '');
+    const r = await makepkgPrintsrcinfo(work);
+    writeFileSync(cached, JSON.stringify(r));
+    return r;
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function firstDifference(ours: string, theirs: string): string {
+  const a = ours.split('\n');
+  const b = theirs.split('\n');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i])
+      return `line ${i + 1}: ours ${JSON.stringify(a[i])}, makepkg ${JSON.stringify(b[i])}`;
+  }
+  return 'identical';
+}
+
+function compare(
+  name: string,
+  text: string,
+  files: string[],
+  carch: string,
+  m: OracleResult,
+): Outcome {
+  let ours: string | undefined;
+  let error: ParseError | undefined;
+  try {
+    ours = printSrcinfo(parsePkgbuild(text, { carch, fileExists: (f) => files.includes(f) }));
+  } catch (e) {
+    if (!(e instanceof ParseError))
+      return { kind: 'wrong', name, detail: `parser threw ${String(e)}` };
+    error = e;
+  }
+  if (m.exitCode === 0) {
+    if (ours === undefined) {
+      return { kind: 'refused', name, code: error!.code, reason: error!.reason, line: error!.line };
+    }
+    if (ours === m.stdout) return { kind: 'agree', name };
+    return { kind: 'wrong', name, detail: firstDifference(ours, m.stdout) };
+  }
+  if (ours !== undefined) {
+    const why = m.stderr.trim().split('\n').slice(-1)[0] ?? '';
+    return { kind: 'wrong', name, detail: `makepkg exits ${m.exitCode} (${why}) but we answer` };
+  }
+  return { kind: 'both-refuse', name, code: error!.code, makepkgExit: m.exitCode };
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const carch = await makepkgCarch();
+const all = findPkgbuilds(opts.dir);
+if (all.length === 0) usage(`no PKGBUILD under ${opts.dir}`);
+const picked = sample(all, opts.sample, opts.seed);
+const cacheDir = join(opts.dir, '.makepkg-cache');
+mkdirSync(cacheDir, { recursive: true });
+const slot = limiter(opts.jobs);
+const start = performance.now();
+let done = 0;
+const outcomes = await Promise.all(
+  picked.map((file) =>
+    slot(async () => {
+      const name = relative(opts.dir, dirname(file)) || basename(dirname(file));
+      const text = readFileSync(file, 'utf8');
+      const files = namedFiles(text, carch);
+      const m = await makepkgAnswer(text, files, cacheDir);
+      done++;
+      if (process.stderr.isTTY) process.stderr.write(`\r${done}/${picked.length}`);
+      return compare(name, text, files, carch, m);
+    }),
+  ),
+);
+if (process.stderr.isTTY) process.stderr.write('\n');
+
+const count = (k: Outcome['kind']) => outcomes.filter((o) => o.kind === k).length;
+const pct = (n: number) => `${((100 * n) / outcomes.length).toFixed(1)}%`;
+const makepkgOk =
+  outcomes.length -
+  count('both-refuse') -
+  outcomes.filter((o) => o.kind === 'wrong' && o.detail.startsWith('makepkg exits')).length;
+console.log(
+  `corpus ${opts.dir}: ${outcomes.length} of ${all.length} PKGBUILDs (seed ${opts.seed}), CARCH=${carch}, makepkg answered ${makepkgOk}, ${((performance.now() - start) / 1000).toFixed(0)} s`,
+);
+console.log(`  identical .SRCINFO: ${count('agree')} (${pct(count('agree'))})`);
+console.log(`  both refuse:        ${count('both-refuse')} (${pct(count('both-refuse'))})`);
+console.log(`  refused by us only: ${count('refused')} (${pct(count('refused'))})`);
+console.log(`  wrong answers:      ${count('wrong')}`);
+const byCode = new Map<string, Extract<Outcome, { kind: 'refused' }>[]>();
+for (const o of outcomes) {
+  if (o.kind !== 'refused') continue;
+  byCode.set(o.code, [...(byCode.get(o.code) ?? []), o]);
+}
+for (const [code, list] of [...byCode].sort((a, b) => b[1].length - a[1].length)) {
+  console.log(`  refused ${code}: ${list.length}`);
+  for (const o of list) console.log(`    ${o.name} line ${o.line}: ${o.reason}`);
+}
+for (const o of outcomes) {
+  if (o.kind === 'wrong') console.log(`  WRONG ${o.name}: ${o.detail}`);
+  if (o.kind === 'both-refuse')
+    console.log(`  both refuse ${o.name}: ours ${o.code}, makepkg exit ${o.makepkgExit}`);
+}
+if (opts.json) writeFileSync(opts.json, `${JSON.stringify(outcomes, null, 2)}\n`);
+process.exitCode = count('wrong') > 0 ? 1 : 0;
