@@ -156,7 +156,7 @@ export class Hub implements HiveLink {
         // Taking the hive from a live session on another instance competes like one here.
         if (!old) void took?.then((elsewhere) => elsewhere && this.#compete(s.hive));
         if (!wasOnline) this.#tellPresence(s.hive, true);
-        this.deps.bus.publish(FLEET_WAKE);
+        this.deps.bus.wakeLocal(FLEET_WAKE);
         if (old && old !== s) {
           this.#replaced.add(old);
           old.refuse(
@@ -175,7 +175,7 @@ export class Hub implements HiveLink {
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
             .catch(() => {})
-            .finally(() => this.deps.bus.publish(FLEET_WAKE));
+            .finally(() => this.deps.bus.wakeLocal(FLEET_WAKE));
           if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },
