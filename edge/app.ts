@@ -5,6 +5,7 @@ import { auditLog, auditRoutes } from './audit/audit-log.ts';
 import { apiTokensRoutes } from './auth/api-tokens.ts';
 import { FailureLimit } from './auth/failure-limit.ts';
 import { requireRole } from './auth/roles.ts';
+import { SessionSweep } from './auth/session-sweep.ts';
 import { Sessions } from './auth/sessions.ts';
 import { Cluster } from './bus/cluster.ts';
 import type { BusTransport } from './bus/transport.ts';
@@ -16,6 +17,7 @@ import { bodyLimits } from './http/body-limits.ts';
 import { apiError } from './http/errors.ts';
 import { Hub } from './hub/hub.ts';
 import { JobService } from './jobs/job-service.ts';
+import { Retention } from './jobs/retention.ts';
 import { LogBus } from './logs/log-bus.ts';
 import { metricsRoutes } from './metrics/metrics-routes.ts';
 import { openApiRoutes } from './openapi/openapi-routes.ts';
@@ -66,6 +68,10 @@ export type EdgeDeps = {
 
 export type Edge = {
   app: Hono;
+  /** Job and log retention (edge/jobs/retention.ts); `run()` starts a pass now. */
+  retention: Retention;
+  /** The expired-session sweep (edge/auth/session-sweep.ts); `run()` sweeps now. */
+  sessionSweep: SessionSweep;
   hub: Hub;
   jobs: JobService;
   options: EdgeOptions;
@@ -117,11 +123,19 @@ export function createEdge(deps: EdgeDeps): Edge {
     '/',
     dashboardRoutes(deps.store, sessions, new FailureLimit(options.signInFailuresPerMinute, now)),
   );
+  const webhooks = new WebhookService(deps.store, options, now);
   const feed = new LiveFeed(bus, fleetReader(deps.store, hub), { pollMs: options.dashboardPollMs });
   app.route('/', liveRoutes(sessions, feed, options.dashboardPollMs));
   app.route(
     '/',
-    metricsRoutes({ store: deps.store, hub, jobs, metricsToken: options.metricsToken, now }),
+    metricsRoutes({
+      store: deps.store,
+      hub,
+      jobs,
+      metricsToken: options.metricsToken,
+      now,
+      webhooks,
+    }),
   );
   app.route('/', openApiRoutes(deps.version ?? '0.1.0'));
   app.use('/api/*', auditLog(deps.store, now));
@@ -156,10 +170,13 @@ export function createEdge(deps: EdgeDeps): Edge {
   app.route('/', buildersRoutes(deps.store, now));
   app.route('/', apiTokensRoutes(deps.store, now));
   app.route('/', auditRoutes(deps.store));
-  const webhooks = new WebhookService(deps.store, options, now);
   wireWebhookEvents({ store: deps.store, jobs, rollouts, hub, webhooks, now });
   app.route('/', webhookRoutes(deps.store, webhooks, now));
   webhooks.start();
+  const retention = new Retention(deps.store, options, now);
+  retention.start();
+  const sessionSweep = new SessionSweep(deps.store, options.sessionSweepIntervalMs, now);
+  sessionSweep.start();
 
   app.notFound((c) => apiError(c, 404, 'NOT_FOUND', `No route for ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
@@ -183,12 +200,16 @@ export function createEdge(deps: EdgeDeps): Edge {
 
   return {
     app,
+    retention,
+    sessionSweep,
     hub,
     jobs,
     options,
     async close() {
       clearInterval(sweeper);
       await webhooks.close();
+      await retention.close();
+      await sessionSweep.close();
       hub.close();
       await jobs.flushAccepts();
       await cluster?.close();

@@ -74,6 +74,8 @@ options:
   --store-durability strict|relaxed  strict (default) refuses a Redis without appendonly yes
                and appendfsync always; relaxed starts anyway with a warning
   --instance-id ID  this instance's name (default: hostname-pid)
+  --job-retention 30d  remove jobs (and their logs) that ended longer ago (default: keep)
+  --log-retention 7d   remove the logs of jobs that ended longer ago; the jobs stay
   --metrics-token T  the bearer token Prometheus sends for /metrics;
                without it, any API token opens /metrics
   -h, --help   show this help
@@ -84,6 +86,13 @@ ${Object.entries(optionFlags)
   .join('\n')}
 
 The admin token comes from RBEE_ADMIN_TOKEN, or is generated on the first start and printed once.`;
+
+/** Milliseconds of `30d`, `12h`, `90m` or `45s`, or null when it is not such a duration. */
+export function retentionMs(text: string): number | null {
+  const match = /^(\d{1,6})([smhd])$/.exec(text);
+  if (!match || Number(match[1]) < 1) return null;
+  return Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 's'];
+}
 
 /** A bad flag; the message says what was wrong and how to call it right. */
 export class EdgeConfigError extends Error {
@@ -112,6 +121,8 @@ export const edgeFlagSpec = {
   'store-durability': { type: 'string' },
   'instance-id': { type: 'string' },
   'metrics-token': { type: 'string' },
+  'job-retention': { type: 'string' },
+  'log-retention': { type: 'string' },
   ...Object.fromEntries(
     Object.keys(optionFlags).map((flag) => [flag.slice(2), { type: 'string' }]),
   ),
@@ -156,6 +167,20 @@ export function edgeConfigFrom(values: Record<string, unknown>): EdgeConfig {
       (m) => new EdgeConfigError(m),
     ),
   );
+  for (const [flag, key] of [
+    ['job-retention', 'jobRetentionMs'],
+    ['log-retention', 'logRetentionMs'],
+  ] as const) {
+    const raw = text(flag);
+    if (raw === undefined) continue;
+    const ms = retentionMs(raw);
+    if (ms === null) {
+      throw new EdgeConfigError(
+        `--${flag} must be a duration such as 30d, 12h or 90m, got "${raw}"`,
+      );
+    }
+    config.options[key] = ms;
+  }
   const metricsToken = text('metrics-token');
   if (metricsToken !== undefined) config.options.metricsToken = metricsToken;
   for (const [flag, key] of Object.entries(optionFlags)) {

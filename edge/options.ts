@@ -45,6 +45,16 @@ export type EdgeOptions = {
   webhookLeaseMs: number;
   /** How often each instance looks for due webhook deliveries (new events also wake it). */
   webhookPollMs: number;
+  /** Jobs (and their logs) ended longer ago than this are removed (--job-retention); null: kept. */
+  jobRetentionMs: number | null;
+  /** Logs of jobs ended longer ago than this are removed, the jobs kept (--log-retention). */
+  logRetentionMs: number | null;
+  /** How often retention runs (one instance at a time, by lease). */
+  retentionIntervalMs: number;
+  /** Jobs looked at per batch; the edge serves requests between batches. */
+  retentionBatch: number;
+  /** How often expired dashboard sessions are removed (one instance at a time, by lease). */
+  sessionSweepIntervalMs: number;
   /** The dashboard's live feed re-reads the store this often when the bus is silent. */
   dashboardPollMs: number;
 };
@@ -71,5 +81,10 @@ export const defaultEdgeOptions: EdgeOptions = {
   webhookTimeoutMs: 10_000,
   webhookLeaseMs: 60_000,
   webhookPollMs: 1_000,
+  jobRetentionMs: null,
+  logRetentionMs: null,
+  retentionIntervalMs: 60_000,
+  retentionBatch: 200,
+  sessionSweepIntervalMs: 10 * 60 * 1000,
   dashboardPollMs: 10_000,
 };

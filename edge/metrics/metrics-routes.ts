@@ -5,6 +5,7 @@ import { adminTokenCheck } from '../http/require-admin.ts';
 import type { Hub } from '../hub/hub.ts';
 import type { JobService } from '../jobs/job-service.ts';
 import type { Store } from '../store/store.ts';
+import type { WebhookService } from '../webhooks/webhook-service.ts';
 import { DURATION_BUCKETS, Histogram } from './histogram.ts';
 import { PrometheusText } from './prometheus-text.ts';
 
@@ -30,6 +31,7 @@ export function metricsRoutes(deps: {
   jobs: JobService;
   metricsToken: string | null;
   now: () => number;
+  webhooks?: WebhookService;
 }) {
   const { store, hub, jobs } = deps;
   const durations = new Histogram(DURATION_BUCKETS);
@@ -111,6 +113,12 @@ export function metricsRoutes(deps: {
         'gauge',
         'The newest 1000 rollouts by state',
         rowsOf(count(rollouts.map((r) => r.state)), 'state'),
+      )
+      .table(
+        'rbee_webhook_attempts_total',
+        'counter',
+        'Webhook delivery attempts by this instance, by outcome (delivered, retried, failed)',
+        rowsOf(deps.webhooks?.attempts ?? new Map(), 'outcome'),
       )
       .table('rbee_log_entries_stored_total', 'counter', 'Log entries stored from agents', [
         { labels: {}, value: m.logEntriesStored },

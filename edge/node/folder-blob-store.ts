@@ -17,9 +17,10 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async put(sha256: string, bytes: Uint8Array) {
-    await mkdir(this.dir, { recursive: true });
+    // Like the rest of the data folder: for the edge's user only (0700 folder, 0600 files).
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const temp = join(this.dir, `.${sha256}.${randomBytes(6).toString('hex')}`);
-    const file = await open(temp, 'wx', 0o644);
+    const file = await open(temp, 'wx', 0o600);
     try {
       await file.writeFile(bytes);
       await file.sync();

@@ -2,6 +2,7 @@ import { ENTRY_BOUNDARY, type LogBatch, sliceBatch } from '../../shared/protocol
 import type { LogEntry } from '../../shared/protocol/log-entry.ts';
 import type { PackageRecord } from '../../shared/repo/package-record.ts';
 import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
+import { kvRetention } from '../jobs/kv-retention.ts';
 import { kvPackages } from '../packages/kv-packages.ts';
 import { kvWebhooks } from '../webhooks/kv-webhooks.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
@@ -72,6 +73,30 @@ export class KvStore implements Store {
 
   async deleteMeta(key: string) {
     await this.kv.delete(K.meta(key));
+  }
+
+  async listMeta(prefix: string, after: string | null, limit: number) {
+    const out: { key: string; value: string }[] = [];
+    // The keys starting with `prefix` sort between it and the prefix with its last char + 1.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    for await (const e of this.kv.list<Uint8Array>(
+      { start: K.meta(after ?? prefix), end: K.meta(end) },
+      { limit: limit + 1 },
+    )) {
+      const key = e.key[1] as string;
+      if (key === after || !key.startsWith(prefix)) continue;
+      out.push({ key, value: JSON.parse(dec.decode(e.value)) as string });
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  async deleteMetas(keys: string[]) {
+    for (let i = 0; i < keys.length; i += 200) {
+      const op = this.kv.atomic();
+      for (const key of keys.slice(i, i + 200)) op.delete(K.meta(key));
+      await op.commit();
+    }
   }
 
   async createHive(hive: HiveRecord) {
@@ -580,8 +605,26 @@ export class KvStore implements Store {
   ) {
     return kvWebhooks.update(this.kv, webhook, id, fn);
   }
+  pruneDeliveries(webhook: string, before: number, limit: number) {
+    return kvWebhooks.pruneDeliveries(this.kv, webhook, before, limit);
+  }
   listDeliveries(webhook: string, limit: number) {
     return kvWebhooks.listDeliveries(this.kv, webhook, limit);
+  }
+
+  listJobsCreatedBefore(before: number, after: string | null, limit: number) {
+    return kvRetention.listJobsCreatedBefore(this.kv, before, after, limit);
+  }
+  deleteEndedJobs(jobs: JobRecord[]) {
+    for (const job of jobs) this.#heads.delete(job.id);
+    return kvRetention.deleteEndedJobs(this.kv, jobs);
+  }
+  deleteLogs(jobs: string[]) {
+    for (const job of jobs) this.#heads.delete(job);
+    return kvRetention.deleteLogs(this.kv, jobs);
+  }
+  tryLease(name: string, owner: string, now: number, ttlMs: number) {
+    return kvRetention.tryLease(this.kv, name, owner, now, ttlMs);
   }
 
   async close() {

@@ -29,6 +29,14 @@ export interface Store {
   setMeta(key: string, value: string): Promise<void>;
   /** Removes a meta entry (nothing when there is none). */
   deleteMeta(key: string): Promise<void>;
+  /** Meta entries whose keys start with `prefix`, in key order after `after`, at most `limit`. */
+  listMeta(
+    prefix: string,
+    after: string | null,
+    limit: number,
+  ): Promise<{ key: string; value: string }[]>;
+  /** Removes many meta entries, many per commit. */
+  deleteMetas(keys: string[]): Promise<void>;
 
   /** Creates a hive; false when the id or name is taken. */
   createHive(hive: HiveRecord): Promise<boolean>;
@@ -151,8 +159,19 @@ export interface Store {
     id: string,
     fn: (delivery: DeliveryRecord) => DeliveryRecord | null,
   ): Promise<DeliveryRecord | null>;
+  /** Removes up to `limit` of a webhook's finished deliveries made before `before`; how many. */
+  pruneDeliveries(webhook: string, before: number, limit: number): Promise<number>;
   /** A webhook's deliveries, newest first, at most `limit`. */
   listDeliveries(webhook: string, limit: number): Promise<DeliveryRecord[]>;
+
+  /** Retention (edge/jobs/kv-retention.ts): jobs created before `before`, oldest first. */
+  listJobsCreatedBefore(before: number, after: string | null, limit: number): Promise<JobRecord[]>;
+  /** Removes ended jobs with their indexes and logs, many per commit. */
+  deleteEndedJobs(jobs: JobRecord[]): Promise<void>;
+  /** Removes the stored logs of these jobs (the jobs stay); how many there were. */
+  deleteLogs(jobs: string[]): Promise<number>;
+  /** Takes or renews a named lease by compare-and-set; true when `owner` holds it until now + ttl. */
+  tryLease(name: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
 
   close(): Promise<void>;
 }

@@ -107,6 +107,21 @@ export const kvWebhooks = {
     }
   },
 
+  /** Removes a webhook's finished deliveries made before `before`, oldest first; how many. */
+  async pruneDeliveries(kv: KvLike, webhook: string, before: number, limit: number) {
+    const op = kv.atomic();
+    let n = 0;
+    for await (const e of kv.list<Uint8Array>({ prefix: ['delivery', webhook] }, { limit })) {
+      const d = read<DeliveryRecord>(e.value)!;
+      if (d.created_at >= before) break; // ids sort by creation time
+      if (d.state !== 'delivered' && d.state !== 'failed') continue;
+      op.delete(e.key);
+      n++;
+    }
+    if (n > 0) await op.commit();
+    return n;
+  },
+
   async listDeliveries(kv: KvLike, webhook: string, limit: number) {
     const out: DeliveryRecord[] = [];
     for await (const e of kv.list<Uint8Array>(

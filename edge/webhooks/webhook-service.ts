@@ -53,6 +53,8 @@ export class WebhookService {
   #closed = false;
   #cached: { at: number; hooks: WebhookRecord[] } | null = null;
   readonly #owner = `wh_${randomId(10)}`;
+  /** Attempts made by this instance by outcome: delivered, retried (to be tried again), failed. */
+  readonly attempts = new Map<'delivered' | 'retried' | 'failed', number>();
 
   constructor(
     private readonly store: Store,
@@ -170,7 +172,7 @@ export class WebhookService {
     if (!hook) return true; // deleted meanwhile: its deliveries went with it
     const result = await this.#send(hook, leased);
     const at = this.now();
-    await this.store.updateDelivery(leased.webhook, leased.id, (d) => {
+    const stored = await this.store.updateDelivery(leased.webhook, leased.id, (d) => {
       if (d.lease_owner !== this.#owner || d.state !== 'delivering') return null; // lease lost
       const attempts = [...d.attempts, { at: result.at, ...result.outcome }];
       if (result.ok) {
@@ -189,6 +191,11 @@ export class WebhookService {
       const next = at + backoffMs(this.options, attempts.length);
       return { ...d, attempts, state: 'pending', due_at: next, next_at: next, lease_owner: null };
     });
+    if (stored) {
+      const outcome =
+        stored.state === 'pending' ? 'retried' : (stored.state as 'delivered' | 'failed');
+      this.attempts.set(outcome, (this.attempts.get(outcome) ?? 0) + 1);
+    }
     return true;
   }
 

@@ -162,8 +162,9 @@ describe('the bundled agent (dist/rbee-agent.mjs)', () => {
     const shown = (await api('GET', `/api/hives/${hiveId}`)).body;
     expect(shown).toMatchObject({ online: true, labels: { pool: 'b' }, agent_version: '0.1.0' });
 
-    const job = (await api('POST', '/api/installs', { hive: hiveId, worker: 'rbee-hello-worker' }))
-      .body.job;
+    const job = (
+      await api('POST', '/api/installs', { force: true, hive: hiveId, worker: 'rbee-hello-worker' })
+    ).body.job;
     await followJob(edge.url, job.id);
     const final = (await api('GET', `/api/jobs/${job.id}`)).body.job;
     expect(final).toMatchObject({ state: 'succeeded', error: null });

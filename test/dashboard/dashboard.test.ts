@@ -45,7 +45,7 @@ afterAll(async () => {
 });
 
 async function install(worker: string) {
-  const res = await api('POST', '/api/installs', { hive: 'local', worker });
+  const res = await api('POST', '/api/installs', { force: true, hive: 'local', worker });
   expect(res.status).toBe(201);
   return res.body.job.id as string;
 }
@@ -148,6 +148,7 @@ describe('dashboard in Chromium against rbee start', { timeout: REAL_BUILD_LIMIT
     const local = (await api('GET', '/api/hives/local')).body;
     const ghost = (await api('POST', '/api/hives', { name: 'ghost' })).body; // never connects
     const res = await api('POST', '/api/installs', {
+      force: true,
       hives: [local.id, ghost.id],
       worker: 'test-slow-worker',
       max_concurrency: 1,

@@ -87,7 +87,7 @@ async function hiveWithAgent(name: string) {
 }
 
 async function install(hive: string) {
-  const created = await api('POST', '/api/installs', { hive, worker: WORKER });
+  const created = await api('POST', '/api/installs', { force: true, hive, worker: WORKER });
   expect(created.status).toBe(201);
   const job = created.body.job.id as string;
   const events = await followJob(edge.url, job);

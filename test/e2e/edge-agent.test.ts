@@ -37,7 +37,7 @@ async function enrol(name: string) {
 }
 
 async function install(hive: string, worker: string) {
-  const res = await api('POST', '/api/installs', { hive, worker });
+  const res = await api('POST', '/api/installs', { force: true, hive, worker });
   expect(res.status).toBe(201);
   return res.body.job as { id: string };
 }

@@ -43,6 +43,7 @@ async function hiveWithAgent(name: string) {
 
 async function install(hive: string, worker: string, build?: string) {
   const created = await api('POST', '/api/installs', {
+    force: true,
     hive,
     worker,
     ...(build ? { build } : {}),
@@ -212,6 +213,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
     const [old] = (await api('GET', '/api/packages')).body.packages;
     expect((await api('DELETE', `/api/packages/${old.key}`)).status).toBe(200);
     const created = await api('POST', '/api/installs', {
+      force: true,
       hives: ['many-a', 'many-b'],
       worker: 'rbee-hello-worker',
       canary: 1,
@@ -245,6 +247,7 @@ describe('the package cache across hives (edge and agent processes)', () => {
 
   it('a failed canary stops the rollout and the other hives never get the job', async () => {
     const created = await api('POST', '/api/installs', {
+      force: true,
       hives: ['many-a', 'many-b'],
       worker: 'test-failing-worker',
       canary: 1,

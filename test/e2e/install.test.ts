@@ -59,6 +59,7 @@ describe('remote install on a hive (edge and agent processes)', {
     edge = await startEdgeProcess();
     const hive = await hiveWithAgent('e2e');
     const created = await api('POST', '/api/installs', {
+      force: true,
       hive: 'e2e',
       worker: 'rbee-hello-worker',
     });
@@ -140,6 +141,7 @@ describe('remote install on a hive (edge and agent processes)', {
     // No network here, and no rust or cargo: --deps skip lets the cpu worker reach its git source.
     await hiveWithAgent('no-gpu', ['--deps', 'skip']);
     const cuda = await api('POST', '/api/installs', {
+      force: true,
       hive: 'no-gpu',
       worker: 'llm-worker-rbee-cuda',
     });
@@ -154,6 +156,7 @@ describe('remote install on a hive (edge and agent processes)', {
     });
     expect(refused.started).toEqual(['catalog', 'platform']);
     const cpu = await api('POST', '/api/installs', {
+      force: true,
       hive: 'no-gpu',
       worker: 'llm-worker-rbee-cpu',
     });

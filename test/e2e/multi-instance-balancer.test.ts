@@ -86,6 +86,7 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
   it('enrolled on 1, installed through 2, followed on 3: every line once, in order, the outcome', async () => {
     await onlineOn(edges);
     const posted = await api(edges[1]!, 'POST', '/api/installs', {
+      force: true,
       hive: hive.id,
       worker: 'rbee-hello-worker',
     });
@@ -98,6 +99,7 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
   it('kill -9 of the instance holding the socket mid-build: the agent moves, every remaining log is whole', async () => {
     await onlineOn(edges);
     const posted = await api(edges[1]!, 'POST', '/api/installs', {
+      force: true,
       hive: hive.id,
       worker: 'test-lines-200k',
     });
@@ -138,6 +140,7 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
     await onlineOn(alive);
     // A build from source again (not the cached package): 200,000 lines more.
     const posted = await api(alive[0]!, 'POST', '/api/installs', {
+      force: true,
       hive: hive.id,
       worker: 'test-lines-200k',
       build: 'always',

@@ -73,6 +73,7 @@ export async function jobAcrossInstances(a: Edge, b: Edge, agents: RawAgent[]) {
   expect((await api(a, 'GET', `/api/hives/${hive.id}`)).body.instance).toBe(a.instance);
 
   const posted = await api(b, 'POST', '/api/installs', {
+    force: true,
     hive: hive.id,
     worker: 'rbee-hello-worker',
   });
@@ -117,6 +118,7 @@ export async function replacedAcrossInstances(a: Edge, b: Edge, agents: RawAgent
   expect(second.ws.readyState).toBe(second.ws.OPEN);
   // A now forwards to B: a job posted on A reaches the agent on B, once.
   const posted = await api(a, 'POST', '/api/installs', {
+    force: true,
     hive: hive.id,
     worker: 'rbee-hello-worker',
   });
@@ -156,6 +158,7 @@ export async function contestedAcrossInstances(a: Edge, b: Edge, agents: RawAgen
   const held: string[] = [];
   for (const edge of sides) {
     const posted = await api(edge, 'POST', '/api/installs', {
+      force: true,
       hive: hive.id,
       worker: 'rbee-hello-worker',
     });
@@ -232,6 +235,7 @@ export async function rolloutAcrossInstances(a: Edge, b: Edge, agents: RawAgent[
     await acked;
   };
   const posted = await api(a, 'POST', '/api/installs', {
+    force: true,
     hives,
     worker: 'rbee-hello-worker',
     max_concurrency: 2,

@@ -1,3 +1,4 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { signWebhook, verifyWebhook } from '../../shared/client/webhook-signature.ts';
 import { tempDir } from '../support/edge-process.ts';

@@ -361,7 +361,7 @@ type Step = { step: string; phase: 'start' | 'end'; ok?: boolean; note?: string 
 
 /** Installs a worker through the admin API and follows the job to its end. */
 async function install(worker: string) {
-  const created = await api('POST', '/api/installs', { hive: 'hostile', worker });
+  const created = await api('POST', '/api/installs', { force: true, hive: 'hostile', worker });
   expect(created.status).toBe(201);
   const id = created.body.job.id as string;
   const events = await followJob(edge.url, id);
@@ -487,6 +487,7 @@ describe('hostile catalog workers through the real edge and a root agent', () =>
       let whileRunning: number[] = [];
       // Follows the job live: once the build says the daemon runs, look for it, then let it go on.
       const created = await api('POST', '/api/installs', {
+        force: true,
         hive: 'hostile',
         worker: 'hostile-daemon',
       });

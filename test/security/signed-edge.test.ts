@@ -121,7 +121,11 @@ describe('the signed path through the real edge', () => {
     await expect
       .poll(async () => (await api('GET', '/api/hives/signed')).body.online, { timeout: 30_000 })
       .toBe(true);
-    const job = await api('POST', '/api/installs', { hive: 'signed', worker: 'rbee-hello-worker' });
+    const job = await api('POST', '/api/installs', {
+      force: true,
+      hive: 'signed',
+      worker: 'rbee-hello-worker',
+    });
     const events = await followJob(edge.url, job.body.job.id);
     const verify = events
       .filter((e) => e.event === 'step')
@@ -133,6 +137,7 @@ describe('the signed path through the real edge', () => {
 
     // The unsigned fixture worker: refused at verify, naming the rule.
     const refused = await api('POST', '/api/installs', {
+      force: true,
       hive: 'signed',
       worker: 'test-slow-worker',
     });

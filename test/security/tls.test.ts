@@ -146,7 +146,11 @@ describe('TLS on the edge and the agent', () => {
         timeout: 30_000,
       })
       .toBe(true);
-    const job = await postJson(`${url}/api/installs`, { hive: 'tls', worker: 'rbee-hello-worker' });
+    const job = await postJson(`${url}/api/installs`, {
+      force: true,
+      hive: 'tls',
+      worker: 'rbee-hello-worker',
+    });
     await expect
       .poll(
         async () =>

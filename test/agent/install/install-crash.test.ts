@@ -79,7 +79,8 @@ describe('install survives kill -9 of the agent between two moves of an upgrade'
     const api = adminApi(() => edge.url);
     const { token } = (await api('POST', '/api/hives', { name: 'crash' })).body;
     const install = async () => {
-      const job = (await api('POST', '/api/installs', { hive: 'crash', worker })).body.job;
+      const job = (await api('POST', '/api/installs', { force: true, hive: 'crash', worker })).body
+        .job;
       await followJob(edge.url, job.id);
       return (await api('GET', `/api/jobs/${job.id}`)).body.job;
     };
@@ -111,7 +112,8 @@ describe('install survives kill -9 of the agent between two moves of an upgrade'
     agent = startAgentProcess(edge.url, token, state);
     delete process.env.RBEE_TEST_PAUSE_INSTALL;
     agents.push(agent);
-    const job = (await api('POST', '/api/installs', { hive: 'crash', worker })).body.job;
+    const job = (await api('POST', '/api/installs', { force: true, hive: 'crash', worker })).body
+      .job;
     await printed(agent, 'rbee-test: install paused after move 2');
     // Half-way: the config file is 1.1.0's already, the old manifest still on disk.
     expect(readFileSync(join(root, 'etc/rbee/hello-worker.conf'), 'utf8')).toBe('greeting="v2"\n');
