@@ -33,7 +33,7 @@ export class ClusterBus extends LogBus {
   }
 
   /** A wake-up from another instance: only the followers here. */
-  wakeLocal(job: string) {
+  override wakeLocal(job: string) {
     super.publish(job);
   }
 

@@ -1052,6 +1052,34 @@ function tile(id, title, rows, mark) {
     )
   );
 }
+function builderCell(hv, changed) {
+  if (!can("admin")) {
+    return hv.builder ? h("span", { class: "chip cached" }, "builder") : h("span", { class: "muted" }, "—");
+  }
+  const box = h("input", {
+    type: "checkbox",
+    class: "builder-toggle",
+    checked: hv.builder === true,
+    title: "May upload what it builds to the package cache"
+  });
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      await client.setBuilder(hv.id, box.checked);
+    } catch (e) {
+      box.checked = !box.checked;
+      $("#builders-note").textContent = \`Builder change refused: \${why(e)}\`;
+    }
+    changed();
+  });
+  return h(
+    "label",
+    {},
+    box,
+    " builder",
+    hv.builder && !hv.builder_key_id ? h("div", { class: "muted" }, "no key registered yet") : null
+  );
+}
 function agentText(hv, edgeAgent) {
   if (!hv.agent_version) return h("span", { class: "muted" }, "not reported");
   const older = agentIsOlder(hv.agent_version, edgeAgent);
@@ -1138,6 +1166,11 @@ function fleetPage() {
           h("td", { class: "agent" }, agentText(hv, edgeAgent)),
           h(
             "td",
+            { class: "builder" },
+            builderCell(hv, () => void redraw())
+          ),
+          h(
+            "td",
             {},
             hv.installed.length === 0 ? h("span", { class: "muted" }, "none") : hv.installed.map(
               (w) => h("div", {}, \`\${w.id} \`, h("span", { class: "muted" }, w.version))
@@ -1152,6 +1185,18 @@ function fleetPage() {
       );
     }
   };
+  const redraw = async () => {
+    await drawHives();
+    await drawBuilders();
+  };
+  const drawBuilders = async () => {
+    const set = await client.listBuilders().catch(() => null);
+    const note = $("#builders-note");
+    note.hidden = !set || set.current || set.builders.length === 0;
+    if (set && !set.current) {
+      note.textContent = \`The builder set changed since it was last signed (\${set.builders.length} builder\${set.builders.length === 1 ? "" : "s"} now): agents install cached packages only from builders in the signed set, so sign it again with \\\`rbee builders sign\\\`.\`;
+    }
+  };
   const drawDurations = async () => {
     const jobs = await client.listJobs({ limit: 1e3 });
     $("#duration-chart").replaceChildren(durationChart(durationSeries(jobs)));
@@ -1159,7 +1204,7 @@ function fleetPage() {
   const fail = (e) => {
     $("#fleet-summary").textContent = \`update failed: \${e.message}\`;
   };
-  live(["hives"], drawHives, fail);
+  live(["hives"], redraw, fail);
   live(["jobs"], drawDurations, fail);
 }
 
@@ -1900,6 +1945,136 @@ function tokensPage() {
   void draw().catch((e) => result.replaceChildren(h("p", { class: "error" }, why(e))));
 }
 
+// edge/dashboard/client/webhooks-page.ts
+function lastAttempt(d) {
+  const a = d.attempts.at(-1);
+  if (!a) return h("span", { class: "muted" }, "not tried yet");
+  const text = a.status ? \`\${a.status} in \${a.duration_ms} ms\` : \`no answer: \${a.error ?? "unknown"}\`;
+  return h("span", { class: a.status >= 200 && a.status < 300 ? "yes" : "no" }, text);
+}
+function deliveriesTable(list) {
+  if (list.length === 0) return h("p", { class: "muted" }, "No delivery yet.");
+  return h(
+    "table",
+    { class: "grid" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ...["Event", "State", "Attempts", "Last answer", "Queued"].map((t) => h("th", {}, t))
+      )
+    ),
+    h(
+      "tbody",
+      {},
+      list.map(
+        (d) => h(
+          "tr",
+          { dataset: { delivery: d.id, event: d.event, state: d.state } },
+          h("td", {}, h("code", {}, d.event)),
+          h("td", {}, badge(d.state)),
+          h("td", {}, String(d.attempts.length)),
+          h("td", {}, lastAttempt(d)),
+          h("td", { title: new Date(d.created_at).toLocaleString() }, ago(d.created_at))
+        )
+      )
+    )
+  );
+}
+function webhooksPage() {
+  const form = $("#webhook-form");
+  const result = $("#webhook-result");
+  const list = $("#webhooks");
+  const draw = async () => {
+    const hooks = await client.listWebhooks();
+    const deliveries = await Promise.all(
+      hooks.map((w) => client.listDeliveries(w.id, { limit: 20 }))
+    );
+    list.replaceChildren(
+      ...hooks.map(
+        (w, i) => h(
+          "section",
+          { class: "card hook", dataset: { webhook: w.id } },
+          h(
+            "div",
+            { class: "head" },
+            h("h2", {}, w.url, " ", h("span", { class: "muted" }, w.description ?? "")),
+            h(
+              "span",
+              {},
+              h(
+                "button",
+                { type: "button", class: "test", onclick: () => void test(w) },
+                "Send test"
+              ),
+              " ",
+              h(
+                "button",
+                { type: "button", class: "danger", onclick: () => void remove(w) },
+                "Remove"
+              )
+            )
+          ),
+          h(
+            "p",
+            { class: "muted" },
+            w.events.map((e) => h("span", { class: "chip" }, e)),
+            \` · added \${ago(w.created_at)} by \${w.created_by} · \${w.id}\`
+          ),
+          deliveriesTable(deliveries[i])
+        )
+      )
+    );
+    if (hooks.length === 0) list.replaceChildren(h("p", { class: "muted" }, "No webhook yet."));
+  };
+  const test = async (w) => {
+    try {
+      await client.testWebhook(w.id);
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Test refused: \${why(e)}\`));
+    }
+    await draw();
+  };
+  const remove = async (w) => {
+    if (!confirm(\`Remove the webhook to \${w.url}? Pending deliveries are not sent.\`)) return;
+    try {
+      await client.deleteWebhook(w.id);
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Remove refused: \${why(e)}\`));
+    }
+    await draw();
+  };
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const fd = new FormData(form);
+    const body = {
+      url: String(fd.get("url") || "").trim(),
+      events: fd.getAll("events").map(String)
+    };
+    const description = String(fd.get("description") || "").trim();
+    if (description) body.description = description;
+    try {
+      const { webhook, secret } = await client.createWebhook(body);
+      result.replaceChildren(
+        h(
+          "div",
+          { class: "notice" },
+          h("p", {}, \`Webhook \${webhook.id} added. Its signing secret is shown this once:\`),
+          secretBox("Secret", secret, "webhook-secret")
+        )
+      );
+      form.reset();
+    } catch (e) {
+      result.replaceChildren(h("p", { class: "error" }, \`Not added: \${why(e)}\`));
+    }
+    await draw();
+  });
+  const loop = () => void draw().catch((e) => result.replaceChildren(h("p", { class: "error" }, why(e)))).finally(() => window.setTimeout(loop, 3e3));
+  loop();
+}
+
 // edge/dashboard/client/main.ts
 var page = document.body.dataset.page;
 var { job, rollout } = document.body.dataset;
@@ -1912,4 +2087,5 @@ else if (page === "rollout") rolloutPage(rollout ?? "");
 else if (page === "tokens") tokensPage();
 else if (page === "audit") auditPage();
 else if (page === "enrolment") enrolmentPage();
+else if (page === "webhooks") webhooksPage();
 `;

@@ -22,6 +22,7 @@ const NAV: [key: string, href: string, label: string, role: Role][] = [
   ['rollouts', '/rollouts', 'Rollouts', 'viewer'],
   ['enrolment', '/enrolment', 'Enrolment', 'admin'],
   ['tokens', '/tokens', 'Tokens', 'admin'],
+  ['webhooks', '/webhooks', 'Webhooks', 'admin'],
   ['audit', '/audit', 'Audit', 'viewer'],
 ];
 

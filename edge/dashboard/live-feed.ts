@@ -10,7 +10,10 @@ export type FeedChange = { topics: FeedTopic[]; via: 'bus' | 'poll' };
 export type FeedOptions = {
   /** The store is re-read this often when the bus is silent (a lost wake-up only delays). */
   pollMs: number;
-  /** Wake-ups closer together than this share one read (a build's log wakes many times a second). */
+  /**
+   * Reads start at least this far apart: the first wake-up after a quiet spell reads at once,
+   * the ones that follow within it share the next read (a build's log wakes many times a second).
+   */
   throttleMs?: number;
 };
 
@@ -64,14 +67,19 @@ export class LiveFeed {
     };
   }
 
+  /** When the last read started: a wake-up after a quiet spell reads at once. */
+  #lastRead = 0;
+
   #ask(via: FeedChange['via']) {
     this.#due = this.#due === 'bus' ? 'bus' : via;
     if (this.#timer || this.#reading) return;
-    this.#timer = setTimeout(() => void this.#run(), this.options.throttleMs ?? 150);
+    const wait = Math.max(0, this.#lastRead + (this.options.throttleMs ?? 150) - Date.now());
+    this.#timer = setTimeout(() => void this.#run(), wait);
   }
 
   async #run() {
     this.#timer = null;
+    this.#lastRead = Date.now();
     const via = this.#due;
     if (!via || this.#listeners.size === 0) return;
     this.#due = null;

@@ -43,6 +43,7 @@ export function FleetPage({ who }: { who: Who }) {
         Fleet <span class="muted" id="fleet-summary" />
       </h1>
       <section class="tiles" id="fleet-overview" />
+      <p class="notice" id="builders-note" hidden />
       <section class="card" id="durations">
         <h2>Job durations per worker</h2>
         <p class="muted">Ended installs, from accepted to ended; a hollow dot did not succeed.</p>
@@ -57,12 +58,13 @@ export function FleetPage({ who }: { who: Who }) {
             <th>Accelerators</th>
             <th>Labels</th>
             <th>Agent</th>
+            <th>Builder</th>
             <th>Installed workers</th>
           </tr>
         </thead>
         <tbody>
           <tr>
-            <td colspan={7} class="muted">
+            <td colspan={8} class="muted">
               Loading…
             </td>
           </tr>

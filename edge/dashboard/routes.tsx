@@ -22,6 +22,7 @@ import { clientScript } from './client-script.ts';
 import { AuditPage } from './pages/audit-page.tsx';
 import { EnrolmentPage } from './pages/enrolment-page.tsx';
 import { TokensPage } from './pages/tokens-page.tsx';
+import { WebhooksPage } from './pages/webhooks-page.tsx';
 import {
   CatalogPage,
   FleetPage,
@@ -83,6 +84,7 @@ const PAGES = [
   '/rollouts/*',
   '/enrolment',
   '/tokens',
+  '/webhooks',
   '/audit',
   '/dashboard/*',
 ];
@@ -250,6 +252,10 @@ export function dashboardRoutes(
   app.get(
     '/tokens',
     page((who) => <TokensPage who={who} />, 'admin'),
+  );
+  app.get(
+    '/webhooks',
+    page((who) => <WebhooksPage who={who} />, 'admin'),
   );
   app.get(
     '/audit',

@@ -85,6 +85,11 @@ header.top .who { color:#cbd5e1; font-size:13px; } .badge.role { background:#334
 .cache { margin:6px 0 0; font-size:13px; } .chip.cached { background:#dcfae6; color:var(--ok); }
 .filters input[type=text], .filters input[type=number] { padding:4px 8px; border:1px solid #cbd5e1; border-radius:6px; }
 .filters input[type=number] { width:110px; }
+.filters.wrap { flex-wrap:wrap; } .filters .events { display:flex; gap:10px; }
+#webhook-form input[name=url] { width:320px; }
+.hook h2 { font-size:15px; } .hook .head { display:flex; gap:10px; align-items:baseline; justify-content:space-between; }
+.badge.delivered { background:#dcfae6; color:var(--ok); } .badge.pending, .badge.delivering { background:#dbeafe; color:var(--run); }
+.badge.revoked, .badge.expired, .badge.used_up { background:#f2f4f7; color:var(--muted); }
 .a-b { font-weight:700; } .a-d { opacity:.7; } .a-i { font-style:italic; } .a-u { text-decoration:underline; }
 .f0{color:#4b5563}.f1{color:#f97066}.f2{color:#47cd89}.f3{color:#fdb022}.f4{color:#53b1fd}.f5{color:#d692ff}.f6{color:#22d3ee}.f7{color:#e5e7eb}
 .f8{color:#9ca3af}.f9{color:#fda29b}.f10{color:#75e0a7}.f11{color:#fec84b}.f12{color:#84caff}.f13{color:#e9d7fe}.f14{color:#67e8f9}.f15{color:#fff}

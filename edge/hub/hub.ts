@@ -151,7 +151,7 @@ export class Hub implements HiveLink {
         this.#liveSince.set(s.hive, at);
         this.#peers?.took(s.hive, at);
         if (!wasOnline) this.#tellPresence(s.hive, true);
-        this.deps.bus.publish(FLEET_WAKE);
+        this.deps.bus.wakeLocal(FLEET_WAKE);
         if (old && old !== s) {
           this.#replaced.add(old);
           old.refuse(
@@ -170,7 +170,7 @@ export class Hub implements HiveLink {
           void this.deps.store
             .updateHive(s.hive, (h) => ({ ...h, last_seen: now }))
             .catch(() => {})
-            .finally(() => this.deps.bus.publish(FLEET_WAKE));
+            .finally(() => this.deps.bus.wakeLocal(FLEET_WAKE));
           if (!this.#replaced.has(s)) this.#tellPresence(s.hive, false);
         }
       },

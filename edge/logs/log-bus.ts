@@ -35,9 +35,21 @@ export class LogBus {
   }
 
   publish(job: string): void {
-    const set = this.#listeners.get(job);
+    this.#deliver(job);
+  }
+
+  /**
+   * Wakes the readers of this instance only, never the other instances (a hive's session here
+   * changed: the others hear of it from their own presence messages).
+   */
+  wakeLocal(key: string): void {
+    this.#deliver(key);
+  }
+
+  #deliver(key: string): void {
+    const set = this.#listeners.get(key);
     if (set) for (const listener of [...set]) listener();
-    for (const listener of [...this.#any]) listener(job);
+    for (const listener of [...this.#any]) listener(key);
   }
 
   /** Resolves on the next publish for the job, or when the signal aborts. */

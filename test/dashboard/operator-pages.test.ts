@@ -1,8 +1,15 @@
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningEdge, startEdge } from '../../edge/node/start-edge.ts';
+import {
+  SIGNATURE_HEADER,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from '../../shared/client/webhook-signature.ts';
 import { tempDir } from '../support/edge-process.ts';
 import { adminApi, fixtureCatalog } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
@@ -168,8 +175,10 @@ describe('operator pages in Chromium', { timeout: LIMIT_MS }, () => {
   it('the fleet page sums hives up, marks agents older than the edge and charts job durations', async () => {
     const a = await hiveOn('node-a', '0.1.0');
     const b = await hiveOn('node-b', EDGE_AGENT, [{ kind: 'cuda', name: 'A100' }]);
-    const ok = await api('POST', '/api/installs', { hive: a.id, worker: 'rbee-hello-worker' });
-    const bad = await api('POST', '/api/installs', { hive: b.id, worker: 'rbee-hello-worker' });
+    // force: the hives report this version installed already (else: already_installed at once)
+    const body = { worker: 'rbee-hello-worker', force: true };
+    const ok = await api('POST', '/api/installs', { hive: a.id, ...body });
+    const bad = await api('POST', '/api/installs', { hive: b.id, ...body });
     const [j1, j2] = await Promise.all([
       finish(a.agent, 'succeeded', 300),
       finish(b.agent, 'failed', 100),
@@ -323,12 +332,82 @@ describe('operator pages in Chromium', { timeout: LIMIT_MS }, () => {
     await screenshot(page, 'audit');
   });
 
+  it('the Webhooks page adds a webhook, shows its secret once, sends a signed test and lists the delivery', async () => {
+    const got: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    let heard: () => void = () => {};
+    const arrived = new Promise<void>((r) => {
+      heard = r;
+    });
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        got.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+        heard();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    try {
+      await page.click('nav a[href="/webhooks"]');
+      await page.waitForSelector('#webhooks');
+      await page.fill('#webhook-form input[name=url]', url);
+      await page.check('#webhook-form input[value="rollout.ended"]');
+      await page.fill('#webhook-form input[name=description]', 'ci');
+      await page.click('#webhook-form button[type=submit]');
+      const secret = (await (await page.waitForSelector('#webhook-secret')).textContent())!;
+      const hook = await page.waitForSelector('section.hook[data-webhook]');
+      expect(await hook.textContent()).toContain(url);
+      expect(await hook.textContent()).toContain('job.ended');
+      expect(await hook.textContent()).toContain('rollout.ended');
+      await page.click('section.hook button.test');
+      await arrived;
+      const sent = got[0]!;
+      const stamp = Number(sent.headers[TIMESTAMP_HEADER.toLowerCase()]);
+      expect(sent.headers[SIGNATURE_HEADER.toLowerCase()]).toBe(
+        await signWebhook(secret, sent.body, stamp),
+      );
+      // The page re-reads the deliveries: the ping shows delivered with the receiver's answer.
+      await page.waitForSelector('section.hook tr[data-event=ping][data-state=delivered]', {
+        timeout: LIMIT_MS,
+      });
+      expect(await page.textContent('section.hook tr[data-event=ping]')).toContain('204 in');
+      await screenshot(page, 'webhooks');
+    } finally {
+      receiver.close();
+    }
+  });
+
+  it('an admin marks a hive a builder from the fleet page; the page says the builder set needs signing', async () => {
+    await page.goto(`${edge.url}/fleet`);
+    const box = 'tr[data-hive=node-a] input.builder-toggle';
+    await page.waitForSelector(box);
+    expect(await page.isChecked(box)).toBe(false);
+    await page.check(box);
+    await page.waitForSelector('#builders-note:not([hidden])');
+    expect(await page.textContent('#builders-note')).toContain('rbee builders sign');
+    expect((await api('GET', '/api/hives/node-a')).body.builder).toBe(true);
+    expect(await page.isChecked(box)).toBe(true);
+    await screenshot(page, 'fleet-builder');
+    await page.uncheck(box);
+    await expect
+      .poll(async () => (await api('GET', '/api/hives/node-a')).body.builder, { timeout: LIMIT_MS })
+      .toBe(false);
+  });
+
   it('a viewer signs in, sees no admin pages and no install or cancel controls; the API says 403', async () => {
     await Promise.all([page.waitForURL(`${edge.url}/login`), page.click('.signout button')]);
     await signIn(page, edge.url, made.viewer);
     expect(await page.textContent('header .who')).toContain('watcher');
     const nav = await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')));
     expect(nav).toEqual(['/fleet', '/catalog', '/jobs', '/rollouts', '/audit']);
+    expect(await page.goto(`${edge.url}/webhooks`).then((r) => r?.status())).toBe(403);
+    await page.goto(`${edge.url}/fleet`);
+    await page.waitForSelector('tr[data-hive=node-a] td.builder');
+    expect(await page.locator('input.builder-toggle').count()).toBe(0);
     const tokens = await page.goto(`${edge.url}/tokens`);
     expect(tokens?.status()).toBe(403);
     await page.goto(`${edge.url}/catalog`);
@@ -351,7 +430,12 @@ describe('operator pages in Chromium', { timeout: LIMIT_MS }, () => {
     expect(refused.body.error).toContain('needs the operator role');
     // A running job: the viewer follows it but has no Cancel.
     const a = (await api('GET', '/api/hives/node-a')).body;
-    const running = await api('POST', '/api/installs', { hive: a.id, worker: 'rbee-hello-worker' });
+    const running = await api('POST', '/api/installs', {
+      hive: a.id,
+      worker: 'rbee-hello-worker',
+      force: true,
+    });
+    expect(['queued', 'dispatched']).toContain(running.body.job.state);
     await page.goto(`${edge.url}/jobs/${running.body.job.id}`);
     await page.waitForSelector('#job-state[data-state]');
     expect(await page.isHidden('#cancel')).toBe(true);

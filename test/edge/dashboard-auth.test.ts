@@ -134,6 +134,38 @@ describe('dashboard sign-in and the admin API with a session cookie', () => {
   });
 });
 
+describe('dashboard sessions opened with a named token', () => {
+  it("act with the token's role (403 FORBIDDEN past it), name it in whoami, and end when it is revoked", async () => {
+    edge = await inProcessEdge();
+    const made = await edge.api('POST', '/api/tokens', { name: 'watcher', role: 'viewer' });
+    const res = await signIn(edge.url, made.body.token);
+    expect(res.status).toBe(303);
+    const cookie = sessionCookie(res);
+    const csrf = await csrfOf(edge.url, cookie);
+    const headers = { Cookie: `rbee_session=${cookie}`, 'X-CSRF-Token': csrf };
+    const who = await fetch(`${edge.url}/api/whoami`, { headers });
+    expect(await who.json()).toEqual({ name: 'watcher', role: 'viewer' });
+    const install = await fetch(`${edge.url}/api/installs`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ hive: 'nowhere', worker: 'rbee-hello-worker' }),
+    });
+    expect(install.status).toBe(403);
+    expect(await install.json()).toEqual({
+      code: 'FORBIDDEN',
+      error: 'POST /api/installs needs the operator role; token "watcher" has viewer',
+    });
+    const tokensPage = await fetch(`${edge.url}/tokens`, { headers, redirect: 'manual' });
+    expect(tokensPage.status).toBe(403);
+    const audit = (await edge.api('GET', '/api/audit?action=session.sign_in')).body.entries;
+    expect(audit[0]).toMatchObject({ actor: 'watcher', role: 'viewer', action: 'session.sign_in' });
+    expect((await edge.api('DELETE', '/api/tokens/watcher')).status).toBe(200);
+    expect((await fetch(`${edge.url}/api/hives`, { headers })).status).toBe(401);
+    // A revoked token cannot sign in again.
+    expect((await signIn(edge.url, made.body.token)).status).toBe(401);
+  });
+});
+
 describe('Sessions', () => {
   it('a session ends at its time to live and its entry is removed when shown', async () => {
     const store = await openNodeStore(tempDir('sessions'));

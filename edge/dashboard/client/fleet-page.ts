@@ -1,4 +1,4 @@
-import { client } from './client.ts';
+import { can, client, why } from './client.ts';
 import { $, badge, h } from './dom.ts';
 import { durationChart, durationSeries } from './duration-chart.ts';
 import { agentIsOlder, fleetSummary, type Tally } from './fleet-summary.ts';
@@ -57,6 +57,41 @@ function tile(id: string, title: string, rows: Tally, mark?: (key: string) => st
             ),
           ),
         ),
+  );
+}
+
+/**
+ * The builder flag of a hive: a switch for admins (POST /api/hives/:id/builder), a label for
+ * the rest. A builder may upload what it built to the package cache.
+ */
+function builderCell(hv: Hive, changed: () => void) {
+  if (!can('admin')) {
+    return hv.builder
+      ? h('span', { class: 'chip cached' }, 'builder')
+      : h('span', { class: 'muted' }, '—');
+  }
+  const box = h('input', {
+    type: 'checkbox',
+    class: 'builder-toggle',
+    checked: hv.builder === true,
+    title: 'May upload what it builds to the package cache',
+  }) as HTMLInputElement;
+  box.addEventListener('change', async () => {
+    box.disabled = true;
+    try {
+      await client.setBuilder(hv.id, box.checked);
+    } catch (e) {
+      box.checked = !box.checked;
+      $('#builders-note').textContent = `Builder change refused: ${why(e)}`;
+    }
+    changed();
+  });
+  return h(
+    'label',
+    {},
+    box,
+    ' builder',
+    hv.builder && !hv.builder_key_id ? h('div', { class: 'muted' }, 'no key registered yet') : null,
   );
 }
 
@@ -152,6 +187,11 @@ export function fleetPage() {
           h('td', { class: 'agent' }, agentText(hv, edgeAgent)),
           h(
             'td',
+            { class: 'builder' },
+            builderCell(hv, () => void redraw()),
+          ),
+          h(
+            'td',
             {},
             hv.installed.length === 0
               ? h('span', { class: 'muted' }, 'none')
@@ -168,6 +208,19 @@ export function fleetPage() {
       );
     }
   };
+  const redraw = async () => {
+    await drawHives();
+    await drawBuilders();
+  };
+  /** Says when the signed builder set no longer names the builders of now. */
+  const drawBuilders = async () => {
+    const set = await client.listBuilders().catch(() => null);
+    const note = $('#builders-note');
+    note.hidden = !set || set.current || set.builders.length === 0;
+    if (set && !set.current) {
+      note.textContent = `The builder set changed since it was last signed (${set.builders.length} builder${set.builders.length === 1 ? '' : 's'} now): agents install cached packages only from builders in the signed set, so sign it again with \`rbee builders sign\`.`;
+    }
+  };
   const drawDurations = async () => {
     const jobs = (await client.listJobs({ limit: 1000 })) as Job[];
     $('#duration-chart').replaceChildren(durationChart(durationSeries(jobs)));
@@ -175,6 +228,6 @@ export function fleetPage() {
   const fail = (e: Error) => {
     $('#fleet-summary').textContent = `update failed: ${e.message}`;
   };
-  live(['hives'], drawHives, fail);
+  live(['hives'], redraw, fail);
   live(['jobs'], drawDurations, fail);
 }

@@ -12,6 +12,7 @@ import { jobPage } from './job-page.ts';
 import { jobsPage } from './jobs-page.ts';
 import { rolloutPage, rolloutsPage } from './rollout-pages.ts';
 import { tokensPage } from './tokens-page.ts';
+import { webhooksPage } from './webhooks-page.ts';
 
 const page = document.body.dataset.page;
 const { job, rollout } = document.body.dataset;
@@ -24,3 +25,4 @@ else if (page === 'rollout') rolloutPage(rollout ?? '');
 else if (page === 'tokens') tokensPage();
 else if (page === 'audit') auditPage();
 else if (page === 'enrolment') enrolmentPage();
+else if (page === 'webhooks') webhooksPage();

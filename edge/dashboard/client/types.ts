@@ -12,6 +12,8 @@ export type Hive = {
   installed: { id: string; version: string }[];
   agent_version?: string | null;
   contested?: boolean;
+  builder?: boolean;
+  builder_key_id?: string | null;
 };
 
 export type Job = {
