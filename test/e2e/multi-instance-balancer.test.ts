@@ -142,7 +142,6 @@ describe('three edge processes on one Redis behind a round-robin balancer', () =
     await onlineOn(alive);
     // A build from source again (installed already, so forced; not the cached package).
     const posted = await api(alive[0]!, 'POST', '/api/installs', {
-      force: true,
       hive: hive.id,
       worker: 'test-lines-200k',
       build: 'always',
