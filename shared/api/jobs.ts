@@ -27,8 +27,8 @@ export const installRequestSchema = z
     selector: selectorSchema.optional(),
     worker: workerIdSchema,
     timeout_ms: jobTimeoutSchema.optional(),
-    /** The package cache: `auto` (default) installs a cached package when one matches. */
-    build: buildModeSchema.default('auto'),
+    /** The package cache: `if-missing` (default; `auto` is its older name) installs a cached package when one matches. */
+    build: buildModeSchema.default('if-missing'),
     /** Rollouts (hives or selector): jobs in progress at once; the rest wait their turn. */
     max_concurrency: z.number().int().positive().max(100_000).optional(),
     /** Rollouts: failed jobs after which the waiting ones are cancelled and the rollout stops. */
@@ -54,7 +54,7 @@ export const installRequestSchema = z
       (b.max_concurrency === undefined && b.max_errors === undefined && b.canary === undefined),
     'max_concurrency, max_errors and canary are for rollouts: give hives or selector',
   );
-/** What a client sends (`build` may be left out: `auto`). */
+/** What a client sends (`build` may be left out: `if-missing`). */
 export type InstallRequest = z.input<typeof installRequestSchema>;
 
 /** `POST /api/hives/:id/uninstall`. */

@@ -219,7 +219,7 @@ describe('jobs over the socket', () => {
       kind: 'install',
       worker: 'rbee-hello-worker',
       hive: hive.id,
-      build: 'auto',
+      build: 'if-missing',
     });
     expect((await edge.api('GET', `/api/jobs/${job.id}`)).body.job.state).toBe('dispatched');
     a.send({ type: 'accept', job: job.id, duplicate: false });

@@ -18,7 +18,7 @@ export type Hive = {
 
 export type Job = {
   id: string;
-  kind: 'install' | 'uninstall';
+  kind: 'install' | 'uninstall' | 'upgrade';
   worker: string;
   hive: string;
   state: JobState;
