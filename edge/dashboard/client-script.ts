@@ -701,7 +701,10 @@ function secretBox(label, text, id) {
 }
 
 // edge/dashboard/client/enrolment-page.ts
-var installLine = (origin, token) => \`curl -fsSL \${origin}/install.sh | sh -s -- --enrol \${token}\`;
+var FLEET_KEY_PLACEHOLDER = "FLEET_PUB";
+var installLine = (origin, token, trustKey) => \`curl -fsSL \${origin}/install.sh | sh -s -- --enrol \${token} --trust-key \${trustKey || FLEET_KEY_PLACEHOLDER}\`;
+var KEY_STORE = "rbee.fleet-key";
+var fleetKeyOk = (key) => /^[A-Za-z0-9+/]{40,}={0,2}$/.test(key);
 var labelsOf = (text) => Object.fromEntries(
   text.split(",").map((s) => s.trim()).filter(Boolean).map((l) => {
     const i = l.indexOf("=");
@@ -712,6 +715,8 @@ function enrolmentPage() {
   const form = $("#enrol-form");
   const result = $("#enrol-result");
   const tbody = $("#enrolment-tokens tbody");
+  const keyInput = $("#enrol-form input[name=trust_key]");
+  keyInput.value = localStorage.getItem(KEY_STORE) ?? "";
   const draw = async () => {
     const tokens = await client.listEnrolmentTokens();
     tbody.replaceChildren(
@@ -768,6 +773,18 @@ function enrolmentPage() {
     const labels = labelsOf(String(fd.get("labels") || ""));
     if (Object.keys(labels).length) body.labels = labels;
     if (fd.get("max_uses")) body.max_uses = Number(fd.get("max_uses"));
+    const trustKey = String(fd.get("trust_key") || "").trim();
+    if (trustKey && !fleetKeyOk(trustKey)) {
+      result.replaceChildren(
+        h(
+          "p",
+          { class: "error" },
+          "Not made: the fleet key is the base64 line of fleet.pub (letters, digits, + / =)"
+        )
+      );
+      return;
+    }
+    if (trustKey) localStorage.setItem(KEY_STORE, trustKey);
     try {
       const made = await client.createEnrolmentToken(body);
       result.replaceChildren(
@@ -779,11 +796,17 @@ function enrolmentPage() {
             {},
             \`Enrolment token \${made.id} made. It is shown this once: run this on each machine.\`
           ),
-          secretBox("Install", installLine(location.origin, made.token), "install-line"),
+          secretBox("Install", installLine(location.origin, made.token, trustKey), "install-line"),
+          trustKey ? null : h(
+            "p",
+            { class: "error", id: "install-line-key" },
+            \`Replace \${FLEET_KEY_PLACEHOLDER} with the line of your fleet.pub (or use --allow-unsigned for an unsigned catalog): an agent that trusts no key refuses to install.\`
+          ),
           secretBox("Token", made.token, "enrol-token")
         )
       );
       form.reset();
+      keyInput.value = localStorage.getItem(KEY_STORE) ?? "";
     } catch (e) {
       result.replaceChildren(h("p", { class: "error" }, \`Not made: \${why(e)}\`));
     }

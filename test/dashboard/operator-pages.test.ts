@@ -139,13 +139,22 @@ describe('operator pages in Chromium', { timeout: LIMIT_MS }, () => {
     await page.fill('#enrol-form input[name=name]', 'eu racks');
     await page.fill('#enrol-form input[name=labels]', 'zone=eu,gpu=a100');
     await page.fill('#enrol-form input[name=max_uses]', '3');
+    // A fleet key that is not one is refused before any token is made.
+    await page.fill('#enrol-form input[name=trust_key]', 'not a key; rm -rf /');
+    await page.click('#enrol-form button[type=submit]');
+    await page.waitForSelector('#enrol-result .error');
+    expect(await page.textContent('#enrol-result')).toContain('the fleet key is the base64 line');
+    const fleetKey = 'MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=';
+    await page.fill('#enrol-form input[name=trust_key]', fleetKey);
     await page.click('#enrol-form button[type=submit]');
     await page.waitForSelector('#install-line');
     const token = (await page.textContent('#enrol-token'))!;
     expect(token).toMatch(/^rbe_/);
     expect(await page.textContent('#install-line')).toBe(
-      `curl -fsSL ${edge.url}/install.sh | sh -s -- --enrol ${token}`,
+      `curl -fsSL ${edge.url}/install.sh | sh -s -- --enrol ${token} --trust-key ${fleetKey}`,
     );
+    // The browser keeps the key for the next token.
+    expect(await page.inputValue('#enrol-form input[name=trust_key]')).toBe(fleetKey);
     const row = await page.waitForSelector('#enrolment-tokens tr[data-state=active]');
     const id = (await row.getAttribute('data-token'))!;
     expect(await row.textContent()).toContain('3 of 3');

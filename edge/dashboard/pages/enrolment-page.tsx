@@ -8,7 +8,9 @@ export function EnrolmentPage({ who }: { who: Who }) {
       <h1>Enrolment tokens</h1>
       <p class="muted">
         An enrolment token lets machines enrol themselves as hives: paste the one-liner on each
-        machine. Hives take the token's labels; the token is shown once.
+        machine. Hives take the token's labels; the token is shown once. The one-liner carries the
+        fleet's public key (<code>--trust-key</code>), which the edge never holds: paste the line of
+        your <code>fleet.pub</code> (this browser keeps it for next time).
       </p>
       <form id="enrol-form" class="card filters">
         <label>
@@ -30,6 +32,16 @@ export function EnrolmentPage({ who }: { who: Who }) {
             <option value="604800">7 days</option>
             <option value="2592000">30 days</option>
           </select>
+        </label>
+        <label>
+          Fleet key{' '}
+          <input
+            type="text"
+            name="trust_key"
+            placeholder="base64 line of fleet.pub"
+            autocomplete="off"
+            spellcheck={false}
+          />
         </label>
         <button type="submit" class="primary">
           Create enrolment token
