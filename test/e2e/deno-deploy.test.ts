@@ -3,7 +3,11 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { denoBin, repoRoot, tempDir } from '../support/edge-process.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import type { RawAgent } from '../support/raw-agent.ts';
-import { jobAcrossInstances, replacedAcrossInstances } from './multi-instance-cases.ts';
+import {
+  contestedAcrossInstances,
+  jobAcrossInstances,
+  replacedAcrossInstances,
+} from './multi-instance-cases.ts';
 
 /**
  * The Deno Deploy entry under real Deno (`deno task deploy-check`): two edge instances in one
@@ -54,6 +58,12 @@ describe('the Deno Deploy entry: two instances on one Deno KV and one BroadcastC
   it(
     'the same token on B takes over: A closes its socket with REPLACED, jobs go to B',
     () => replacedAcrossInstances(a(), b(), agents),
+    120_000,
+  );
+
+  it(
+    'one contest count across instances: takeovers on A and B together mark the hive contested, its jobs held on both',
+    () => contestedAcrossInstances(a(), b(), agents),
     120_000,
   );
 });
