@@ -7,6 +7,7 @@ import {
   contestedAcrossInstances,
   jobAcrossInstances,
   replacedAcrossInstances,
+  rolloutAcrossInstances,
 } from './multi-instance-cases.ts';
 
 /**
@@ -64,6 +65,12 @@ describe('the Deno Deploy entry: two instances on one Deno KV and one BroadcastC
   it(
     'one contest count across instances: takeovers on A and B together mark the hive contested, its jobs held on both',
     () => contestedAcrossInstances(a(), b(), agents),
+    120_000,
+  );
+
+  it(
+    'a rollout over hives on A and B never has more than max_concurrency out and stops at max_errors',
+    () => rolloutAcrossInstances(a(), b(), agents),
     120_000,
   );
 });
