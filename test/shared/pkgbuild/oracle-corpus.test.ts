@@ -65,7 +65,7 @@ const kinds = ['ok', 'lint', 'syntax', 'catalog'] as const;
 const corpus = corpusCases().filter((c) => existsSync(c.expectedFile));
 const liveCases = oracleSample<OracleCase | CorpusCase>(
   [...kinds.map((k) => cases.filter((c) => c.kind === k)), corpus],
-  Number(process.env.RBEE_ORACLE_SAMPLE ?? 4),
+  Number(process.env.RBEE_ORACLE_SAMPLE ?? 5),
 );
 describeSample(
   'srcinfo oracle',
