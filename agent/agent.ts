@@ -19,11 +19,13 @@ import { secureStateDir } from './fs/private-state.ts';
 import { writeCapabilities } from './install/capabilities.ts';
 import { createInstallPipeline } from './install/install-pipeline.ts';
 import { recoverInstalls } from './install/recover-installs.ts';
+import { StepError } from './install/step-runner.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobContext, JobPipeline, JobResult, ResumeJob } from './jobs/job-pipeline.ts';
 import { lockStateDir } from './jobs/state-lock.ts';
 import { registerBuilderKey } from './package/builder-key.ts';
 import { detectPlatform } from './platform/detect-platform.ts';
+import { type AgentFilePolicy, verifyAgentFile } from './upgrade/verify-agent-file.ts';
 
 export type AgentOptions = {
   /** The edge's base URL: `http(s)://` or `ws(s)://`; the socket is `<edge>/agent`. */
@@ -85,9 +87,10 @@ export type AgentOptions = {
    */
   upgrade?: { run: JobPipeline; resume: ResumeJob };
   /**
-   * Let upgrade jobs replace this agent although it trusts fleet keys (`--allow-agent-upgrades`):
-   * an agent file is not signed by a fleet key, so whoever controls the edge could replace the
-   * agent. Without it, only an agent started with --allow-unsigned takes upgrade jobs.
+   * Let upgrade jobs replace this agent with a file no fleet key signed, although it trusts
+   * fleet keys (`--allow-agent-upgrades`): then whoever controls the edge can replace the agent.
+   * Without it, an agent that trusts keys takes only a file one of them signed (`rbee agents
+   * sign`); a signature that is there is checked either way.
    */
   allowAgentUpgrades?: boolean;
 };
@@ -172,12 +175,16 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   );
   // The session's send, while one is up: the pipeline reports capabilities through it.
   let send: Send | undefined;
-  const upgrade =
-    options.upgrade && (trust.allowUnsigned || options.allowAgentUpgrades)
-      ? options.upgrade
-      : options.upgrade
-        ? ('unsigned' as const)
-        : undefined;
+  const upgrade = options.upgrade;
+  const agentFiles: AgentFilePolicy = {
+    keys: trust.keys,
+    acceptUnsigned: trust.allowUnsigned || options.allowAgentUpgrades === true,
+    why: options.allowAgentUpgrades ? '--allow-agent-upgrades' : '--allow-unsigned',
+  };
+  if (upgrade && trust.keys.length > 0 && agentFiles.acceptUnsigned)
+    log(
+      `rbee agent: WARNING ${agentFiles.why}: upgrade jobs may replace this agent with a file no fleet key signed; whoever controls the edge can then replace the agent`,
+    );
   const installs: JobPipeline =
     options.pipeline ??
     createInstallPipeline({
@@ -202,7 +209,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     installRoot,
     edgeHttp,
     pipeline: (job, ctx) =>
-      job.kind === 'upgrade' ? upgradeJob(job, ctx, hive, upgrade) : installs(job, ctx),
+      job.kind === 'upgrade'
+        ? upgradeJob(job, ctx, { hive, upgrade, agentFiles, version })
+        : installs(job, ctx),
     ...(options.upgrade ? { resume: options.upgrade.resume } : {}),
     ...(options.maxConcurrentJobs ? { maxConcurrentJobs: options.maxConcurrentJobs } : {}),
     ...(options.maxLogBytes ? { maxLogBytes: options.maxLogBytes } : {}),
@@ -246,7 +255,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         platform,
         installed: await readInstalled(stateDir, log),
         jobs: jobs.helloJobs(),
-        ...(upgrade && upgrade !== 'unsigned' ? { upgradable: true } : {}),
+        ...(upgrade ? { upgradable: true } : {}),
       }),
       onWelcome: (welcome, sendMessage) => {
         hive = welcome.hive;
@@ -283,29 +292,41 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
 }
 
-/** An `upgrade` job: refused for another hive, or by an agent that cannot replace itself. */
-function upgradeJob(
+/**
+ * An `upgrade` job: refused for another hive, by an agent that cannot replace itself, and for a
+ * file the agent's trust does not cover (verify-agent-file.ts); then the upgrader runs it.
+ */
+async function upgradeJob(
   job: JobSpec,
   ctx: JobContext,
-  hive: string | undefined,
-  upgrade: AgentOptions['upgrade'] | 'unsigned',
+  on: {
+    hive: string | undefined;
+    upgrade: AgentOptions['upgrade'];
+    agentFiles: AgentFilePolicy;
+    version: string;
+  },
 ): Promise<JobResult> {
-  const refuse = (message: string) =>
-    Promise.resolve<JobResult>({ outcome: 'failed', error: { step: 'verify', message } });
-  if (job.hive !== undefined && hive !== undefined && job.hive !== hive) {
-    return refuse(`the upgrade job is for hive ${job.hive}, this is ${hive}`);
+  const refuse = (message: string): JobResult => ({
+    outcome: 'failed',
+    error: { step: 'verify', message },
+  });
+  if (job.hive !== undefined && on.hive !== undefined && job.hive !== on.hive) {
+    return refuse(`the upgrade job is for hive ${job.hive}, this is ${on.hive}`);
   }
-  if (!upgrade) {
+  if (!on.upgrade) {
     return refuse(
       'this agent runs from a repository checkout, not as the bundle (rbee-agent.mjs): it cannot replace itself',
     );
   }
-  if (upgrade === 'unsigned') {
-    return refuse(
-      'UNSIGNED_AGENT: this agent trusts fleet keys and runs only what they signed; an agent file is not signed by one, so it replaces itself only when started with --allow-agent-upgrades',
-    );
+  if (job.agent) {
+    try {
+      await verifyAgentFile(job, ctx, on.agentFiles, on.version);
+    } catch (error) {
+      if (error instanceof StepError) return refuse(error.message);
+      throw error;
+    }
   }
-  return upgrade.run(job, ctx);
+  return on.upgrade.run(job, ctx);
 }
 
 /** A build never sees the agent's state folder (ledger, spool, other jobs' workspaces). */

@@ -29,7 +29,8 @@ options:
   --allow-unsigned    the agent also runs workers no fleet key signed (whoever controls the
                       edge is then root on this hive); without it a --trust-key is required
   --allow-agent-upgrades
-                      passed to the agent: upgrade jobs may replace it (see rbee-agent run --help)
+                      passed to the agent: upgrade jobs may replace it with a file no fleet key
+                      signed (see rbee-agent run --help)
   --node PATH         the node binary (default: the one running this)
   --unit-dir DIR      where the unit goes (default /etc/systemd/system; launchd: /Library/LaunchDaemons)
   --os linux|darwin   which service to write (default: this machine's)

@@ -18,7 +18,7 @@ export type ServiceSpec = {
   trustKeys?: string[];
   /** `--allow-unsigned`: the agent runs workers no fleet key signed. */
   allowUnsigned?: boolean;
-  /** `--allow-agent-upgrades`: upgrade jobs may replace the agent although it trusts keys. */
+  /** `--allow-agent-upgrades`: upgrade jobs may replace the agent with a file no fleet key signed. */
   allowAgentUpgrades?: boolean;
 };
 

@@ -11,8 +11,8 @@ export class UpgradeError extends Error {
 
 /**
  * Downloads `GET /agent/rbee-agent.mjs` to `path` (mode 0755) and checks it: at most `maxBytes`
- * while reading, and its sha256 must be the one `expected` names (the upgrade job's) and the
- * one in the response's header. Anything else removes nothing but the download and throws.
+ * while reading, and its sha256 must be the one `expected` names (the upgrade job's, which the
+ * verify step checked against the fleet key's signature) and the one in the response's header. Anything else removes nothing but the download and throws.
  */
 export async function downloadBundle(
   edge: string,
@@ -36,7 +36,7 @@ export async function downloadBundle(
   const sha256 = hash.digest('hex');
   if (sha256 !== expected.sha256 || (header !== null && header !== sha256)) {
     throw new UpgradeError(
-      `${url} has sha256 ${sha256}, but the edge announced ${expected.sha256}${header && header !== expected.sha256 ? ` and its header says ${header}` : ''}: not installed`,
+      `AGENT_FILE_CHANGED: ${url} has sha256 ${sha256}, but the upgrade job names ${expected.sha256}${expected.signature ? ` (signed by fleet key ${expected.signature.key_id})` : ''}${header && header !== expected.sha256 ? ` and the response header says ${header}` : ''}: not installed`,
     );
   }
   await writeFileAtomic(path, Buffer.concat(chunks), { mode: 0o755 });

@@ -4,7 +4,8 @@ import { adminCommand, need, noMore } from './admin-command.ts';
 import { followJob, followRollout } from './follow.ts';
 import { printJson } from './output.ts';
 
-const int = (flag: string, value: string | undefined) => {
+/** A flag that must be a positive integer, or undefined when not given. */
+export const int = (flag: string, value: string | undefined) => {
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value) || Number(value) < 1) {
     throw new UsageError(`${flag} must be a positive integer, got "${value}"`);

@@ -42,9 +42,11 @@ options:
   --allow-unsigned     also run workers the edge serves no signed statement for: whoever
                        controls the edge is then root on this hive
   --allow-agent-upgrades
-                       with --trust-key: let upgrade jobs replace this agent with the file the
-                       edge serves (not signed by a fleet key: whoever controls the edge could
-                       replace the agent); --allow-unsigned implies it
+                       with --trust-key: upgrade jobs may also replace this agent with a file
+                       no fleet key signed (whoever controls the edge can then replace the
+                       agent); without it only a file a trusted key signed (rbee agents sign)
+                       is taken. A signature that is there is checked either way;
+                       --allow-unsigned implies it
   --ca FILE            a CA certificate (PEM) for an https edge with a private CA; repeatable
   --insecure           accept a plain http:// edge that is not on a loopback address
   -h, --help           show this help

@@ -90,6 +90,12 @@ export const commands: CommandEntry[] = [
     load: async () => (await import('./builders.ts')).buildersCommand,
   },
   {
+    name: 'agents',
+    summary:
+      'admin: upgrade hives to the edge agent (a rollout), sign agent files with the fleet key',
+    load: async () => (await import('../admin/agents-command.ts')).agentsCommand,
+  },
+  {
     name: 'webhooks',
     summary: 'admin: webhooks for fleet events, their signed deliveries and outcomes',
     load: async () => (await import('../admin/webhooks-command.ts')).webhooksCommand,

@@ -224,6 +224,8 @@ function createClient(options2) {
     cancelRollout: async (rollout2) => (await call("POST", \`/api/rollouts/\${id(rollout2)}/cancel\`)).rollout,
     /** Moves hives' agents to the edge's: a rollout of \`upgrade\` jobs (admin). */
     upgradeAgents: (body) => call("POST", "/api/agents/upgrade", body),
+    /** Stores the fleet key's signature over an agent file (see \`rbee agents sign\`). */
+    signAgent: (envelope) => call("POST", "/api/agents/signed", envelope),
     createToken: (body) => call("POST", "/api/tokens", body),
     listTokens: async () => (await call("GET", "/api/tokens")).tokens,
     revokeToken: (name) => call("DELETE", \`/api/tokens/\${id(name)}\`),

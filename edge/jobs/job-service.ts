@@ -57,6 +57,7 @@ export class JobService {
   #accepts: { job: string; at: number }[] = [];
   #acceptTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #onEnd: JobEndListener[] = [];
+  readonly #onSettled: ((job: JobRecord) => void | Promise<void>)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -69,6 +70,14 @@ export class JobService {
   /** Calls `listener` once for every job that ends (whichever path ended it). */
   onJobEnd(listener: JobEndListener) {
     this.#onEnd.push(listener);
+  }
+
+  /**
+   * Calls `listener` for every job that was stored already ended (`already_installed`): end
+   * listeners do not hear those (a rollout counts them when it is made), webhooks do.
+   */
+  onJobSettled(listener: (job: JobRecord) => void | Promise<void>) {
+    this.#onSettled.push(listener);
   }
 
   attach(link: HiveLink) {
@@ -146,7 +155,8 @@ export class JobService {
   /**
    * Jobs that end at once without being sent: the hive already has the worker at this version
    * and pkgrel (an install without `force`). Stored succeeded with `already_installed`; no end
-   * listener hears them (nothing ran; a rollout counts them when it is made).
+   * listener hears them (nothing ran; a rollout counts them when it is made), settled
+   * listeners do (webhooks tell them as ended jobs).
    */
   async createSettled(hives: string[], input: Omit<JobInput, 'hive'>): Promise<JobRecord[]> {
     const now = this.now();
@@ -173,6 +183,15 @@ export class JobService {
       }),
     );
     await this.store.createJobs(jobs);
+    for (const job of jobs) {
+      for (const listener of this.#onSettled) {
+        try {
+          await listener(job);
+        } catch (error) {
+          console.error(`job ${job.id}: a settled listener failed:`, error);
+        }
+      }
+    }
     return jobs;
   }
 

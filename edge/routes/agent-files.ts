@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { apiError } from '../http/errors.ts';
 import type { Store } from '../store/store.ts';
+import { readAgentSignature } from './agent-signature.ts';
 import { authenticateAgent } from './agent-socket.ts';
 
 /** The agent's one file, as the edge serves it. */
@@ -32,8 +33,9 @@ export const SHA256_HEADER = 'X-Rbee-Agent-Sha256';
 const shQuote = (text: string) => `'${text.replaceAll("'", `'\\''`)}'`;
 
 /**
- * `GET /agent/version`, `GET /agent/rbee-agent.mjs`, `GET /install.sh` (public: the bundle holds
- * no secret) and `GET /agent/me` (a hive token's self-check).
+ * `GET /agent/version`, `GET /agent/rbee-agent.mjs`, `GET /agent/signature` (the fleet key's
+ * signature over the file served, `rbee agents sign`), `GET /install.sh` (public: none holds a
+ * secret) and `GET /agent/me` (a hive token's self-check).
  */
 export function agentFilesRoutes(store: Store, files: AgentFiles | undefined) {
   const app = new Hono();
@@ -48,7 +50,27 @@ export function agentFilesRoutes(store: Store, files: AgentFiles | undefined) {
   app.get('/agent/version', async (c) => {
     const bundle = await files?.bundle();
     if (!bundle) return missing(c);
-    return c.json({ version: bundle.version, sha256: bundle.sha256, size: bundle.bytes.length });
+    const signed = await readAgentSignature(store, bundle.sha256);
+    return c.json({
+      version: bundle.version,
+      sha256: bundle.sha256,
+      size: bundle.bytes.length,
+      signed_by: signed?.key_id ?? null,
+    });
+  });
+
+  app.get('/agent/signature', async (c) => {
+    const bundle = await files?.bundle();
+    if (!bundle) return missing(c);
+    const signed = await readAgentSignature(store, bundle.sha256);
+    if (!signed)
+      return apiError(
+        c,
+        404,
+        'UNSIGNED_AGENT',
+        `agent ${bundle.version} (sha256 ${bundle.sha256}) is not signed: admins sign it with rbee agents sign --key FLEET.key`,
+      );
+    return c.json(signed);
   });
 
   app.get('/agent/rbee-agent.mjs', async (c) => {

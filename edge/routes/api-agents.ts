@@ -1,5 +1,7 @@
 import { Hono } from 'hono';
 import { upgradeAgentsRequestSchema } from '../../shared/api/agents.ts';
+import { AgentReleaseError, readAgentRelease } from '../../shared/catalog/agent-release.ts';
+import { signedEnvelopeSchema } from '../../shared/catalog/signature.ts';
 import { AGENT_WORKER, type AgentRelease } from '../../shared/protocol/job.ts';
 import { isNewer } from '../../shared/protocol/version-compare.ts';
 import { apiError } from '../http/errors.ts';
@@ -7,6 +9,7 @@ import { readBody } from '../http/read-body.ts';
 import type { RolloutService } from '../rollouts/rollout-service.ts';
 import type { HiveRecord } from '../store/records.ts';
 import type { Store } from '../store/store.ts';
+import { agentSignatureMeta, readAgentSignature } from './agent-signature.ts';
 import { matchesSelector } from './api-jobs.ts';
 
 /** An upgrade restarts the agent and waits for its first welcome: 10 minutes unless told. */
@@ -17,7 +20,7 @@ function skipReason(hive: HiveRecord, release: AgentRelease) {
   if (hive.agent_upgradable !== true) {
     return {
       reason: 'not_upgradable' as const,
-      message: `its agent (${hive.agent_version ?? 'never connected'}) did not say it can replace itself: it runs from a checkout or as the single executable, trusts fleet keys without --allow-agent-upgrades, or predates upgrade jobs`,
+      message: `its agent (${hive.agent_version ?? 'never connected'}) did not say it can replace itself: it runs from a checkout or as the single executable, has RBEE_UPGRADE=off, or predates upgrade jobs`,
     };
   }
   if (hive.agent_version !== null && !isNewer(release.version, hive.agent_version)) {
@@ -31,8 +34,10 @@ function skipReason(hive: HiveRecord, release: AgentRelease) {
 
 /**
  * `POST /api/agents/upgrade`: a rollout of `upgrade` jobs that move hives to the agent file this
- * edge serves (its version and sha256 go in every job; the agent checks the download against
- * them). Hives already there, or whose agent cannot replace itself, are listed as skipped.
+ * edge serves (its version, sha256 and the fleet key's signature over them, when there is one,
+ * go in every job; the agent checks the signature and the download against them). Hives
+ * already there, or whose agent cannot replace itself, are listed as skipped.
+ * `POST /api/agents/signed` stores a signature `rbee agents sign` made.
  */
 export function agentsRoutes(
   store: Store,
@@ -53,7 +58,12 @@ export function agentsRoutes(
         'this edge has no agent bundle to upgrade to: run `npm run build:agent` where the edge runs',
       );
     }
-    const release: AgentRelease = { version: bundle.version, sha256: bundle.sha256 };
+    const signature = await readAgentSignature(store, bundle.sha256);
+    const release: AgentRelease = {
+      version: bundle.version,
+      sha256: bundle.sha256,
+      ...(signature ? { signature } : {}),
+    };
     const all = await store.listHives();
     let chosen: HiveRecord[];
     if (body.hives !== undefined) {
@@ -96,7 +106,39 @@ export function agentsRoutes(
       ...(body.max_errors ? { max_errors: body.max_errors } : {}),
       ...(body.canary ? { canary: body.canary } : {}),
     });
-    return c.json({ agent: release, ...created, skipped }, 201);
+    const agent = {
+      version: release.version,
+      sha256: release.sha256,
+      signed_by: signature?.key_id ?? null,
+    };
+    return c.json({ agent, ...created, skipped }, 201);
+  });
+
+  app.post('/api/agents/signed', async (c) => {
+    const envelope = await readBody(c, signedEnvelopeSchema);
+    if (envelope instanceof Response) return envelope;
+    // The edge holds no fleet key: it checks the shape, the agents check the signature.
+    let signed: ReturnType<typeof readAgentRelease>;
+    try {
+      signed = readAgentRelease(envelope);
+    } catch (error) {
+      if (error instanceof AgentReleaseError)
+        return apiError(c, 400, 'BAD_AGENT_SIGNATURE', error.message);
+      throw error;
+    }
+    await store.setMeta(agentSignatureMeta(signed.sha256), JSON.stringify(envelope));
+    const serving = (await agentRelease().catch(() => null))?.sha256 === signed.sha256;
+    return c.json(
+      {
+        version: signed.version,
+        sha256: signed.sha256,
+        size: signed.size,
+        key_id: envelope.key_id,
+        signed_at: signed.signed_at,
+        serving,
+      },
+      201,
+    );
   });
 
   return app;

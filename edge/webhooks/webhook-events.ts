@@ -19,6 +19,8 @@ const jobData = (job: JobRecord, hiveName: string | null) => ({
     created_at: job.created_at,
     ended_at: job.ended_at,
     duration_ms: job.ended_at === null ? null : job.ended_at - job.created_at,
+    /** True when nothing ran: the hive already had this version (an install without force). */
+    already_installed: job.already_installed === true,
   },
 });
 
@@ -36,7 +38,7 @@ const rolloutData = (r: RolloutRecord) => ({
 
 /**
  * Feeds fleet events to the webhooks: each job end and rollout end is told once, by the
- * instance whose compare-and-set ended it; a hive's online and offline by the instance that
+ * instance whose compare-and-set ended it (a job stored already ended, by the one that stored it); a hive's online and offline by the instance that
  * holds (or held) its socket.
  */
 export function wireWebhookEvents(deps: {
@@ -52,9 +54,12 @@ export function wireWebhookEvents(deps: {
     const hive = await store.getHive(id);
     return hive ? { id: hive.id, name: hive.name, labels: hive.labels } : { id, name: null };
   };
-  deps.jobs.onJobEnd(async (job) => {
+  const jobEnded = async (job: JobRecord) => {
     await webhooks.emit('job.ended', jobData(job, (await store.getHive(job.hive))?.name ?? null));
-  });
+  };
+  deps.jobs.onJobEnd(jobEnded);
+  // Settled at once (already installed): ended like any job, so told like any job.
+  deps.jobs.onJobSettled(jobEnded);
   deps.rollouts.onRolloutEnd(async (rollout) => {
     await webhooks.emit('rollout.ended', rolloutData(rollout));
   });

@@ -32,10 +32,22 @@ export const skippedHiveSchema = z.object({
 });
 
 export const upgradeAgentsResponseSchema = z.object({
-  /** The agent every job installs. */
-  agent: agentReleaseSchema,
+  /** The agent every job installs, and the fleet key that signed it (null: not signed). */
+  agent: agentReleaseSchema.extend({ signed_by: z.string().nullable() }),
   rollout: rolloutSchema,
   jobs: z.array(jobSchema),
   skipped: z.array(skippedHiveSchema),
 });
 export type UpgradeAgentsResponse = z.infer<typeof upgradeAgentsResponseSchema>;
+
+/** `POST /api/agents/signed`: what the edge stored (it cannot check the signature; agents do). */
+export const signAgentResponseSchema = z.object({
+  version: z.string(),
+  sha256: z.string(),
+  size: z.number().int().nonnegative(),
+  key_id: z.string(),
+  signed_at: z.number().int().nonnegative(),
+  /** True when it is the file this edge serves now. */
+  serving: z.boolean(),
+});
+export type SignAgentResponse = z.infer<typeof signAgentResponseSchema>;

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { signedEnvelopeSchema } from '../catalog/signature.ts';
-import { upgradeAgentsRequestSchema, upgradeAgentsResponseSchema } from './agents.ts';
+import {
+  signAgentResponseSchema,
+  upgradeAgentsRequestSchema,
+  upgradeAgentsResponseSchema,
+} from './agents.ts';
 import { auditQuerySchema, listAuditResponseSchema } from './audit.ts';
 import {
   listBuildersResponseSchema,
@@ -305,6 +309,18 @@ export const apiRoutes: ApiRoute[] = [
       'NO_MATCHING_HIVE',
       'NOTHING_TO_UPGRADE',
     ],
+  },
+  {
+    method: 'POST',
+    path: '/api/agents/signed',
+    role: 'admin',
+    action: 'agent.sign',
+    summary:
+      "Store the fleet key's signature over an agent file (rbee agents sign); upgrade jobs carry it, and agents that trust the key take only a file it signed",
+    body: signedEnvelopeSchema,
+    status: 201,
+    response: signAgentResponseSchema,
+    errors: [...AUTH, 'BAD_JSON', 'BAD_REQUEST', 'BAD_AGENT_SIGNATURE', 'BODY_TOO_LARGE'],
   },
   {
     method: 'POST',

@@ -1,4 +1,8 @@
-import type { UpgradeAgentsRequest, UpgradeAgentsResponse } from '../api/agents.ts';
+import type {
+  SignAgentResponse,
+  UpgradeAgentsRequest,
+  UpgradeAgentsResponse,
+} from '../api/agents.ts';
 import type { AuditEntry, AuditQuery } from '../api/audit.ts';
 import type { ListBuildersResponse } from '../api/builders.ts';
 import type {
@@ -138,6 +142,9 @@ export function createClient(options: ClientOptions) {
     /** Moves hives' agents to the edge's: a rollout of `upgrade` jobs (admin). */
     upgradeAgents: (body: UpgradeAgentsRequest) =>
       call<UpgradeAgentsResponse>('POST', '/api/agents/upgrade', body),
+    /** Stores the fleet key's signature over an agent file (see `rbee agents sign`). */
+    signAgent: (envelope: SignedEnvelope) =>
+      call<SignAgentResponse>('POST', '/api/agents/signed', envelope),
 
     createToken: (body: CreateTokenRequest) =>
       call<{ token: string; info: ApiToken }>('POST', '/api/tokens', body),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { workerIdSchema } from '../catalog/schema.ts';
+import { signedEnvelopeSchema } from '../catalog/signature.ts';
 import { buildModeSchema } from '../repo/package-record.ts';
 
 /** Job ids are edge-made (`job_` + 24 base32 characters), but parse anything sane. */
@@ -54,12 +55,19 @@ export const jobTimeoutSchema = z
   .max(7 * 24 * 3600 * 1000);
 
 /** What the edge sends down to run: enough for the agent to fetch everything else itself. */
-/** The agent an `upgrade` job installs: the edge's bundle, by version and sha256. */
+/** The agent file the edge serves, by version and sha256 (welcome's `agent`). */
 export const agentReleaseSchema = z.object({
   version: z.string().regex(/^[0-9A-Za-z.+-]{1,64}$/),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });
-export type AgentRelease = z.infer<typeof agentReleaseSchema>;
+/**
+ * The agent an `upgrade` job installs: the edge's file, and the fleet key's signature over its
+ * version and sha256 when the admins signed it (`rbee agents sign`; see agent-release.ts).
+ */
+export const upgradeTargetSchema = agentReleaseSchema.extend({
+  signature: signedEnvelopeSchema.optional(),
+});
+export type AgentRelease = z.infer<typeof upgradeTargetSchema>;
 
 /** The worker id an `upgrade` job carries: the agent itself. */
 export const AGENT_WORKER = 'rbee-agent';
@@ -84,6 +92,6 @@ export const jobSpecSchema = z.object({
   issued_at: z.number().int().nonnegative().optional(),
   expires_at: z.number().int().positive().optional(),
   /** `upgrade` jobs: the agent file to download from the edge and check before the swap. */
-  agent: agentReleaseSchema.optional(),
+  agent: upgradeTargetSchema.optional(),
 });
 export type JobSpec = z.infer<typeof jobSpecSchema>;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -8,6 +8,7 @@ import { type EdgeProcess, tempDir } from '../support/edge-process.ts';
 import { adminApi } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
 import { buildBundle, hiveEnv, startBundleEdge, stateIn } from './bundle-support.ts';
+import { type Supervisor, supervise } from './bundle-upgrade-supervisor.ts';
 
 /**
  * Upgrades as rollouts (`POST /api/agents/upgrade`) with two real bundles (0.1.0 → 0.1.1), then
@@ -33,57 +34,6 @@ afterAll(async () => {
   await supervisor?.stop();
   await edge?.stop('SIGKILL');
 });
-
-type Supervisor = { output: () => string; exits: number[]; stop(): Promise<void> };
-
-function supervise(
-  bundle: string,
-  rollback: string,
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Supervisor {
-  let out = '';
-  const exits: number[] = [];
-  let child: ChildProcess | undefined;
-  let stopping = false;
-  let done: () => void = () => {};
-  const ended = new Promise<void>((resolve) => {
-    done = resolve;
-  });
-  const start = () => {
-    child = spawn(process.execPath, [bundle, 'run', ...args], {
-      env: hiveEnv(env),
-      cwd: join(bundle, '..'),
-    });
-    const t0 = Date.now();
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-    if (process.env.RBEE_TEST_TRACE)
-      child.stdout!.on('data', (c: Buffer) => process.stderr.write(`[${Date.now() - t0} ms] ${c}`));
-    child.once('exit', (code, signal) => {
-      const status = code ?? (signal === 'SIGTERM' ? 'TERM' : 'KILL');
-      if (typeof status === 'number') exits.push(status);
-      const post = spawnSync('sh', [rollback], {
-        env: { PATH: process.env.PATH, EXIT_STATUS: String(status) },
-        encoding: 'utf8',
-      });
-      out += post.stderr;
-      if (stopping || status === 0 || status === 77 || status === 78 || typeof status === 'string')
-        done();
-      else start();
-    });
-  };
-  start();
-  return {
-    output: () => out,
-    exits,
-    async stop() {
-      stopping = true;
-      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await ended;
-    },
-  };
-}
 
 /** GET on a fresh connection (no keep-alive socket the edge may have closed). */
 // biome-ignore lint/suspicious/noExplicitAny: tests read response fields directly
@@ -189,7 +139,7 @@ describe('agent upgrades as rollouts', () => {
       agent_outdated: true,
     });
     const first = await upgradeRollout(hive.id);
-    expect(first.started.agent).toEqual({ version: '0.1.1', sha256: digest(v2) });
+    expect(first.started.agent).toEqual({ version: '0.1.1', sha256: digest(v2), signed_by: null });
     expect(first.started.skipped).toEqual([]);
     expect(first.rollout).toMatchObject({ state: 'succeeded', counts: { succeeded: 1 } });
     expect(first.job).toMatchObject({ kind: 'upgrade', state: 'succeeded', error: null });

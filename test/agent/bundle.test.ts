@@ -61,6 +61,7 @@ describe('the bundled agent (dist/rbee-agent.mjs)', () => {
       version: '0.1.0',
       sha256: sha256(bytes),
       size: bytes.length,
+      signed_by: null,
     });
     const res = await fetch(`${edge.url}/agent/rbee-agent.mjs`);
     expect(res.headers.get('x-rbee-agent-version')).toBe('0.1.0');

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signAgentRelease } from '../../shared/catalog/agent-release.ts';
+import { generateKeyPair, readPrivateKey, signPayload } from '../../shared/catalog/signature.ts';
 import { ApiError, createClient } from '../../shared/client/index.ts';
 import { tempDir } from '../support/edge-process.ts';
 import { ADMIN, inProcessEdge } from '../support/in-process-edge.ts';
@@ -73,7 +75,7 @@ describe('POST /api/agents/upgrade', () => {
       max_concurrency: 1,
     });
     expect(res.status).toBe(201);
-    expect(res.body.agent).toEqual({ version: '0.2.0', sha256 });
+    expect(res.body.agent).toEqual({ version: '0.2.0', sha256, signed_by: null });
     expect(res.body.rollout).toMatchObject({
       kind: 'upgrade',
       worker: 'rbee-agent',
@@ -95,10 +97,65 @@ describe('POST /api/agents/upgrade', () => {
       agent: { version: '0.2.0', sha256 },
       timeout_ms: 600_000,
     });
+    expect((job.job.agent as Record<string, unknown>).signature).toBeUndefined();
     expect(job.job.expires_at).toBeGreaterThan(Date.now());
     expect(cb.agent.received.some((m) => m.type === 'job')).toBe(false);
     const audit = (await fleet.api('GET', '/api/audit?limit=5')).body.entries;
     expect(audit[0]).toMatchObject({ action: 'agent.upgrade', status: 201, actor: 'admin' });
+  });
+
+  it('stores the fleet key signature of an agent file, serves it, and puts it in every upgrade job', async () => {
+    const unsigned = await fleet.api('GET', '/agent/signature', undefined, null);
+    expect(unsigned).toMatchObject({ status: 404, body: { code: 'UNSIGNED_AGENT' } });
+    const fleetKey = await generateKeyPair();
+    const key = await readPrivateKey(fleetKey.privatePem);
+    const envelope = await signAgentRelease(
+      { version: '0.2.0', sha256, size: bundleText.length },
+      key,
+      Date.now(),
+    );
+    // An operator may not store one; an admin may, audited.
+    const operator = (await fleet.api('POST', '/api/tokens', { name: 'sign-op', role: 'operator' }))
+      .body.token as string;
+    const refused = await fleet.api('POST', '/api/agents/signed', envelope, operator);
+    expect(refused.status).toBe(403);
+    const stored = await fleet.api('POST', '/api/agents/signed', envelope);
+    expect(stored).toMatchObject({
+      status: 201,
+      body: { version: '0.2.0', sha256, key_id: key.id, serving: true, size: bundleText.length },
+    });
+    expect((await fleet.api('GET', '/api/audit?action=agent.sign')).body.entries[0]).toMatchObject({
+      status: 201,
+      actor: 'admin',
+    });
+    // Served with the file (no token: it holds no secret), and named by /agent/version.
+    expect((await fleet.api('GET', '/agent/signature', undefined, null)).body).toEqual(envelope);
+    expect((await fleet.api('GET', '/agent/version', undefined, null)).body).toMatchObject({
+      version: '0.2.0',
+      sha256,
+      signed_by: key.id,
+    });
+    // A signature for another file is kept for it, and said not to be the one served.
+    const other = await signAgentRelease(
+      { version: '0.3.0', sha256: 'b'.repeat(64), size: 1 },
+      key,
+      1,
+    );
+    expect((await fleet.api('POST', '/api/agents/signed', other)).body.serving).toBe(false);
+    expect((await fleet.api('GET', '/agent/signature', undefined, null)).body).toEqual(envelope);
+    // Not an agent release: refused, naming the rule (the edge checks the shape, not the key).
+    const wrong = await signPayload(JSON.stringify({ format: 'rbee-builders/1' }), key);
+    const bad = await fleet.api('POST', '/api/agents/signed', wrong);
+    expect(bad).toMatchObject({ status: 400, body: { code: 'BAD_AGENT_SIGNATURE' } });
+    expect(bad.body.error).toContain('BAD_AGENT_SIGNATURE: the payload is not an agent release');
+
+    const e = await fleet.enrol('up-signed');
+    const ce = await connect(e.token, true);
+    const res = await fleet.api('POST', '/api/agents/upgrade', { hives: ['up-signed'] });
+    expect(res.status).toBe(201);
+    expect(res.body.agent).toEqual({ version: '0.2.0', sha256, signed_by: key.id });
+    const job = await ce.agent.next<{ type: string; job: Record<string, unknown> }>('job');
+    expect(job.job.agent).toEqual({ version: '0.2.0', sha256, signature: envelope });
   });
 
   it('refuses when no hive would change, naming why', async () => {

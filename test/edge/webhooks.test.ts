@@ -94,6 +94,49 @@ describe('webhooks', () => {
     await edge.api('DELETE', `/api/webhooks/${hook}`);
   });
 
+  it('an install the hive already has (already_installed) is told as job.ended, signed, like any ended job', async () => {
+    const hook = (await createHook({ events: ['job.ended'] })).body.webhook.id as string;
+    const worker = 'rbee-hello-worker';
+    const version = (await edge.api('GET', `/api/workers/${worker}/installs`)).body
+      .catalog_version as string;
+    const hive = await edge.enrol('has-it-hive');
+    const agent = new RawAgent(edge.url, hive.token);
+    await agent.opened;
+    agent.send({
+      type: 'hello',
+      agent_version: 'test',
+      protocol: 1,
+      platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname: 'has-it-hive' },
+      installed: [{ id: worker, version }],
+      jobs: [],
+    });
+    await agent.next('welcome');
+    const from = receiver.received.length;
+    const install = await edge.api('POST', '/api/installs', { hive: hive.id, worker });
+    expect(install.body.job).toMatchObject({ state: 'succeeded', already_installed: true });
+    const got = await receiver.next(from);
+    expect(got.headers['x-rbee-event']).toBe('job.ended');
+    expect(await verifyWebhook(SECRET, got.body, receiver.header(got))).toBeNull();
+    expect(JSON.parse(got.body).data.job).toMatchObject({
+      id: install.body.job.id,
+      state: 'succeeded',
+      already_installed: true,
+      hive: hive.id,
+      hive_name: 'has-it-hive',
+      worker,
+      duration_ms: 0,
+    });
+    // A rollout over hives that all have it ends as it is made: each job is told once.
+    const rollout = await edge.api('POST', '/api/installs', { hives: [hive.id], worker });
+    expect(rollout.body.rollout.state).toBe('succeeded');
+    await vi.waitFor(async () => {
+      const told = (await deliveries(hook)).map((d) => JSON.parse(d.body).data.job.id);
+      expect(told.sort()).toEqual([install.body.job.id, rollout.body.jobs[0].id].sort());
+    }, 10_000);
+    agent.close();
+    await edge.api('DELETE', `/api/webhooks/${hook}`);
+  });
+
   it('a hive coming online and going offline, and a rollout ending, each reach their subscribers', async () => {
     const hook = (await createHook({ events: ['hive.online', 'hive.offline', 'rollout.ended'] }))
       .body.webhook.id as string;
