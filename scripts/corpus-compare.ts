@@ -8,8 +8,8 @@
  * (byte-identical .SRCINFO, or both refuse), a refusal of ours where makepkg answers (by code, with
  * examples), or a wrong answer (ours differs from makepkg's, or we answer where makepkg fails),
  * which is a bug. makepkg's answers are cached in DIR/.makepkg-cache by the PKGBUILD's hash, so a
- * second run after a parser change takes seconds. Nothing here is committed: the corpus stays out
- * of the repository.
+ * second run after a parser change takes seconds. For a folder outside the repository; the corpus
+ * committed under test/fixtures/corpus has makepkg's answers stored and is checked by `npm test`.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { ParseError, parsePkgbuild, printSrcinfo } from '../shared/pkgbuild/index.ts';
+import { namedFiles } from '../test/shared/pkgbuild/corpus-cases.ts';
 import {
   limiter,
   makepkgCarch,
@@ -85,32 +86,6 @@ function sample<T>(items: T[], n: number, seed: number): T[] {
   const picked: T[] = [];
   while (picked.length < n) picked.push(pool.splice(Math.floor(next() * pool.length), 1)[0]!);
   return picked;
-}
-
-/**
- * The install and changelog files the PKGBUILD names: a corpus of bare PKGBUILDs lacks them and
- * makepkg's lint would fail on that alone, so both sides are given empty files of those names.
- */
-function namedFiles(text: string, carch: string): string[] {
-  const names = new Set<string>();
-  try {
-    const p = parsePkgbuild(text, { carch, fileExists: () => true });
-    for (const v of [p.fields.install, p.fields.changelog])
-      if (typeof v === 'string' && v) names.add(v);
-    for (const pkg of p.packages) {
-      for (const v of [pkg.overrides.install, pkg.overrides.changelog]) {
-        if (typeof v === 'string' && v) names.add(v);
-      }
-    }
-  } catch {
-    // Refused: fall back to the literal names written in the file.
-  }
-  for (const m of text.matchAll(
-    /^[ \t]*(?:install|changelog)=["']?([A-Za-z0-9._+-]+)["']?[ \t]*$/gm,
-  )) {
-    names.add(m[1]!);
-  }
-  return [...names].filter((n) => !n.includes('/') && n !== '.' && n !== '..');
 }
 
 async function makepkgAnswer(

@@ -5,6 +5,7 @@ import { diffJobIndexKeys, jobIndexKeys } from '../jobs/job-indexes.ts';
 import { kvRetention } from '../jobs/kv-retention.ts';
 import { kvPackages } from '../packages/kv-packages.ts';
 import { kvWebhooks } from '../webhooks/kv-webhooks.ts';
+import { retryKvBusy } from './kv-busy-retry.ts';
 import type { KvEntryMaybe, KvKey, KvLike } from './kv-like.ts';
 import type {
   ApiTokenRecord,
@@ -61,7 +62,12 @@ const K = {
  * @example const store = new KvStore(await openKv('.rbee/edge.kv'));
  */
 export class KvStore implements Store {
-  constructor(private readonly kv: KvLike) {}
+  private readonly kv: KvLike;
+
+  /** Writes refused by a locked SQLite file are made again (kv-busy-retry.ts). */
+  constructor(kv: KvLike) {
+    this.kv = retryKvBusy(kv);
+  }
 
   async getMeta(key: string) {
     return unpack<string>(await this.kv.get<Uint8Array>(K.meta(key)));

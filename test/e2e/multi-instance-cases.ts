@@ -278,3 +278,66 @@ export async function rolloutAcrossInstances(a: Edge, b: Edge, agents: RawAgent[
   expect(peak).toBe(2);
   expect(received).toHaveLength(4);
 }
+
+/**
+ * The instance holding a hive's socket ends at once (Deploy ends an isolate; kill -9), in the
+ * middle of a job: the socket drops, B says offline once A's presence lease has run out (two
+ * heartbeats; nothing told it), and the agent comes back on B and resends from where the store
+ * stands: the job finishes, every acked line kept once, its log whole on B.
+ */
+export async function holderGoneAcrossInstances(
+  a: Edge,
+  b: Edge,
+  agents: RawAgent[],
+  kill: () => Promise<void>,
+) {
+  const hive = await enrol(b, 'multi-gone');
+  const agent = agentOn(a, hive.token, agents);
+  await agent.hello();
+  await until(
+    () => api(b, 'GET', `/api/hives/${hive.id}`),
+    (r) => r.body.online === true && r.body.instance === a.instance,
+    'online on B, held by A',
+  );
+  const posted = await api(b, 'POST', '/api/installs', {
+    force: true,
+    hive: hive.id,
+    worker: 'rbee-hello-worker',
+  });
+  expect(posted.status).toBe(201);
+  const id = posted.body.job.id as string;
+  await agent.next('job');
+  agent.send({ type: 'accept', job: id, duplicate: false });
+  agent.send({ type: 'job_state', job: id, state: 'running', step: 'build' });
+  agent.send({ type: 'logs', job: id, entries: lines(0, 40) });
+  expect(await agent.next('ack')).toMatchObject({ job: id, next_seq: 40 });
+
+  await kill();
+  await agent.closed;
+  await until(
+    () => api(b, 'GET', `/api/hives/${hive.id}`),
+    (r) => r.status === 200 && r.body.online === false,
+    "offline on B once A's lease ran out",
+  );
+  expect((await api(b, 'GET', `/api/jobs/${id}`)).body.job).toMatchObject({
+    state: 'running',
+    log_entries: 40,
+  });
+  // Back on B: the agent lists the job with more lines than were acked; B says where it stands.
+  const again = agentOn(b, hive.token, agents);
+  const welcome = await again.hello([{ id, next_seq: 55 }]);
+  expect(welcome.jobs).toEqual([{ id, next_seq: 40, cancel: false }]);
+  again.send({ type: 'logs', job: id, entries: lines(40, 90) });
+  expect(await again.next('ack')).toMatchObject({ job: id, next_seq: 90 });
+  again.send({ type: 'job_done', job: id, outcome: 'succeeded', total: 90 });
+  expect(await again.next('done_ack')).toMatchObject({ job: id });
+  const events = await readSse(`${b.url}/api/jobs/${id}/logs`, {
+    Authorization: `Bearer ${ADMIN}`,
+  });
+  expect(entriesOf(events).map((e) => e.s)).toEqual(Array.from({ length: 90 }, (_, i) => i));
+  expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ state: 'succeeded' });
+  expect((await api(b, 'GET', `/api/hives/${hive.id}`)).body).toMatchObject({
+    online: true,
+    instance: b.instance,
+  });
+}

@@ -11,6 +11,7 @@ import {
   api,
   contestedAcrossInstances,
   enrol,
+  holderGoneAcrossInstances,
   jobAcrossInstances,
   lines,
   replacedAcrossInstances,
@@ -121,6 +122,16 @@ describe('two edge processes on one Redis', () => {
     expect(entriesOf(events).map((e) => e.s)).toEqual(Array.from({ length: 60 }, (_, i) => i));
     expect(JSON.parse(events.at(-1)!.data)).toMatchObject({ state: 'succeeded' });
   }, 120_000);
+
+  // After the cases that need A: it ends A's process.
+  it(
+    'kill -9 of A mid-job: its lease runs out, the agent comes back on B, the job finishes whole',
+    () =>
+      holderGoneAcrossInstances(edge(a, 'edge-a'), edge(b, 'edge-b'), agents, async () => {
+        await a.stop('SIGKILL');
+      }),
+    120_000,
+  );
 
   it('refuses to start when Redis is unreachable, naming the URL', async () => {
     const started = edgeOn('edge-c', 'redis://127.0.0.1:1/0');

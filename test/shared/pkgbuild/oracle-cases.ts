@@ -41,7 +41,7 @@ export function oracleCases(): OracleCase[] {
   return [...fixtures, ...catalog];
 }
 
-export function readExpected(c: OracleCase): OracleResult {
+export function readExpected(c: { expectedFile: string }): OracleResult {
   if (!existsSync(c.expectedFile)) {
     throw new Error(`${c.expectedFile} is missing: run npm run oracle:record (it runs makepkg)`);
   }

@@ -8,18 +8,25 @@
  * case live. On a loaded machine one makepkg call takes up to 20 s: the live tests have no limit
  * shorter than the calls they queue for.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ParseError } from '../../../shared/pkgbuild/index.ts';
 import { describeSample, oracleSample } from '../../support/oracle-sample.ts';
+import { type CorpusCase, compareWithMakepkg, corpusCases } from './corpus-cases.ts';
 import { limiter, makepkgCarch, makepkgPrintsrcinfo, type OracleResult } from './makepkg-oracle.ts';
 import { type OracleCase, oracleCases, ours, readExpected } from './oracle-cases.ts';
 
 const carch = await makepkgCarch();
 const cases = oracleCases();
 
-function expectAgrees(c: OracleCase, makepkg: OracleResult): void {
+function expectAgrees(c: OracleCase | CorpusCase, makepkg: OracleResult): void {
+  if (c.kind === 'corpus') {
+    // A real PKGBUILD: identical, refused by both, or refused by us only; never wrong.
+    const outcome = compareWithMakepkg(c.dir, carch, makepkg);
+    expect(outcome.kind === 'wrong' ? outcome.detail : 'not wrong').toBe('not wrong');
+    return;
+  }
   if (c.kind === 'ok' || c.kind === 'catalog') {
     expect(makepkg.stderr).toBe('');
     expect(makepkg.exitCode).toBe(0);
@@ -53,9 +60,12 @@ describe('the parser agrees with makepkg’s stored answer', () => {
 });
 
 const kinds = ['ok', 'lint', 'syntax', 'catalog'] as const;
-const liveCases = oracleSample(
-  kinds.map((k) => cases.filter((c) => c.kind === k)),
-  Number(process.env.RBEE_ORACLE_SAMPLE ?? 4),
+// The real-world corpus (real-corpus.test.ts holds the parser to every stored answer) joins the
+// rotation: its stored answers are re-checked against a live makepkg like the fixtures'.
+const corpus = corpusCases().filter((c) => existsSync(c.expectedFile));
+const liveCases = oracleSample<OracleCase | CorpusCase>(
+  [...kinds.map((k) => cases.filter((c) => c.kind === k)), corpus],
+  Number(process.env.RBEE_ORACLE_SAMPLE ?? 5),
 );
 describeSample(
   'srcinfo oracle',

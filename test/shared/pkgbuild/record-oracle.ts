@@ -1,16 +1,38 @@
 /**
  * `npm run oracle:record`: runs the real `makepkg --printsrcinfo` on every case of the oracle
- * suite and stores its answer beside the fixture. `--check` writes nothing and fails on any stored
- * answer that makepkg no longer gives (what `npm run test:oracle` also checks).
+ * suite and of the real-world corpus (test/fixtures/corpus) and stores its answer beside the
+ * fixture. `--check` writes nothing and fails on any stored answer that makepkg no longer gives
+ * (what `npm run test:oracle` also checks). `--missing` runs only the cases without a stored
+ * answer (a corpus that just grew); names given run only those cases (`svntogit-community/just`).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { limiter, makepkgPrintsrcinfo } from './makepkg-oracle.ts';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { corpusCases, namedFiles } from './corpus-cases.ts';
+import { limiter, makepkgCarch, makepkgPrintsrcinfo } from './makepkg-oracle.ts';
 import { oracleCases, serializeExpected } from './oracle-cases.ts';
 
 const check = process.argv.includes('--check');
+const missing = process.argv.includes('--missing');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const cases = oracleCases().filter((c) => only.length === 0 || only.includes(c.name));
+const carch = await makepkgCarch();
+// Names given run in the order given (a long recording then covers a sample in draw order).
+const cases = [...oracleCases(), ...corpusCases()]
+  .filter((c) => only.length === 0 || only.includes(c.name))
+  .filter((c) => !missing || !existsSync(c.expectedFile))
+  .sort((a, b) => (only.length === 0 ? 0 : only.indexOf(a.name) - only.indexOf(b.name)));
+
+// A corpus PKGBUILD comes bare: the install/changelog files it names are kept as empty files
+// beside it, or makepkg's lint would fail on the missing file alone.
+for (const c of cases) {
+  if (c.kind !== 'corpus') continue;
+  for (const f of namedFiles(readFileSync(join(c.dir, 'PKGBUILD'), 'utf8'), carch)) {
+    const path = join(c.dir, f);
+    if (!existsSync(path)) {
+      if (check) console.error(`missing: ${path} (npm run oracle:record writes it)`);
+      else writeFileSync(path, '');
+    }
+  }
+}
 const slot = limiter(2);
 let stale = 0;
 let written = 0;
