@@ -22,6 +22,15 @@ import { fail } from './parse-error.ts';
 const ASSIGNMENT = /([A-Za-z_][A-Za-z0-9_]*)(\[(?:\$\{[^{}\n]*\}|[^\]\n])*\])?(\+?)=/y;
 const DECLARATION = new Set(['declare', 'typeset', 'local', 'export', 'readonly']);
 
+/** ASSIGNMENT at `pos`; a word that does not start with a name character is ruled out first. */
+function assignmentAt(src: string, pos: number): RegExpExecArray | null {
+  const c = src.charCodeAt(pos);
+  // [A-Za-z_]
+  if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95)) return null;
+  ASSIGNMENT.lastIndex = pos;
+  return ASSIGNMENT.exec(src);
+}
+
 /**
  * The command layer of the bash parser: lists, pipelines, compound commands, function
  * definitions, simple commands with their assignments, and redirections.
@@ -64,8 +73,9 @@ export class BashCommandParser extends BashConditionParser {
     const rest: AndOr['rest'] = [];
     for (;;) {
       this.skipSpace(false);
-      const two = this.src.slice(this.pos, this.pos + 2);
-      if (two !== '&&' && two !== '||') break;
+      const c = this.src[this.pos];
+      if ((c !== '&' && c !== '|') || this.src[this.pos + 1] !== c) break;
+      const two = c === '&' ? '&&' : '||';
       this.pos += 2;
       this.skipSpace(true);
       rest.push({ op: two, pipeline: this.parsePipeline() });
@@ -383,13 +393,18 @@ export class BashCommandParser extends BashConditionParser {
         }
         this.unexpected();
       }
-      ASSIGNMENT.lastIndex = this.pos;
-      const m = ASSIGNMENT.exec(src);
-      if (m && cmd.words.length === 0) {
+      // Only a word before the command name, or an argument of a declaration builtin, can be
+      // an assignment: the others are not matched against the pattern at all.
+      const words = cmd.words.length;
+      const m =
+        words === 0 || DECLARATION.has(plainText(cmd.words[0]!) ?? '')
+          ? assignmentAt(src, this.pos)
+          : null;
+      if (m && words === 0) {
         cmd.assigns.push(this.parseAssignment(m));
         continue;
       }
-      if (m && DECLARATION.has(plainText(cmd.words[0]!) ?? '')) {
+      if (m) {
         // `local x=(…)`: declaration builtins take array assignments as arguments. Kept as
         // raw text: such a command is never evaluated, only recognised.
         const a = this.parseAssignment(m);

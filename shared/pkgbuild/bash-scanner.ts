@@ -24,6 +24,17 @@ const RESERVED = new Set([
   '!',
 ]);
 
+/** First characters of the reserved words, by character code. */
+const RESERVED_START = charTable([...RESERVED].map((w) => w[0]!).join(''));
+/** Characters that end the word peekReserved reads: metacharacters, quotes, `\\`, `$`, `` ` ``. */
+const WORD_END = charTable(' \t\n;&|()<>"\'\\$`');
+
+function charTable(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+
 /** A shell name: a variable, a function or a `for` loop's variable. */
 export const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -111,11 +122,15 @@ export abstract class BashScanner {
   /** The reserved word at the cursor, if the next word is exactly one. */
   peekReserved(): string | undefined {
     const src = this.src;
+    // Most words are no reserved word: rule them out by their first character, without a slice.
+    if (!RESERVED_START[src.charCodeAt(this.pos)]) return undefined;
     let end = this.pos;
     while (end < src.length) {
-      const c = src[end]!;
-      if (isMeta(c) || c === '"' || c === "'" || c === '\\' || c === '$' || c === '`') break;
+      const c = src.charCodeAt(end);
+      if (WORD_END[c]) break;
       end++;
+      // The longest reserved word is 'function'.
+      if (end - this.pos > 8) return undefined;
     }
     if (end === this.pos) return undefined;
     const w = src.slice(this.pos, end);
@@ -126,6 +141,7 @@ export abstract class BashScanner {
   }
 
   protected atTerminator(terms: string[]): boolean {
+    if (terms.length === 0) return false;
     const src = this.src;
     for (const t of terms) {
       if (t === ')' || t === ';;' || t === ';&' || t === ';;&') {

@@ -6,6 +6,19 @@ import { fail } from './parse-error.ts';
 const NAME_START = /[A-Za-z_]/;
 const SPECIAL_PARAMS = '@*#?$!-0123456789';
 
+/** Characters readParts handles one at a time in a word (metacharacters, quotes, `\\`, `$`, `` ` ``). */
+const WORD_SPECIAL = charTable(' \t\n;&|()<>"\'\\$`');
+/** The same inside `${…}`, where only the argument's stops end the run (checked apart). */
+const ARG_SPECIAL = charTable('"\'\\$`');
+/** Characters readDouble handles one at a time. */
+const DQ_SPECIAL = charTable('"\\$`');
+
+function charTable(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
+
 /** How the characters of a `${…}` argument are read. */
 type ArgMode = { stops: string; inDq: boolean; pattern: boolean };
 
@@ -134,9 +147,21 @@ export abstract class BashWordReader extends BashScanner {
         lit += '$';
         continue;
       }
+      // A run of ordinary characters is taken in one slice.
       if (!lit) litStart = this.pos;
-      lit += c;
-      this.pos++;
+      let end = this.pos + 1;
+      if (mode) {
+        while (
+          end < src.length &&
+          !ARG_SPECIAL[src.charCodeAt(end)] &&
+          !mode.stops.includes(src[end]!)
+        )
+          end++;
+      } else {
+        while (end < src.length && !WORD_SPECIAL[src.charCodeAt(end)]) end++;
+      }
+      lit += end === this.pos + 1 ? c : src.slice(this.pos, end);
+      this.pos = end;
     }
     if (lit) parts.push({ t: 'lit', v: lit, q: litQuoted, start: litStart });
     lit = '';
@@ -190,8 +215,10 @@ export abstract class BashWordReader extends BashScanner {
         continue;
       }
       if (!lit) litStart = this.pos;
-      lit += c;
-      this.pos++;
+      let end = this.pos + 1;
+      while (end < src.length && !DQ_SPECIAL[src.charCodeAt(end)]) end++;
+      lit += end === this.pos + 1 ? c : src.slice(this.pos, end);
+      this.pos = end;
     }
     if (lit) parts.push({ t: 'lit', v: lit, q: true, start: litStart });
     lit = '';

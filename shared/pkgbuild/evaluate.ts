@@ -602,15 +602,31 @@ function assignAssigns(a: Assign): boolean {
 
 /** Offset of the first command substitution in an assignment, if any. */
 function firstCmdSub(a: Assign): number | undefined {
-  let at: number | undefined;
-  const words = a.array ?? (a.value ? [a.value] : []);
-  for (const w of words) {
-    partsSome(w.parts, (p) => {
-      if (p.t === 'cmdsub') at ??= p.start;
-      return false;
-    });
+  if (a.array) {
+    for (const w of a.array) {
+      const at = cmdSubIn(w.parts);
+      if (at !== -1) return at;
+    }
+    return undefined;
   }
-  return at;
+  const at = a.value ? cmdSubIn(a.value.parts) : -1;
+  return at === -1 ? undefined : at;
+}
+
+/** The first command substitution in `parts`, in partsSome's order; -1 when none. */
+function cmdSubIn(parts: Part[]): number {
+  for (const p of parts) {
+    if (p.t === 'cmdsub') return p.start;
+    let at = -1;
+    if (p.t === 'dq') at = cmdSubIn(p.parts);
+    else if (p.t === 'param') {
+      if (p.arg) at = cmdSubIn(p.arg.parts);
+      if (at === -1 && p.arg2) at = cmdSubIn(p.arg2.parts);
+      if (at === -1 && p.index && typeof p.index !== 'string') at = cmdSubIn(p.index.parts);
+    }
+    if (at !== -1) return at;
+  }
+  return -1;
 }
 
 function partsSome(parts: Part[], pred: (p: Part) => boolean): boolean {

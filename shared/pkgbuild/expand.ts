@@ -1,5 +1,5 @@
 import { evalArith, substituteArith } from './arithmetic.ts';
-import type { ParamPart, Part, Word } from './ast.ts';
+import type { LitPart, ParamPart, Part, Word } from './ast.ts';
 import { braceExpand } from './brace.ts';
 import { fail } from './parse-error.ts';
 import {
@@ -52,6 +52,14 @@ export function expandFields(word: Word, scope: Scope): string[] {
     );
   }
   const out: string[] = [];
+  const only = word.parts.length === 1 ? word.parts[0]! : undefined;
+  if (only?.t === 'lit' && (only.q || !only.v.includes('{'))) {
+    // One literal: no braces, nothing to split; what FieldBuilder would make of it.
+    tildeGuard(word.parts, false);
+    if (!only.q) globGuard(only.v, only.start);
+    out.push(only.v);
+    return out;
+  }
   for (const parts of braceExpand(word.parts, scope.maxBraceWords ?? DEFAULT_MAX_BRACE_WORDS)) {
     tildeGuard(parts, false);
     const b = new FieldBuilder(out, word.start);
@@ -64,8 +72,31 @@ export function expandFields(word: Word, scope: Scope): string[] {
 /** Expands a word to one string, as in `x=word`, `case word`, or `[[ word ]]`. */
 export function expandString(word: Word, scope: Scope, assignment = false): string {
   tildeGuard(word.parts, assignment);
+  return joinedString(word.parts, scope);
+}
+
+/**
+ * The segments of `parts` joined, a break read as a space: what expandString makes of them,
+ * without building the segment list for literal and double-quoted parts (same order, so the
+ * same failure comes first).
+ */
+function joinedString(parts: Part[], scope: Scope): string {
   let s = '';
-  for (const seg of segments(word.parts, scope, false)) s += 'brk' in seg ? ' ' : seg.v;
+  for (const p of parts) {
+    switch (p.t) {
+      case 'lit':
+        s += p.v;
+        break;
+      case 'dq':
+        s += joinedString(p.parts, scope);
+        break;
+      case 'param':
+        for (const seg of expandParam(p, scope)) s += 'brk' in seg ? ' ' : seg.v;
+        break;
+      default:
+        for (const seg of segments([p], scope, false)) s += 'brk' in seg ? ' ' : seg.v;
+    }
+  }
   return s;
 }
 
@@ -174,6 +205,11 @@ function addPart(b: FieldBuilder, p: Part, scope: Scope): void {
       else b.literal(p.v, p.start);
       return;
     case 'dq': {
+      if (allLiteral(p.parts)) {
+        for (const inner of p.parts) b.quoted((inner as LitPart).v);
+        b.has = true;
+        return;
+      }
       const hasAt = p.parts.some(isAtParam);
       for (const seg of segments(p.parts, scope, true)) {
         if ('brk' in seg) b.brk(true);
@@ -183,12 +219,17 @@ function addPart(b: FieldBuilder, p: Part, scope: Scope): void {
       return;
     }
     default:
-      for (const seg of segments([p], scope, false)) {
+      for (const seg of p.t === 'param' ? expandParam(p, scope) : segments([p], scope, false)) {
         if ('brk' in seg) b.brk(seg.q);
         else if (seg.q) b.quoted(seg.v);
         else b.split(seg.v, p.start);
       }
   }
+}
+
+function allLiteral(parts: Part[]): boolean {
+  for (const p of parts) if (p.t !== 'lit') return false;
+  return true;
 }
 
 /** Expands parts to segments, keeping which text was quoted and where "$@"-style words break. */
@@ -233,6 +274,11 @@ function preview(text: string): string {
 
 const SPECIAL = /^([0-9]+|[@*#?$!-])$/;
 
+/** [A-Za-z_]: a name, never a special parameter. */
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
 function describe(p: ParamPart): string {
   const open = '$' + '{';
   return p.braced ? `${open}${p.name}${p.index ? '[…]' : ''}${p.op ?? ''}…}` : `$${p.name}`;
@@ -262,6 +308,20 @@ function lookup(p: ParamPart, scope: Scope): { values: string[]; list: boolean; 
 }
 
 function expandParam(p: ParamPart, scope: Scope): Seg[] {
+  if (
+    p.op === undefined &&
+    p.index === undefined &&
+    p.bad === undefined &&
+    p.unsupported === undefined &&
+    !p.length &&
+    !p.indirect &&
+    isNameStart(p.name.charCodeAt(0))
+  ) {
+    // `$x` / `${x}`: what lookup and join below make of a plain variable, without their lists.
+    const v = scope.get(p.name, p.start);
+    const item = v === undefined ? undefined : v.kind === 'string' ? v.value : v.values[0];
+    return item === undefined ? [] : [{ v: item, q: p.q }];
+  }
   if (p.bad !== undefined) fail('BAD_SUBSTITUTION', `bad substitution: ${p.bad}`, p.start);
   if (p.unsupported !== undefined) {
     fail('UNSUPPORTED_EXPANSION', `quoting inside a double-quoted ${p.unsupported}`, p.start);

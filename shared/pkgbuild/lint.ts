@@ -1,14 +1,16 @@
 import type { Value } from './expand.ts';
-import { isFieldName } from './package-overrides.ts';
+import { isFieldName, type OverrideLine } from './package-overrides.ts';
 import { fail, type ParseErrorCode } from './parse-error.ts';
 import { elements, type PkgbuildContext } from './pkgbuild-context.ts';
 import {
   ARCH_ARRAY_SET,
+  ARRAY_SET,
   KNOWN_OPTIONS,
   OVERRIDE_SET,
   SCHEMA_ARCH_ARRAYS,
   SCHEMA_ARRAYS,
   SCHEMA_STRINGS,
+  STRING_SET,
 } from './schema.ts';
 
 export type LintOptions = {
@@ -102,16 +104,34 @@ function anyMsg(v: string): string {
   return `Can not provide architecture specific variables for the 'any' architecture: ${v}`;
 }
 
-const archWordCache = new WeakMap<PkgbuildContext, string[]>();
-
 /** `for a in ${arch[@]}`: unquoted, so split on whitespace. */
 function archWords(ctx: PkgbuildContext): string[] {
-  let words = archWordCache.get(ctx);
-  if (!words) {
-    words = ctx.arch.flatMap((a) => a.split(/[ \t\n]+/).filter(Boolean));
-    archWordCache.set(ctx, words);
+  ctx.archWords ??= splitWords(ctx.arch);
+  return ctx.archWords;
+}
+
+/** `${pkgname[@]}` unquoted: the names split on whitespace. */
+function pkgnameWords(ctx: PkgbuildContext): string[] {
+  ctx.pkgnameWords ??= splitWords(ctx.pkgnames);
+  return ctx.pkgnameWords;
+}
+
+const IFS_RUN = /[ \t\n]+/;
+const IFS_CHAR = /[ \t\n]/;
+
+/** The elements split on IFS whitespace, empty fields dropped; the list itself when none splits. */
+function splitWords(list: string[]): string[] {
+  let plain = true;
+  for (const v of list) {
+    if (v === '' || IFS_CHAR.test(v)) {
+      plain = false;
+      break;
+    }
   }
-  return words;
+  if (plain) return list;
+  const out: string[] = [];
+  for (const v of list) for (const w of v.split(IFS_RUN)) if (w) out.push(w);
+  return out;
 }
 
 /** Whether any variable or override line could be `<field>_<arch>`: most PKGBUILDs have few. */
@@ -124,10 +144,25 @@ function hasSuffixedNames(ctx: PkgbuildContext): boolean {
   return false;
 }
 
+const NOT_ARCH_SET = new Set(NOT_ARCH);
+
+/**
+ * Whether `name` could be one lintArchSpecific refuses: `<not-arch name>_<arch>`, or
+ * `<arch array>_any` (no schema name holds a `_`, so the first one splits it).
+ */
+function mayBeArchSpecific(name: string): boolean {
+  const u = name.indexOf('_');
+  if (u <= 0) return false;
+  const base = name.slice(0, u);
+  return NOT_ARCH_SET.has(base) || (ARCH_ARRAY_SET.has(base) && name.slice(u + 1) === 'any');
+}
+
 function lintArchSpecific(ctx: PkgbuildContext): void {
   if (!hasSuffixedNames(ctx)) return;
   const others = NOT_ARCH;
-  for (const a of archWords(ctx)) {
+  let globals = false;
+  for (const name of ctx.state.vars.keys()) if (mayBeArchSpecific(name)) globals = true;
+  for (const a of globals ? archWords(ctx) : []) {
     if (a === 'any') {
       for (const v of suffixed(SCHEMA_ARCH_ARRAYS, a)) {
         if (ctx.declared(v)) fail('LINT_ARCH_SPECIFIC', anyMsg(v), ctx.at(v));
@@ -144,8 +179,9 @@ function lintArchSpecific(ctx: PkgbuildContext): void {
         );
     }
   }
-  for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
-    if (ctx.lines(pkg).length === 0) continue;
+  for (const pkg of pkgnameWords(ctx)) {
+    const lines = ctx.lines(pkg);
+    if (lines.length === 0 || !lines.some(lineMayBeArchSpecific)) continue;
     for (const a of archWords(ctx)) {
       if (a === 'any') {
         for (const v of suffixed(SCHEMA_ARCH_ARRAYS, a)) {
@@ -166,6 +202,10 @@ function lintArchSpecific(ctx: PkgbuildContext): void {
       }
     }
   }
+}
+
+function lineMayBeArchSpecific(line: OverrideLine): boolean {
+  return mayBeArchSpecific(line.name);
 }
 
 /** The global pkgname, as `$pkgname` reads inside lint functions that do not shadow it. */
@@ -403,11 +443,21 @@ function refuseInPackage(name: string, at: number): never {
   );
 }
 
+const NOT_OVERRIDE_SET = new Set(NOT_OVERRIDE);
+
+/** Whether a line sets a name lintPackageFunctionVariable refuses, or `<such name>_<arch>`. */
+function lineMayBeForbidden(line: OverrideLine): boolean {
+  const name = line.name;
+  const u = name.indexOf('_');
+  return NOT_OVERRIDE_SET.has(u > 0 ? name.slice(0, u) : name);
+}
+
 function lintPackageFunctionVariable(ctx: PkgbuildContext): void {
   if (!ctx.pkgnames.some((pkg) => ctx.lines(pkg).length > 0)) return;
   const forbidden = NOT_OVERRIDE;
-  for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
-    if (ctx.lines(pkg).length === 0) continue;
+  for (const pkg of pkgnameWords(ctx)) {
+    const lines = ctx.lines(pkg);
+    if (lines.length === 0 || !lines.some(lineMayBeForbidden)) continue;
     for (const a of archWords(ctx)) {
       if (a === 'any') continue;
       for (const v of suffixed(forbidden, a)) {
@@ -434,7 +484,45 @@ function bad(msg: string, at: number): never {
   return fail('LINT_VARIABLE_TYPE', msg, at);
 }
 
+/**
+ * Whether lintVariable could fail on the globals: a schema array (or `<arch-array>_<suffix>`)
+ * set as a string, or a schema string set as an array. Found from the few variables set, so the
+ * ordered walk over every schema name runs only when one of them would fail.
+ */
+function globalTypeMismatch(ctx: PkgbuildContext): boolean {
+  for (const [name, v] of ctx.state.vars) {
+    if (v.kind === 'array' ? STRING_SET.has(name) : ARRAY_SET.has(name) || isArchArrayName(name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The same for one package's override lines. */
+function overrideTypeMismatch(ctx: PkgbuildContext, pkg: string): boolean {
+  for (const line of ctx.lines(pkg)) {
+    const name = line.name;
+    if (line.arrayForm && STRING_SET.has(name)) return true;
+    if (line.stringForm && (ARRAY_SET.has(name) || isArchArrayName(name))) return true;
+  }
+  return false;
+}
+
+/** `<name>_<anything>` for a per-architecture array name. */
+function isArchArrayName(name: string): boolean {
+  const u = name.indexOf('_');
+  return u > 0 && ARCH_ARRAY_SET.has(name.slice(0, u));
+}
+
 function lintVariable(ctx: PkgbuildContext): void {
+  if (globalTypeMismatch(ctx)) lintGlobalTypes(ctx);
+  for (const pkg of pkgnameWords(ctx)) {
+    if (ctx.lines(pkg).length === 0 || !overrideTypeMismatch(ctx, pkg)) continue;
+    lintOverrideTypes(ctx, pkg);
+  }
+}
+
+function lintGlobalTypes(ctx: PkgbuildContext): void {
   for (const i of SCHEMA_ARRAYS) {
     if (ctx.declared(i) && !ctx.isArray(i)) bad(`${i} should be an array`, ctx.at(i));
   }
@@ -447,22 +535,22 @@ function lintVariable(ctx: PkgbuildContext): void {
   for (const i of SCHEMA_STRINGS) {
     if (ctx.declared(i) && ctx.isArray(i)) bad(`${i} should not be an array`, ctx.at(i));
   }
-  for (const pkg of ctx.pkgnames.flatMap((p) => p.split(/[ \t\n]+/).filter(Boolean))) {
-    if (ctx.lines(pkg).length === 0) continue;
-    for (const i of SCHEMA_ARRAYS) {
-      const line = ctx.overrideLine(pkg, i, false);
-      if (line) bad(`${i} should be an array`, line.assign.start);
+}
+
+function lintOverrideTypes(ctx: PkgbuildContext, pkg: string): void {
+  for (const i of SCHEMA_ARRAYS) {
+    const line = ctx.overrideLine(pkg, i, false);
+    if (line) bad(`${i} should be an array`, line.assign.start);
+  }
+  for (const a of archWords(ctx)) {
+    if (a === 'any') continue;
+    for (const i of SCHEMA_ARCH_ARRAYS) {
+      const line = ctx.overrideLine(pkg, `${i}_${a}`, false);
+      if (line) bad(`${i}_${a} should be an array`, line.assign.start);
     }
-    for (const a of archWords(ctx)) {
-      if (a === 'any') continue;
-      for (const i of SCHEMA_ARCH_ARRAYS) {
-        const line = ctx.overrideLine(pkg, `${i}_${a}`, false);
-        if (line) bad(`${i}_${a} should be an array`, line.assign.start);
-      }
-    }
-    for (const i of SCHEMA_STRINGS) {
-      const line = ctx.overrideLine(pkg, i, true);
-      if (line) bad(`${i} should not be an array`, line.assign.start);
-    }
+  }
+  for (const i of SCHEMA_STRINGS) {
+    const line = ctx.overrideLine(pkg, i, true);
+    if (line) bad(`${i} should not be an array`, line.assign.start);
   }
 }

@@ -5,9 +5,9 @@ import { isFieldName } from './package-overrides.ts';
 import { fail, locate, ParseError, PendingError } from './parse-error.ts';
 import { elements, PkgbuildContext } from './pkgbuild-context.ts';
 import {
+  ARCH_ARRAY_SET,
   PACKAGE_MULTI,
   PACKAGE_SINGLE,
-  SCHEMA_ARCH_ARRAYS,
   SCHEMA_ARRAYS,
   SCHEMA_STRINGS,
 } from './schema.ts';
@@ -171,9 +171,9 @@ function parseUnlocated(text: string, options: ParseOptions): Pkgbuild {
       continue;
     }
     const u = name.indexOf('_');
-    const base = name.slice(0, u);
-    const a = name.slice(u + 1);
-    if (u > 0 && SCHEMA_ARCH_ARRAYS.includes(base)) {
+    const base = u > 0 ? name.slice(0, u) : '';
+    if (u > 0 && ARCH_ARRAY_SET.has(base)) {
+      const a = name.slice(u + 1);
       fields[name] = value;
       if (archSet.has(a)) {
         archFields[a] ??= {};
@@ -232,22 +232,34 @@ function locateIn(starts: number[], offset: number): { line: number; column: num
 function packageSection(ctx: PkgbuildContext, name: string): PackageSection {
   const fn = ctx.packageFunction(name);
   const overrides: Record<string, FieldValue> = {};
-  const take = (attr: string, isArray: boolean) => {
-    // Most fields have no override line: skip building the global value just to learn that.
-    if (!ctx.overrideExists(name, attr)) return;
-    const r = ctx.attribute(name, attr, isArray);
-    if (r.matched) overrides[attr] = isArray ? elements(r.value) : (elements(r.value)[0] ?? '');
-  };
-  for (const attr of PACKAGE_SINGLE) take(attr, false);
-  for (const attr of PACKAGE_MULTI) take(attr, true);
+  // Most packages have no override line at all: then no field is asked for.
+  const any = ctx.hasOverrideLines(name);
+  if (any) {
+    for (const attr of PACKAGE_SINGLE) takeOverride(ctx, name, overrides, attr, false);
+    for (const attr of PACKAGE_MULTI) takeOverride(ctx, name, overrides, attr, true);
+  }
   const arch = elements(ctx.attribute(name, 'arch', true).value);
-  for (const a of arch) {
+  for (const a of any ? arch : []) {
     if (a === 'any') continue;
-    for (const key of archKeys(a)) take(key, true);
+    for (const key of archKeys(a)) takeOverride(ctx, name, overrides, key, true);
   }
   const section: PackageSection = { name, arch, overrides };
   if (fn) section.functionName = fn.name;
   return section;
+}
+
+/** One field of a package section, when an override line names it. */
+function takeOverride(
+  ctx: PkgbuildContext,
+  name: string,
+  overrides: Record<string, FieldValue>,
+  attr: string,
+  isArray: boolean,
+): void {
+  // Most fields have no override line: skip building the global value just to learn that.
+  if (!ctx.overrideExists(name, attr)) return;
+  const r = ctx.attribute(name, attr, isArray);
+  if (r.matched) overrides[attr] = isArray ? elements(r.value) : (elements(r.value)[0] ?? '');
 }
 
 function scopeAt(ctx: PkgbuildContext) {

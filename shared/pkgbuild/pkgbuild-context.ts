@@ -18,6 +18,11 @@ export class PkgbuildContext {
     string,
     { all: OverrideLine[]; byName: Map<string, OverrideLine[]> }
   >();
+  private pkgnameList: string[] | undefined;
+  private archList: string[] | undefined;
+  /** `${arch[@]}` and `${pkgname[@]}` split on whitespace, as lint's unquoted loops read them. */
+  archWords: string[] | undefined;
+  pkgnameWords: string[] | undefined;
 
   constructor(
     readonly text: string,
@@ -53,12 +58,15 @@ export class PkgbuildContext {
     return this.state.assignedAt.get(name) ?? 0;
   }
 
+  /** Read once: nothing changes `pkgname` or `arch` after sourcing. */
   get pkgnames(): string[] {
-    return this.values('pkgname');
+    this.pkgnameList ??= this.values('pkgname');
+    return this.pkgnameList;
   }
 
   get arch(): string[] {
-    return this.values('arch');
+    this.archList ??= this.values('arch');
+    return this.archList;
   }
 
   hasFunction(name: string): boolean {
@@ -97,6 +105,11 @@ export class PkgbuildContext {
     return entry;
   }
 
+  /** Whether the package function of `pkg` has any override line at all. */
+  hasOverrideLines(pkg: string): boolean {
+    return this.linesOf(pkg).all.length > 0;
+  }
+
   /** exists_function_variable: does any line match either regex for `attr`. */
   overrideExists(pkg: string, attr: string): OverrideLine | undefined {
     return this.linesOf(pkg).byName.get(attr)?.[0];
@@ -104,9 +117,10 @@ export class PkgbuildContext {
 
   /** The first line matching the string regex (isArray 0) or the array regex (isArray 1). */
   overrideLine(pkg: string, attr: string, isArray: boolean): OverrideLine | undefined {
-    return this.linesOf(pkg)
-      .byName.get(attr)
-      ?.find((l) => (isArray ? l.arrayForm : l.stringForm));
+    const lines = this.linesOf(pkg).byName.get(attr);
+    if (lines === undefined) return undefined;
+    for (const l of lines) if (isArray ? l.arrayForm : l.stringForm) return l;
+    return undefined;
   }
 
   /** extract_global_variable: the global value when it is non-empty. */
