@@ -29,6 +29,11 @@ const CLIENTS = flag('clients', 2);
 const INSTANCES = flag('instances', 1);
 const ADMIN = BENCH_ADMIN;
 const dir = mkdtempSync(join(tmpdir(), 'rbee-bench-agents-'));
+/** BENCH_PROFILE=DIR writes a CPU profile of each edge process there (one folder per edge). */
+const prof = (name: string) =>
+  process.env.BENCH_PROFILE
+    ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_PROFILE, name)]
+    : [];
 
 type Client = { child: ChildProcess; jobs: number };
 
@@ -170,7 +175,7 @@ async function enrolHive(
 }
 
 async function benchEdge() {
-  const edge = await startBenchEdge(join(dir, 'edge'), ['--heartbeat-ms', '600000']);
+  const edge = await startBenchEdge(join(dir, 'edge'), ['--heartbeat-ms', '600000'], prof('edge'));
   await sleep(1000);
   const idle = rssOf(edge.child.pid!);
   let enrolled = 0;
@@ -227,14 +232,11 @@ async function benchCluster() {
   try {
     const edges = await Promise.all(
       Array.from({ length: INSTANCES }, (_, i) =>
-        startBenchEdge(join(dir, `edge-${i}`), [
-          '--heartbeat-ms',
-          '600000',
-          '--store',
-          redis.url,
-          '--instance-id',
-          `bench-${i}`,
-        ]),
+        startBenchEdge(
+          join(dir, `edge-${i}`),
+          ['--heartbeat-ms', '600000', '--store', redis.url, '--instance-id', `bench-${i}`],
+          prof(`instance-${i}`),
+        ),
       ),
     );
     return await fleetRun(edges);

@@ -50,6 +50,7 @@ export class Hub implements HiveLink {
   readonly #replaced = new WeakSet<AgentSession>();
   readonly #presence: ((hive: string, online: boolean) => void)[] = [];
   #timer: ReturnType<typeof setInterval> | null = null;
+  #helloTimer: ReturnType<typeof setInterval> | null = null;
 
   /**
    * Calls `listener` when a hive comes online here (no session of it was live on any instance)
@@ -257,15 +258,10 @@ export class Hub implements HiveLink {
     this.#peers?.revoke(hive);
   }
 
-  /** One timer for all sessions: ping, drop the silent, and time out missing hellos. */
+  /** One timer for all live sessions: ping them, drop the silent. */
   tick() {
     const now = this.deps.now();
-    const { heartbeatMs, helloTimeoutMs } = this.deps.options;
-    for (const s of this.#pending) {
-      if (now - s.lastReceived > helloTimeoutMs) {
-        s.refuse(protocolError('HELLO_REQUIRED', `no hello within ${helloTimeoutMs} ms`));
-      }
-    }
+    const { heartbeatMs } = this.deps.options;
     for (const s of this.#live.values()) {
       // Silence alone does not drop a hive: a stalled edge (a loaded machine, a long GC) would
       // drop every hive at once. A hive is dropped once it has been silent for two intervals
@@ -287,20 +283,36 @@ export class Hub implements HiveLink {
     }
   }
 
+  /** Closes the connections that sent no hello in time. */
+  #expireHellos() {
+    const now = this.deps.now();
+    const { helloTimeoutMs } = this.deps.options;
+    for (const s of this.#pending) {
+      if (now - s.lastReceived > helloTimeoutMs) {
+        s.refuse(protocolError('HELLO_REQUIRED', `no hello within ${helloTimeoutMs} ms`));
+      }
+    }
+  }
+
   #startTimer() {
     if (this.#timer) return;
-    // Ticks at half the heartbeat so silence is noticed within two intervals.
-    const every = Math.max(
-      50,
-      Math.floor(Math.min(this.deps.options.heartbeatMs, this.deps.options.helloTimeoutMs) / 2),
+    // Pings at half the heartbeat, so silence is noticed within two intervals. Hellos have their
+    // own timer: one at the shorter of the two pinged every live socket every 5 s by default,
+    // and 10,000 agents answered 2,000 pongs a second.
+    const { heartbeatMs, helloTimeoutMs } = this.deps.options;
+    this.#timer = setInterval(() => this.tick(), Math.max(50, Math.floor(heartbeatMs / 2)));
+    this.#helloTimer = setInterval(
+      () => this.#expireHellos(),
+      Math.max(50, Math.floor(helloTimeoutMs / 2)),
     );
-    this.#timer = setInterval(() => this.tick(), every);
-    (this.#timer as { unref?: () => void }).unref?.();
+    for (const t of [this.#timer, this.#helloTimer]) (t as { unref?: () => void }).unref?.();
   }
 
   close() {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#helloTimer) clearInterval(this.#helloTimer);
     this.#timer = null;
+    this.#helloTimer = null;
     for (const s of [...this.#live.values(), ...this.#pending]) s.goAway();
   }
 }
