@@ -24,6 +24,7 @@ import {
   runBuild,
 } from '../../agent/executor/index.ts';
 import { bgToken, processesWithEnv } from '../agent/executor/process-scan.ts';
+import { snapshotTree } from '../support/snapshot-tree.ts';
 
 /**
  * Hostile PKGBUILDs against the real executor, as root, with the real bwrap: each attack is
@@ -47,26 +48,8 @@ const serverHits = new Map<string, number>();
 let before: Map<string, string>;
 let scratchRoot: string;
 
-/** Path → digest (or mode/owner of a folder) of every sentinel, to compare after each attack. */
-function sentinels(): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const info = lstatSync(path);
-      if (info.isDirectory()) {
-        out.set(path, `dir ${info.mode.toString(8)} ${info.uid}:${info.gid}`);
-        walk(path);
-      } else {
-        const content = info.isFile() ? readFileSync(path) : Buffer.from('');
-        const digest = createHash('sha256').update(content).digest('hex');
-        out.set(path, `${info.mode.toString(8)} ${info.uid}:${info.gid} ${digest}`);
-      }
-    }
-  };
-  walk(host);
-  return out;
-}
+/** Every sentinel, to compare after each attack: see snapshotTree. */
+const sentinels = () => snapshotTree([host]);
 
 beforeAll(async () => {
   scratchRoot = mkdtempSync(join(tmpdir(), 'rbee-sandbox-jobs-'));

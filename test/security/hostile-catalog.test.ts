@@ -24,6 +24,7 @@ import {
   startEdgeProcess,
 } from '../support/fleet.ts';
 import { ADMIN } from '../support/in-process-edge.ts';
+import { snapshotTree } from '../support/snapshot-tree.ts';
 import { readSse } from '../support/sse.ts';
 
 /**
@@ -86,28 +87,8 @@ while :; do
 done`;
 const api = adminApi(() => edge.url);
 
-/** Path → mode, owner and digest of every sentinel (the install root itself left out). */
-function sentinels(): Map<string, string> {
-  const out = new Map<string, string>();
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (path === root) continue;
-      const info = lstatSync(path);
-      if (info.isDirectory()) {
-        out.set(path, `dir ${info.mode.toString(8)} ${info.uid}:${info.gid}`);
-        walk(path);
-      } else {
-        const content = info.isFile() ? readFileSync(path) : Buffer.from('');
-        const digest = createHash('sha256').update(content).digest('hex');
-        out.set(path, `${info.mode.toString(8)} ${info.uid}:${info.gid} ${digest}`);
-      }
-    }
-  };
-  walk(base);
-  walk(installBase);
-  return out;
-}
+/** Every sentinel (the install root itself left out): see snapshotTree. */
+const sentinels = () => snapshotTree([base, installBase], { skip: [root] });
 
 type WorkerSpec = {
   /** The PKGBUILD after pkgname/pkgver/pkgrel/arch/license. */
