@@ -12,6 +12,10 @@
 # up, expired or revoked), 78 configuration (bad flag, no node >= 20, checksum mismatch).
 set -eu
 
+# The whole script is one brace group: sh parses it to the closing brace before running a line,
+# so a download cut short runs nothing, and an early refusal does not close the pipe on curl
+# while it is still writing ("curl: (23) Failed writing body" after the refusal).
+{
 RBEE_EDGE_DEFAULT=''
 
 edge=$RBEE_EDGE_DEFAULT
@@ -157,3 +161,4 @@ while [ "$n" -le "$trust_keys" ]; do
 done
 "$node" "$prefix/rbee-agent.mjs" "$@" || exit $?
 say "done: the agent runs as a service (logs: journalctl -u rbee-agent)"
+}
