@@ -16,8 +16,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import { ParseError, parsePkgbuild, printSrcinfo } from '../shared/pkgbuild/index.ts';
-import { namedFiles } from '../test/shared/pkgbuild/corpus-cases.ts';
+import {
+  type CorpusOutcome,
+  compareText,
+  namedFiles,
+} from '../test/shared/pkgbuild/corpus-cases.ts';
 import {
   limiter,
   makepkgCarch,
@@ -26,11 +29,7 @@ import {
 } from '../test/shared/pkgbuild/makepkg-oracle.ts';
 import { seededRandom } from '../test/support/oracle-sample.ts';
 
-type Outcome =
-  | { kind: 'agree'; name: string }
-  | { kind: 'both-refuse'; name: string; code: string; makepkgExit: number }
-  | { kind: 'refused'; name: string; code: string; reason: string; line: number }
-  | { kind: 'wrong'; name: string; detail: string };
+type Outcome = CorpusOutcome & { name: string };
 
 function usage(message: string): never {
   console.error(`corpus:compare: ${message}`);
@@ -111,46 +110,6 @@ async function makepkgAnswer(
   }
 }
 
-function firstDifference(ours: string, theirs: string): string {
-  const a = ours.split('\n');
-  const b = theirs.split('\n');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i] !== b[i])
-      return `line ${i + 1}: ours ${JSON.stringify(a[i])}, makepkg ${JSON.stringify(b[i])}`;
-  }
-  return 'identical';
-}
-
-function compare(
-  name: string,
-  text: string,
-  files: string[],
-  carch: string,
-  m: OracleResult,
-): Outcome {
-  let ours: string | undefined;
-  let error: ParseError | undefined;
-  try {
-    ours = printSrcinfo(parsePkgbuild(text, { carch, fileExists: (f) => files.includes(f) }));
-  } catch (e) {
-    if (!(e instanceof ParseError))
-      return { kind: 'wrong', name, detail: `parser threw ${String(e)}` };
-    error = e;
-  }
-  if (m.exitCode === 0) {
-    if (ours === undefined) {
-      return { kind: 'refused', name, code: error!.code, reason: error!.reason, line: error!.line };
-    }
-    if (ours === m.stdout) return { kind: 'agree', name };
-    return { kind: 'wrong', name, detail: firstDifference(ours, m.stdout) };
-  }
-  if (ours !== undefined) {
-    const why = m.stderr.trim().split('\n').slice(-1)[0] ?? '';
-    return { kind: 'wrong', name, detail: `makepkg exits ${m.exitCode} (${why}) but we answer` };
-  }
-  return { kind: 'both-refuse', name, code: error!.code, makepkgExit: m.exitCode };
-}
-
 const opts = parseArgs(process.argv.slice(2));
 const carch = await makepkgCarch();
 const all = findPkgbuilds(opts.dir);
@@ -170,7 +129,7 @@ const outcomes = await Promise.all(
       const m = await makepkgAnswer(text, files, cacheDir);
       done++;
       if (process.stderr.isTTY) process.stderr.write(`\r${done}/${picked.length}`);
-      return compare(name, text, files, carch, m);
+      return { name, ...compareText(text, (f) => files.includes(f), carch, m) } as Outcome;
     }),
   ),
 );
@@ -181,11 +140,12 @@ const pct = (n: number) => `${((100 * n) / outcomes.length).toFixed(1)}%`;
 const makepkgOk =
   outcomes.length -
   count('both-refuse') -
+  count('machine') -
   outcomes.filter((o) => o.kind === 'wrong' && o.detail.startsWith('makepkg exits')).length;
 console.log(
   `corpus ${opts.dir}: ${outcomes.length} of ${all.length} PKGBUILDs (seed ${opts.seed}), CARCH=${carch}, makepkg answered ${makepkgOk}, ${((performance.now() - start) / 1000).toFixed(0)} s`,
 );
-console.log(`  identical .SRCINFO: ${count('agree')} (${pct(count('agree'))})`);
+console.log(`  identical .SRCINFO: ${count('identical')} (${pct(count('identical'))})`);
 console.log(`  both refuse:        ${count('both-refuse')} (${pct(count('both-refuse'))})`);
 console.log(`  refused by us only: ${count('refused')} (${pct(count('refused'))})`);
 console.log(`  wrong answers:      ${count('wrong')}`);
@@ -200,6 +160,8 @@ for (const [code, list] of [...byCode].sort((a, b) => b[1].length - a[1].length)
 }
 for (const o of outcomes) {
   if (o.kind === 'wrong') console.log(`  WRONG ${o.name}: ${o.detail}`);
+  if (o.kind === 'machine')
+    console.log(`  not this PKGBUILD but this machine: ${o.name}: ${o.detail}`);
   if (o.kind === 'both-refuse')
     console.log(`  both refuse ${o.name}: ours ${o.code}, makepkg exit ${o.makepkgExit}`);
 }

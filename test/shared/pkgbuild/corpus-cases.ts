@@ -108,6 +108,16 @@ export function compareWithMakepkg(dir: string, carch: string, m: OracleResult):
     const full = join(dir, path);
     return existsSync(full) && statSync(full).isFile();
   };
+  return compareText(text, fileExists, carch, m);
+}
+
+/** compareWithMakepkg on a PKGBUILD's text, with the files beside it given by `fileExists`. */
+export function compareText(
+  text: string,
+  fileExists: (path: string) => boolean,
+  carch: string,
+  m: OracleResult,
+): CorpusOutcome {
   let ours: string | undefined;
   let error: ParseError | undefined;
   try {
