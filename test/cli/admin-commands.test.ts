@@ -35,16 +35,7 @@ afterAll(() => edge?.close());
 async function scriptedHive(name: string, installed: { id: string; version: string }[] = []) {
   const hive = await edge.enrol(name);
   const agent = new RawAgent(edge.url, hive.token);
-  await agent.opened;
-  agent.send({
-    type: 'hello',
-    agent_version: 'test',
-    protocol: 1,
-    platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname: name },
-    installed,
-    jobs: [],
-  });
-  await agent.next('welcome');
+  await agent.hello([], { hostname: name, installed });
   return { hive, agent };
 }
 

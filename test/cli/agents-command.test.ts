@@ -40,17 +40,7 @@ afterAll(async () => {
 async function hive(name: string, upgradable: boolean, labels: Record<string, string> = {}) {
   const h = await edge.enrol(name, labels);
   const agent = new RawAgent(edge.url, h.token);
-  await agent.opened;
-  agent.send({
-    type: 'hello',
-    agent_version: '0.2.0',
-    protocol: 1,
-    platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname: name },
-    installed: [],
-    jobs: [],
-    ...(upgradable ? { upgradable: true } : {}),
-  });
-  await agent.next('welcome');
+  await agent.hello([], { agent_version: '0.2.0', hostname: name, upgradable });
   return { ...h, agent };
 }
 

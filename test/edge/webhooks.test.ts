@@ -101,16 +101,7 @@ describe('webhooks', () => {
       .catalog_version as string;
     const hive = await edge.enrol('has-it-hive');
     const agent = new RawAgent(edge.url, hive.token);
-    await agent.opened;
-    agent.send({
-      type: 'hello',
-      agent_version: 'test',
-      protocol: 1,
-      platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname: 'has-it-hive' },
-      installed: [{ id: worker, version }],
-      jobs: [],
-    });
-    await agent.next('welcome');
+    await agent.hello([], { hostname: 'has-it-hive', installed: [{ id: worker, version }] });
     const from = receiver.received.length;
     const install = await edge.api('POST', '/api/installs', { hive: hive.id, worker });
     expect(install.body.job).toMatchObject({ state: 'succeeded', already_installed: true });

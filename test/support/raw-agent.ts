@@ -70,15 +70,26 @@ export class RawAgent {
   }
   #taken = new Map<string, number>();
 
-  async hello(jobs: { id: string; next_seq: number }[] = []) {
+  /** Says hello (a Linux x86_64 agent, nothing installed unless `fields` says) and waits for welcome. */
+  async hello(
+    jobs: { id: string; next_seq: number }[] = [],
+    fields: {
+      agent_version?: string;
+      hostname?: string;
+      installed?: { id: string; version: string }[];
+      upgradable?: boolean;
+    } = {},
+  ) {
     await this.opened;
+    const { hostname = 'test', installed = [], agent_version = 'test', upgradable } = fields;
     this.send({
       type: 'hello',
-      agent_version: 'test',
+      agent_version,
       protocol: 1,
-      platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname: 'test' },
-      installed: [],
+      platform: { os: 'linux', arch: 'x86_64', accelerators: [], hostname },
+      installed,
       jobs,
+      ...(upgradable ? { upgradable: true } : {}),
     });
     return this.next<
       Msg & {
